@@ -1,0 +1,203 @@
+"""The library API: what the CLI calls, and what a notebook user calls directly.
+
+>>> import balancer
+>>> result = balancer.select("scenarios/sounding-board.yaml")
+>>> result.status, result.roster_ids[:3]
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from balancer import explain
+from balancer.io import (
+    Pool,
+    ScenarioFile,
+    load_scenario,
+    pool_from_frame,
+    read_pool,
+    safe_csv,
+    write_files,
+)
+from balancer.problem import BalanceProblem, build_problem
+from balancer.report import Provenance, Report, StageTiming, Timings, now, render_markdown, versions
+from balancer.scenario import Scenario
+from balancer.solve import Solution, default_workers, solve
+
+ScenarioInput = str | Path | ScenarioFile | Scenario
+
+
+@dataclass
+class Result:
+    """A selection: the report, the roster table, and the problem and solution behind them."""
+
+    report: Report
+    problem: BalanceProblem
+    solution: Solution
+
+    @property
+    def status(self) -> str:
+        return self.report.status
+
+    @property
+    def roster_ids(self) -> list[str]:
+        return list(self.report.roster)
+
+    @property
+    def roster(self) -> pd.DataFrame:
+        """The selected rows with every pool column, in pool order."""
+        return self.problem.pool.table.iloc[self.solution.rows].reset_index(drop=True)
+
+    def markdown(self) -> str:
+        return render_markdown(self.report, public_members(self))
+
+    def files(self) -> dict[str, str]:
+        """The output files by name, ready to be written together."""
+        files = {
+            "report.json": self.report.model_dump_json(indent=2) + "\n",
+            "report.md": self.markdown(),
+        }
+        if self.report.status in {"optimal", "feasible"}:
+            files["roster.csv"] = safe_csv(self.roster)
+        return files
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write every output file atomically into ``out_dir`` (created if missing)."""
+        return write_files(Path(out_dir), self.files())
+
+
+def public_members(result: Result) -> list[dict[str, str]]:
+    """Per-member rows for reports: id, name if any, and the non-sensitive model columns."""
+    problem = result.problem
+    table = problem.pool.table
+    sensitive = set(problem.scenario.sensitive)
+    shown = [problem.pool.id_column]
+    if "name" in table.columns and "name" not in sensitive:
+        shown.append("name")
+    shown += [c for c in problem.model_columns if c not in sensitive and c not in shown]
+    return [
+        {column: str(table[column].iat[row]) for column in shown} for row in result.solution.rows
+    ]
+
+
+def _resolve(
+    scenario: ScenarioInput, pool: Pool | pd.DataFrame | None
+) -> tuple[Scenario, ScenarioFile | None, Pool]:
+    file = None
+    if isinstance(scenario, str | Path):
+        file = load_scenario(scenario)
+    elif isinstance(scenario, ScenarioFile):
+        file = scenario
+    spec = file.scenario if file else scenario
+    assert isinstance(spec, Scenario)
+    ref = spec.pool_ref
+    if isinstance(pool, pd.DataFrame):
+        pool = pool_from_frame(pool, id_column=ref.id_column or "id")
+    if pool is None:
+        if file is None:
+            raise ValueError("give a pool when the scenario is not read from a file")
+        pool = read_pool(file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet)
+    return spec, file, pool
+
+
+def prepare(
+    scenario: ScenarioInput, pool: Pool | pd.DataFrame | None = None
+) -> tuple[BalanceProblem, ScenarioFile | None]:
+    """Read and check everything; raises :class:`balancer.errors.InputError` on bad input."""
+    spec, file, table = _resolve(scenario, pool)
+    source = str(file.path) if file else "<scenario>"
+    return build_problem(spec, table, source=source), file
+
+
+def select(
+    scenario: ScenarioInput,
+    pool: Pool | pd.DataFrame | None = None,
+    *,
+    workers: int | None = None,
+    time_limit: float | None = None,
+    command: str | None = None,
+) -> Result:
+    """Select the best board for a scenario; infeasible scenarios come back diagnosed."""
+    started = time.perf_counter()
+    problem, file = prepare(scenario, pool)
+    read = time.perf_counter()
+    solution = solve(problem, workers=workers or default_workers(), time_limit=time_limit)
+    solved = time.perf_counter()
+    report = build_report(problem, solution, file, command=command)
+    finished = time.perf_counter()
+    report.timings = Timings(
+        read=read - started,
+        build=solution.build_seconds,
+        solve=solution.seconds,
+        explain=finished - solved,
+        total=finished - started,
+        stages=[StageTiming(**vars(stage)) for stage in solution.stages],
+    )
+    return Result(report=report, problem=problem, solution=solution)
+
+
+def build_report(
+    problem: BalanceProblem,
+    solution: Solution,
+    file: ScenarioFile | None,
+    *,
+    command: str | None = None,
+) -> Report:
+    """Assemble the report from an independent recount of the board."""
+    has_board = solution.status in {"optimal", "feasible"} and bool(solution.rows)
+    rows = solution.rows if has_board else None
+    balancer_version, solver_version = versions()
+    scenario = problem.scenario
+    return Report(
+        scenario=scenario.name,
+        status=solution.status,
+        board_size=problem.board_size,
+        roster=[] if rows is None else [str(problem.ids.iat[r]) for r in rows],
+        objective=explain.balance(problem, rows) if rows is not None else None,
+        unique=solution.unique,
+        constraints=explain.rule_outcomes(problem, rows),
+        composition=explain.composition(problem, rows),
+        diagnosis=explain.diagnose(problem) if solution.status == "infeasible" else None,
+        warnings=problem.warnings,
+        provenance=Provenance(
+            balancer_version=balancer_version,
+            solver_version=solver_version,
+            scenario_file=str(file.path) if file else None,
+            scenario_sha256=file.sha256 if file else None,
+            pool_file=_shown_path(problem.pool.path),
+            pool_sha256=problem.pool.sha256,
+            seed=scenario.seed,
+            tie_break=scenario.objective.tie_break,
+            workers=solution.workers,
+            command=command,
+            candidates=len(problem.pool.table),
+            profiles=len(problem.profiles),
+            created=now(),
+        ),
+        timings=Timings(),
+    )
+
+
+def _shown_path(path: Path | None) -> str | None:
+    """A path as a person would type it: relative to the working folder when inside it."""
+    if path is None:
+        return None
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def validate(scenario: ScenarioInput, pool: Pool | pd.DataFrame | None = None) -> Result:
+    """Check inputs and whether any board exists, without optimising the balance."""
+    problem, file = prepare(scenario, pool)
+    feasible = explain.minimal_conflict(problem, problem.rules) is None
+    solution = Solution(status="feasible" if feasible else "infeasible", rows=[])
+    report = build_report(problem, solution, file)
+    report.roster = []
+    report.objective = None
+    return Result(report=report, problem=problem, solution=solution)

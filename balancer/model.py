@@ -1,0 +1,153 @@
+"""The CP-SAT model: seats per profile, every rule as a counting constraint, exact gaps.
+
+Decision variables are ``pick[p][j]``: "profile p gives at least j+1 seats", so a profile's
+seat count is the sum of its picks and, because picks are ordered, the seats always go to the
+profile's best members (see :mod:`balancer.problem`). A profile gets only as many picks as it
+could ever fill, which keeps a million-candidate pool down to a few thousand variables.
+
+Gaps are exact integers: every weight and target is scaled by one common denominator, so
+``|seats - share x board_size| x weight`` is compared without float rounding.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+
+from balancer import lottery
+from balancer.constraints import Rule
+from balancer.problem import BalanceProblem, TargetTerm
+
+LinearExpr = cp_model.LinearExprT
+
+
+@dataclass
+class BalanceModel:
+    """A built model and handles on the variables the solver and explainer read."""
+
+    model: cp_model.CpModel
+    problem: BalanceProblem
+    rules: list[Rule]
+    picks: list[list[cp_model.IntVar]]
+    gaps: list[cp_model.IntVar]
+    max_gap: cp_model.IntVar | None
+    scale: int
+    switches: dict[str, cp_model.IntVar] = field(default_factory=dict)
+
+    def all_picks(self) -> list[cp_model.IntVar]:
+        return [v for row in self.picks for v in row]
+
+    def seats(self, profiles: Iterable[int]) -> LinearExpr:
+        """Selected members among the given profiles."""
+        return sum((v for p in profiles for v in self.picks[p]), cp_model.LinearExpr.constant(0))
+
+    def total_gap(self) -> LinearExpr:
+        return sum(self.gaps, cp_model.LinearExpr.constant(0))
+
+    def score_total(self) -> LinearExpr:
+        """Sum of the tie-break scores of the members, scaled to integers."""
+        problem = self.problem
+        scores = {
+            (p, j): problem.score(int(problem.profiles[p].members[j]))
+            for p, row in enumerate(self.picks)
+            for j in range(len(row))
+        }
+        unit = _common_denominator(scores.values())
+        return sum(
+            (int(s * unit) * self.picks[p][j] for (p, j), s in scores.items()),
+            cp_model.LinearExpr.constant(0),
+        )
+
+    def lottery_total(self, level: int) -> LinearExpr:
+        """Sum of the members' lottery numbers at one level (smaller wins)."""
+        problem = self.problem
+        terms = []
+        for p, row in enumerate(self.picks):
+            members = problem.profiles[p].members
+            for j, pick in enumerate(row):
+                number = lottery.lottery_number(problem.ticket(int(members[j])), level)
+                terms.append(number * pick)
+        return sum(terms, cp_model.LinearExpr.constant(0))
+
+
+def build_model(
+    problem: BalanceProblem,
+    *,
+    rules: Sequence[Rule] | None = None,
+    switchable: bool = False,
+) -> BalanceModel:
+    """Build the model for ``rules`` (default: all of the problem's rules).
+
+    With ``switchable`` every rule gets a literal that turns it on; the explainer uses these
+    as assumptions to find which rules conflict. Then no rule may shrink a profile's picks,
+    since a switched-off rule must not leave a trace.
+    """
+    active = list(problem.rules if rules is None else rules)
+    model = cp_model.CpModel()
+    n = problem.board_size
+    upper = [min(profile.size, n) for profile in problem.profiles]
+    matching = [problem.profiles_matching(rule.where) for rule in active]
+    if not switchable:
+        for rule, profiles in zip(active, matching, strict=True):
+            for p in profiles:
+                upper[p] = min(upper[p], rule.hi)
+    picks = []
+    for p, limit in enumerate(upper):
+        row = [model.new_bool_var(f"pick_{p}_{j}") for j in range(max(limit, 0))]
+        for earlier, later in itertools.pairwise(row):
+            model.add_implication(later, earlier)
+        picks.append(row)
+    handles = BalanceModel(model, problem, active, picks, [], None, 1)
+
+    for rule, profiles in zip(active, matching, strict=True):
+        seats = handles.seats(profiles)
+        if switchable:
+            switch = model.new_bool_var(f"on[{rule.id}]")
+            handles.switches[rule.id] = switch
+            model.add(seats >= rule.lo).only_enforce_if(switch)
+            model.add(seats <= rule.hi).only_enforce_if(switch)
+        else:
+            model.add_linear_constraint(seats, rule.lo, rule.hi)
+    if not any(rule.lo == rule.hi == n and not rule.where for rule in active):
+        model.add(handles.seats(range(len(picks))) == n)  # the board size is never optional
+
+    _add_gaps(handles, problem.targets)
+    return handles
+
+
+def gap_scale(targets: Sequence[TargetTerm]) -> int:
+    """The least multiplier that makes every weight and weighted target seat count whole."""
+    return _common_denominator([t.weight for t in targets] + [t.weight * t.seats for t in targets])
+
+
+def _common_denominator(values: Iterable[Fraction]) -> int:
+    return math.lcm(1, *(Fraction(v).denominator for v in values))
+
+
+def _add_gaps(handles: BalanceModel, targets: Sequence[TargetTerm]) -> None:
+    if not targets:
+        return
+    model = handles.model
+    problem = handles.problem
+    n = problem.board_size
+    scale = gap_scale(targets)
+    handles.scale = scale
+    largest = 0
+    for term in targets:
+        coefficient = int(term.weight * scale)
+        offset = int(term.weight * term.seats * scale)
+        seats = handles.seats(problem.profiles_matching({term.column: frozenset([term.value])}))
+        bound = max(offset, coefficient * n - offset)
+        gap = model.new_int_var(0, bound, f"gap[{term.column}={term.value}]")
+        model.add(gap >= coefficient * seats - offset)
+        model.add(gap >= offset - coefficient * seats)
+        handles.gaps.append(gap)
+        largest = max(largest, bound)
+    handles.max_gap = model.new_int_var(0, largest, "max_gap")
+    for gap in handles.gaps:
+        model.add(handles.max_gap >= gap)

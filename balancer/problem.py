@@ -1,0 +1,476 @@
+"""From a scenario and a pool to a solver-independent problem: profiles, rules and targets.
+
+This is where every name in the scenario is checked against the pool, so that all mistakes
+are reported at once and before any solving.
+
+Profile aggregation: two candidates who agree on every column the model reads are
+interchangeable for every rule and every gap, so the model only decides *how many* seats each
+profile gets. Who fills them is then fixed by the tie-break: a profile that gets ``k`` seats
+gives them to its ``k`` best members (highest score, then luckiest ticket). Because the
+tie-break objective is a sum over members, taking the best ``k`` of a profile is always at
+least as good as any other ``k`` of it, so the aggregated model has exactly the optimum of
+the person-by-person model. Candidates named in ``include`` or ``exclude`` get a profile of
+their own, which keeps those rules ordinary counting rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from balancer import lottery
+from balancer.constraints import ID, Kind, Rule, make_rule
+from balancer.errors import InputError, Problem, did_you_mean, looks_like_typo
+from balancer.io import Pool
+from balancer.scenario import Scenario, SeatBounds
+
+_TRUE = {"yes", "y", "true", "t", "1", "on"}
+_FALSE = {"no", "n", "false", "f", "0", "off"}
+
+
+@dataclass
+class Profile:
+    """Candidates who look the same to the model, best first by the tie-break."""
+
+    values: dict[str, str]
+    members: np.ndarray  # row positions in the pool table, best first
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+@dataclass(frozen=True)
+class TargetTerm:
+    """One targeted value: the board should hold about ``seats`` members with it."""
+
+    column: str
+    value: str
+    share: Fraction
+    weight: Fraction
+    seats: Fraction
+    pool_count: int
+
+
+@dataclass
+class BalanceProblem:
+    """Everything the model needs, in plain data."""
+
+    scenario: Scenario
+    pool: Pool
+    board_size: int
+    model_columns: list[str]
+    profiles: list[Profile]
+    rules: list[Rule]
+    targets: list[TargetTerm]
+    score_column: str | None
+    digests: list[bytes]
+    warnings: list[str] = field(default_factory=list)
+    _index: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def ids(self) -> pd.Series:
+        return self.pool.table[self.pool.id_column]
+
+    def criteria_columns(self) -> list[str]:
+        """Columns with quotas, groups or targets: the ones a composition table is about."""
+        s = self.scenario
+        used = set(s.quotas) | set(s.targets) | {c for g in s.groups for c in g.where}
+        return sorted(used)
+
+    def profiles_matching(self, where: Mapping[str, frozenset[str]]) -> list[int]:
+        """Indices of the profiles whose members count towards a rule with this ``where``."""
+        selected: set[int] | None = None
+        for column, allowed in where.items():
+            index = self._index.get(column, {})
+            hits = {p for value in allowed for p in index.get(value, ())}
+            selected = hits if selected is None else selected & hits
+        if selected is None:
+            return list(range(len(self.profiles)))
+        return sorted(selected)
+
+    def available(self, rule: Rule) -> int:
+        """How many candidates could count towards the rule (excluded ones cannot)."""
+        excluded = {
+            next(iter(r.where[ID])) for r in self.rules if r.kind is Kind.EXCLUDE and r.hi == 0
+        }
+        total = 0
+        for p in self.profiles_matching(rule.where):
+            profile = self.profiles[p]
+            if profile.values.get(ID) in excluded:
+                continue
+            total += profile.size
+        return total
+
+    def ticket(self, row: int) -> int:
+        return int.from_bytes(self.digests[row], "big")
+
+    def score(self, row: int) -> Fraction:
+        assert self.score_column is not None
+        return Fraction(str(self.pool.table[self.score_column].iat[row]))
+
+
+def build_problem(
+    scenario: Scenario, pool: Pool, *, source: str = "scenario", aggregate: bool = True
+) -> BalanceProblem:
+    """Check the scenario against the pool and turn it into profiles, rules and targets."""
+    checker = _Checker(scenario, pool, source)
+    checker.check_columns()
+    checker.raise_if_any()
+    rules = checker.rules()
+    targets = checker.targets()
+    score_values = checker.scores()
+    checker.check_missing()
+    checker.check_ids()
+    if scenario.board_size > len(pool.table):
+        checker.add(
+            "board_size",
+            f"board of {scenario.board_size} is larger than the pool of {len(pool.table)}",
+            "reduce board_size or add candidates",
+        )
+    checker.raise_if_any()
+
+    table = pool.table
+    ids = table[pool.id_column].tolist()
+    digests = lottery.digests(scenario.seed, ids)
+    model_columns = checker.model_columns()
+    named = set(scenario.include) | set(scenario.exclude)
+    profiles = _profiles(table, ids, model_columns, named, digests, score_values, aggregate)
+    problem = BalanceProblem(
+        scenario=scenario,
+        pool=pool,
+        board_size=scenario.board_size,
+        model_columns=model_columns,
+        profiles=profiles,
+        rules=rules,
+        targets=targets,
+        score_column=None
+        if scenario.objective.tie_break == "lottery"
+        else scenario.objective.tie_break,
+        digests=digests,
+        warnings=checker.warnings,
+    )
+    problem._index = _inverted_index(profiles, model_columns)
+    return problem
+
+
+def _profiles(
+    table: pd.DataFrame,
+    ids: list[str],
+    columns: list[str],
+    named: set[str],
+    digests: list[bytes],
+    scores: np.ndarray | None,
+    aggregate: bool,
+) -> list[Profile]:
+    """Group interchangeable candidates; order each group best first by the tie-break."""
+    rows = len(table)
+    if aggregate and columns:
+        group = table.groupby(columns, sort=True).ngroup().to_numpy(dtype=np.int64, copy=True)
+    elif aggregate:
+        group = np.zeros(rows, dtype=np.int64)
+    else:
+        group = np.arange(rows, dtype=np.int64)
+    if named:
+        named_rows = np.flatnonzero(np.isin(np.asarray(ids, dtype=object), sorted(named)))
+        group[named_rows] = group.max() + 1 + np.arange(len(named_rows))
+    # Lower ticket is luckier: the first 8 bytes (as a signed-safe 63-bit number) order members.
+    prefix = np.frombuffer(b"".join(d[:8] for d in digests), dtype=">u8") >> np.uint64(1)
+    keys: list[np.ndarray] = [prefix.astype(np.int64)]
+    if scores is not None:
+        keys.append(-scores)
+    keys.append(group)
+    order = np.lexsort(keys)
+    sorted_groups = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    ends = np.r_[starts[1:], rows]
+    value_columns = [table[c].to_numpy() for c in columns]
+    profiles = []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        members = order[start:end]
+        first = int(members[0])
+        values = {c: str(col[first]) for c, col in zip(columns, value_columns, strict=True)}
+        if ids[first] in named:
+            values[ID] = ids[first]
+        profiles.append(Profile(values=values, members=members))
+    return profiles
+
+
+def _inverted_index(profiles: list[Profile], columns: list[str]) -> dict[str, dict[str, list[int]]]:
+    index: dict[str, dict[str, list[int]]] = {c: {} for c in [*columns, ID]}
+    for position, profile in enumerate(profiles):
+        for column, value in profile.values.items():
+            index[column].setdefault(value, []).append(position)
+    return index
+
+
+def seats_from_bounds(bounds: SeatBounds, board_size: int) -> tuple[int, int]:
+    """Seat bounds from counts or shares: a minimum share rounds up, a maximum share down."""
+    lo = bounds.min if bounds.min is not None else 0
+    if bounds.min_share is not None:
+        lo = math.ceil(bounds.min_share * board_size)
+    hi = bounds.max if bounds.max is not None else board_size
+    if bounds.max_share is not None:
+        hi = math.floor(bounds.max_share * board_size)
+    return lo, hi
+
+
+class _Checker:
+    """Collects every problem in a scenario/pool pair while building rules and targets."""
+
+    def __init__(self, scenario: Scenario, pool: Pool, source: str) -> None:
+        self.scenario = scenario
+        self.pool = pool
+        self.source = source
+        self.pool_name = str(pool.path) if pool.path else "<pool>"
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self._counts: dict[str, pd.Series] = {}
+
+    def add(self, where: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(self.source, where, message, fix))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise InputError(self.problems)
+
+    def referenced_columns(self) -> list[tuple[str, str]]:
+        """(column, where in the scenario) for every column the scenario names."""
+        s = self.scenario
+        refs = [(c, f"quotas.{c}") for c in s.quotas]
+        refs += [(c, f"groups[{i}].where.{c}") for i, g in enumerate(s.groups) for c in g.where]
+        refs += [(c, f"caps.{c}") for c in s.caps]
+        refs += [(c, f"targets.{c}") for c in s.targets]
+        refs += [(c, f"objective.weights.{c}") for c in s.objective.weights]
+        if s.objective.tie_break != "lottery":
+            refs.append((s.objective.tie_break, "objective.tie_break"))
+        return refs
+
+    def model_columns(self) -> list[str]:
+        s = self.scenario
+        used = set(s.quotas) | set(s.caps) | set(s.targets)
+        used |= {c for g in s.groups for c in g.where}
+        return sorted(used)
+
+    def check_columns(self) -> None:
+        columns = list(self.pool.table.columns)
+        for column, where in self.referenced_columns():
+            if column not in columns:
+                self.add(
+                    where,
+                    f"column '{column}' is not in the pool {self.pool_name}",
+                    did_you_mean(column, columns, what="columns are"),
+                )
+        for column in self.scenario.objective.weights:
+            if column in columns and column not in self.scenario.targets:
+                self.add(
+                    f"objective.weights.{column}",
+                    f"'{column}' has a weight but no target",
+                    f"add targets.{column} or remove the weight",
+                )
+        if self.scenario.objective.tie_break == self.pool.id_column:
+            self.add("objective.tie_break", "the id column cannot be a score", "use lottery")
+
+    def counts(self, column: str) -> pd.Series:
+        if column not in self._counts:
+            cells = self.pool.table[column]
+            self._counts[column] = cells[cells != ""].value_counts()
+        return self._counts[column]
+
+    def resolve(self, column: str, raw: str, where: str) -> str:
+        """The pool's spelling of a value named in the scenario."""
+        value = str(raw).strip()
+        present = [str(v) for v in self.counts(column).index]
+        if value in present:
+            return value
+        for words in (_TRUE, _FALSE):
+            if value.lower() in words:
+                same = [p for p in present if p.lower() in words]
+                if len(same) == 1:
+                    return same[0]
+        typo = looks_like_typo(value, present)
+        if typo is not None:
+            self.add(
+                where,
+                f"value '{value}' of '{column}' is in no pool row",
+                f"did you mean '{typo}'? values are: "
+                + ", ".join(f"'{p}'" for p in sorted(present)[:12]),
+            )
+        else:
+            self.warnings.append(f"{where}: no candidate in the pool has {column} = '{value}'")
+        return value
+
+    def rules(self) -> list[Rule]:
+        s = self.scenario
+        n = s.board_size
+        everyone: dict[str, frozenset[str]] = {}
+        rules = [make_rule(Kind.BOARD_SIZE, where=everyone, lo=n, hi=n)]
+        for column, values in s.quotas.items():
+            for raw, bounds in values.items():
+                where_text = f"quotas.{column}.{raw}"
+                value = self.resolve(column, raw, where_text)
+                lo, hi = self._seats(bounds, where_text)
+                where = {column: frozenset([value])}
+                if lo > 0:
+                    rules.append(
+                        make_rule(
+                            Kind.QUOTA_MIN, where=where, lo=lo, hi=n, column=column, value=value
+                        )
+                    )
+                if hi < n:
+                    rules.append(
+                        make_rule(
+                            Kind.QUOTA_MAX, where=where, lo=0, hi=hi, column=column, value=value
+                        )
+                    )
+        for i, group in enumerate(s.groups):
+            where_text = f"groups[{i}]"
+            where = {
+                column: frozenset(
+                    self.resolve(column, v, f"{where_text}.where.{column}")
+                    for v in (wanted if isinstance(wanted, list) else [wanted])
+                )
+                for column, wanted in group.where.items()
+            }
+            lo, hi = self._seats(group, where_text)
+            if lo > 0:
+                rules.append(make_rule(Kind.GROUP_MIN, where=where, lo=lo, hi=n, name=group.name))
+            if hi < n:
+                rules.append(make_rule(Kind.GROUP_MAX, where=where, lo=0, hi=hi, name=group.name))
+        for column, cap in s.caps.items():
+            for cap_value, count in self.counts(column).items():
+                if int(str(count)) > cap:
+                    rules.append(
+                        make_rule(
+                            Kind.CAP,
+                            where={column: frozenset([str(cap_value)])},
+                            lo=0,
+                            hi=cap,
+                            column=column,
+                            value=str(cap_value),
+                        )
+                    )
+        rules += self._named(s.include, "include", Kind.INCLUDE, 1)
+        rules += self._named(s.exclude, "exclude", Kind.EXCLUDE, 0)
+        return rules
+
+    def _named(self, ids: Iterable[str], key: str, kind: Kind, seats: int) -> list[Rule]:
+        known = set(self.pool.table[self.pool.id_column])
+        rules = []
+        for position, cid in enumerate(ids):
+            if cid not in known:
+                hint = looks_like_typo(cid, known)
+                self.add(
+                    f"{key}[{position}]",
+                    f"id '{cid}' is not in the pool",
+                    f"did you mean '{hint}'?" if hint else "check the id column",
+                )
+                continue
+            rules.append(
+                make_rule(kind, where={ID: frozenset([cid])}, lo=seats, hi=seats, value=cid)
+            )
+        return rules
+
+    def _seats(self, bounds: SeatBounds, where: str) -> tuple[int, int]:
+        lo, hi = seats_from_bounds(bounds, self.scenario.board_size)
+        if lo > hi:
+            self.add(
+                where, f"the minimum ({lo} seats) is above the maximum ({hi} seats)", "fix them"
+            )
+        if lo > self.scenario.board_size:
+            self.add(where, f"asks for {lo} seats on a board of {self.scenario.board_size}")
+        return lo, min(hi, self.scenario.board_size)
+
+    def targets(self) -> list[TargetTerm]:
+        s = self.scenario
+        n = s.board_size
+        terms = []
+        for column, rule in s.targets.items():
+            counts = self.counts(column)
+            present = {str(v): int(c) for v, c in counts.items()}
+            total = sum(present.values())
+            weight = s.objective.weights.get(column, Fraction(1))
+            shares: dict[str, Fraction]
+            if rule == "equal":
+                shares = {v: Fraction(1, len(present)) for v in present}
+            elif rule == "pool":
+                shares = {v: Fraction(c, total) for v, c in present.items()}
+            else:
+                shares = {
+                    self.resolve(column, raw, f"targets.{column}.{raw}"): share
+                    for raw, share in rule.items()
+                }
+                for v in present:
+                    shares.setdefault(v, Fraction(0))
+            for value in sorted(shares):
+                terms.append(
+                    TargetTerm(
+                        column=column,
+                        value=value,
+                        share=shares[value],
+                        weight=weight,
+                        seats=shares[value] * n,
+                        pool_count=present.get(value, 0),
+                    )
+                )
+        return terms
+
+    def scores(self) -> np.ndarray | None:
+        column = self.scenario.objective.tie_break
+        if column == "lottery" or column not in self.pool.table.columns:
+            return None
+        numbers = pd.to_numeric(self.pool.table[column], errors="coerce")
+        bad = numbers.index[numbers.isna()]
+        if len(bad):
+            rows = ", ".join(self.pool.row_label(int(i)) for i in bad[:5])
+            self.add(
+                "objective.tie_break",
+                f"score column '{column}' has non-numbers in {len(bad)} row(s) ({rows})",
+                f"write a number in every cell of '{column}'",
+            )
+            return None
+        return numbers.to_numpy(dtype=float)
+
+    def check_missing(self) -> None:
+        """Cells the model reads must not be empty (caps excepted: empty means 'none')."""
+        s = self.scenario
+        needed = set(s.quotas) | set(s.targets) | {c for g in s.groups for c in g.where}
+        table = self.pool.table
+        for column in sorted(needed):
+            if column not in table.columns:
+                continue
+            empty = table.index[table[column] == ""]
+            if len(empty):
+                rows = ", ".join(self.pool.row_label(int(i)) for i in empty[:5])
+                more = ", ..." if len(empty) > 5 else ""
+                self.problems.append(
+                    Problem(
+                        self.pool_name,
+                        f"column '{column}'",
+                        f"empty in {len(empty)} row(s) ({rows}{more})",
+                        f"fill in '{column}' for every candidate (e.g. 'unknown')",
+                    )
+                )
+
+    def check_ids(self) -> None:
+        for key in ("include", "exclude"):
+            ids: list[str] = getattr(self.scenario, key)
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:
+                self.add(key, f"lists {', '.join(repeated)} more than once", "list each id once")
+
+
+def rows_matching(
+    table: pd.DataFrame, where: Mapping[str, Iterable[str]], id_column: str
+) -> np.ndarray:
+    """Boolean mask of pool rows counted by a rule (used to check boards independently)."""
+    mask = np.ones(len(table), dtype=bool)
+    for column, allowed in where.items():
+        cells = table[id_column if column == ID else column]
+        mask &= cells.isin(list(allowed)).to_numpy()
+    return mask

@@ -1,0 +1,178 @@
+"""The scenario schema: what a convener writes in YAML, validated before anything is solved.
+
+Shares and weights are kept as exact fractions (``0.4`` means 2/5, ``"1/3"`` means one third)
+so that the model can scale them to integers without any float rounding.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+
+def _to_fraction(value: Any) -> Fraction:
+    """Read a share or weight exactly: decimals by their digits, ``"a/b"`` as a fraction."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not a yes/no value")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int | float | str):
+        try:
+            return Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            pass
+    raise ValueError(f"expected a number such as 0.4 or 1/3, got {value!r}")
+
+
+Exact = Annotated[
+    Fraction,
+    BeforeValidator(_to_fraction),
+    PlainSerializer(lambda f: str(f), return_type=str),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\d+/\d+$"}]}),
+]
+"""A non-negative exact number: a decimal (``0.4``) or a fraction written as ``"1/3"``."""
+
+
+def _share(value: Fraction) -> Fraction:
+    if not 0 <= value <= 1:
+        raise ValueError(f"a share must be between 0 and 1, got {value}")
+    return value
+
+
+Share = Annotated[Exact, Field(), BeforeValidator(lambda v: _share(_to_fraction(v)))]
+
+_STRICT = ConfigDict(extra="forbid", coerce_numbers_to_str=True, arbitrary_types_allowed=True)
+
+
+class SeatBounds(BaseModel):
+    """Bounds on a number of seats, as counts or as shares of the board.
+
+    Shares turn into seats with the rounding documented in the README: a minimum share rounds
+    up (at least that share), a maximum share rounds down (at most that share).
+    """
+
+    model_config = _STRICT
+
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    min_share: Share | None = None
+    max_share: Share | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SeatBounds:
+        if self.min is not None and self.min_share is not None:
+            raise ValueError("give either min or min_share, not both")
+        if self.max is not None and self.max_share is not None:
+            raise ValueError("give either max or max_share, not both")
+        if all(v is None for v in (self.min, self.max, self.min_share, self.max_share)):
+            raise ValueError("give at least one of min, max, min_share, max_share")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max}); swap or fix them")
+        if (
+            self.min_share is not None
+            and self.max_share is not None
+            and self.min_share > self.max_share
+        ):
+            raise ValueError(
+                f"min_share ({self.min_share}) is larger than max_share ({self.max_share})"
+            )
+        return self
+
+
+class Group(SeatBounds):
+    """An intersectional group: candidates meeting every condition in ``where``."""
+
+    name: str = Field(min_length=1)
+    where: dict[str, str | list[str]] = Field(min_length=1)
+
+
+class PoolRef(BaseModel):
+    """Where the candidate pool is: a CSV or XLSX file, relative to the scenario file."""
+
+    model_config = _STRICT
+
+    path: str = Field(min_length=1)
+    id_column: str | None = None
+    sheet: str | None = None
+
+
+class Objective(BaseModel):
+    """How gaps are weighed and how equally balanced boards are told apart."""
+
+    model_config = _STRICT
+
+    weights: dict[str, Exact] = Field(default_factory=dict)
+    tie_break: str = "lottery"
+
+    @model_validator(mode="after")
+    def _positive(self) -> Objective:
+        for column, weight in self.weights.items():
+            if weight <= 0:
+                raise ValueError(f"weight of '{column}' must be positive, got {weight}")
+        return self
+
+
+TargetRule = Literal["equal", "pool"] | dict[str, Share]
+
+
+class Scenario(BaseModel):
+    """One selection scenario: board size, pool, and every criterion the board must meet."""
+
+    model_config = _STRICT
+
+    name: str = "Unnamed scenario"
+    board_size: int = Field(ge=1)
+    pool: str | PoolRef
+    id_column: str = "id"
+    quotas: dict[str, dict[str, SeatBounds]] = Field(default_factory=dict)
+    groups: list[Group] = Field(default_factory=list)
+    caps: dict[str, int] = Field(default_factory=dict)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    targets: dict[str, TargetRule] = Field(default_factory=dict)
+    objective: Objective = Field(default_factory=Objective)
+    seed: int = 0
+    sensitive: list[str] = Field(default_factory=lambda: ["disability"])
+
+    @model_validator(mode="after")
+    def _internal_consistency(self) -> Scenario:
+        for column, rule in self.targets.items():
+            if isinstance(rule, dict):
+                total = sum(rule.values(), Fraction(0))
+                if total != 1:
+                    raise ValueError(
+                        f"target shares of '{column}' sum to {float(total):g}, not 1; "
+                        'adjust them (write thirds as "1/3")'
+                    )
+        for column, cap in self.caps.items():
+            if cap < 0:
+                raise ValueError(f"cap of '{column}' must be 0 or more, got {cap}")
+        both = sorted(set(self.include) & set(self.exclude))
+        if both:
+            raise ValueError(f"ids both included and excluded: {', '.join(both)}")
+        names = [g.name for g in self.groups]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"group names must be unique: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def pool_ref(self) -> PoolRef:
+        """The pool reference in its long form, with the effective id column filled in."""
+        if isinstance(self.pool, str):
+            return PoolRef(path=self.pool, id_column=self.id_column)
+        return PoolRef(
+            path=self.pool.path,
+            id_column=self.pool.id_column or self.id_column,
+            sheet=self.pool.sheet,
+        )

@@ -1,0 +1,189 @@
+"""Lexicographic solving: largest gap, then total gap, then the tie-break, then a uniqueness proof.
+
+Each stage optimises one objective and then fixes it at its optimum for the next, so a later
+objective can never buy an improvement with an earlier one. The stages' optimal values do not
+depend on how the search went; the final roster does not either, because the last stage proves
+that no other board has the same lottery total (if one had, the next lottery level would
+decide). That is what makes the result identical for any worker count and machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ortools.sat.python import cp_model
+
+from balancer import lottery
+from balancer.model import BalanceModel, LinearExpr, build_model
+from balancer.problem import BalanceProblem
+
+Status = Literal["optimal", "feasible", "infeasible", "unknown"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One solver call: what it optimised, how it ended, the value it fixed, and its time."""
+
+    name: str
+    status: str
+    value: int | None
+    seconds: float
+
+
+@dataclass
+class Solution:
+    """The chosen board as pool row positions, with how it was proven."""
+
+    status: Status
+    rows: list[int]
+    stages: list[Stage] = field(default_factory=list)
+    unique: bool | None = None
+    workers: int = 1
+    seconds: float = 0.0
+    build_seconds: float = 0.0
+
+    @property
+    def proven_optimal(self) -> bool:
+        return self.status == "optimal"
+
+
+def default_workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+class _Stager:
+    """Runs the stages on one model, carrying each solution forward as a hint."""
+
+    def __init__(self, handles: BalanceModel, workers: int, time_limit: float | None) -> None:
+        self.handles = handles
+        self.workers = workers
+        self.deadline = None if time_limit is None else time.perf_counter() + time_limit
+        self.stages: list[Stage] = []
+        self.values: dict[int, int] = {}
+
+    def _solver(self) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = self.workers
+        solver.parameters.random_seed = 0
+        if self.deadline is not None:
+            solver.parameters.max_time_in_seconds = max(0.01, self.deadline - time.perf_counter())
+        return solver
+
+    def run(self, name: str, objective: LinearExpr | None, sense: int = 1) -> Any:
+        """Solve once; returns the CP-SAT status and remembers the solution as the next hint."""
+        model = self.handles.model
+        model.clear_objective()  # type: ignore[no-untyped-call]
+        if objective is not None:
+            if sense > 0:
+                model.minimize(objective)
+            else:
+                model.maximize(objective)
+        solver = self._solver()
+        started = time.perf_counter()
+        status = solver.solve(model)
+        value = None
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            value = round(solver.objective_value) if objective is not None else None
+            picks = self.handles.all_picks()
+            self.values = {v.index: int(solver.value(v)) for v in picks}
+            model.clear_hints()  # type: ignore[no-untyped-call]
+            for v in picks:
+                model.add_hint(v, self.values[v.index])
+        self.stages.append(
+            Stage(name, solver.status_name(status), value, time.perf_counter() - started)
+        )
+        return status
+
+    def fix(self, objective: LinearExpr) -> None:
+        value = self.stages[-1].value
+        assert value is not None
+        self.handles.model.add(objective == value)
+
+    def chosen(self) -> list[int]:
+        rows: list[int] = []
+        problem = self.handles.problem
+        for p, row in enumerate(self.handles.picks):
+            seats = sum(self.values[v.index] for v in row)
+            rows.extend(int(r) for r in problem.profiles[p].members[:seats])
+        return sorted(rows)
+
+    def is_unique(self) -> bool | None:
+        """Does any other board reach every fixed optimum? Solved with a no-good cut."""
+        model = self.handles.model
+        chosen = [v for v in self.handles.all_picks() if self.values[v.index]]
+        check = model.new_bool_var("uniqueness_check")
+        model.add(sum(chosen, cp_model.LinearExpr.constant(0)) <= len(chosen) - 1).only_enforce_if(
+            check
+        )
+        model.clear_assumptions()
+        model.add_assumptions([check])
+        saved = self.values
+        status = self.run("uniqueness", None)
+        self.values = saved
+        model.clear_assumptions()
+        model.add(check == 0)
+        if status == cp_model.INFEASIBLE:
+            return True
+        if status == cp_model.FEASIBLE or status == cp_model.OPTIMAL:
+            return False
+        return None
+
+
+def solve(
+    problem: BalanceProblem,
+    *,
+    workers: int | None = None,
+    time_limit: float | None = None,
+) -> Solution:
+    """Find the lexicographically best board and prove it is the only one."""
+    workers = workers or default_workers()
+    started = time.perf_counter()
+    handles = build_model(problem)
+    built = time.perf_counter()
+    stager = _Stager(handles, workers, time_limit)
+
+    objectives: list[tuple[str, Callable[[], LinearExpr], int]] = []
+    if handles.max_gap is not None:
+        max_gap = handles.max_gap
+        objectives.append(("largest gap", lambda: max_gap, 1))
+        objectives.append(("total gap", handles.total_gap, 1))
+    if problem.score_column is not None:
+        objectives.append(("score", handles.score_total, -1))
+
+    def finish(status: Status, unique: bool | None = None) -> Solution:
+        rows = stager.chosen() if stager.values else []
+        return Solution(
+            status=status,
+            rows=rows,
+            stages=stager.stages,
+            unique=unique,
+            workers=workers,
+            seconds=time.perf_counter() - built,
+            build_seconds=built - started,
+        )
+
+    for name, make, sense in objectives:
+        objective = make()
+        status = stager.run(name, objective, sense)
+        if status == cp_model.INFEASIBLE:
+            return finish("infeasible")
+        if status != cp_model.OPTIMAL:
+            return finish("feasible" if stager.values else "unknown")
+        stager.fix(objective)
+
+    for level in range(lottery.LEVELS):
+        objective = handles.lottery_total(level)
+        status = stager.run(f"lottery {level + 1}", objective, 1)
+        if status == cp_model.INFEASIBLE:
+            return finish("infeasible")
+        if status != cp_model.OPTIMAL:
+            return finish("feasible" if stager.values else "unknown")
+        stager.fix(objective)
+        unique = stager.is_unique()
+        if unique is not False:
+            return finish("optimal", unique)
+    return finish("optimal", False)
