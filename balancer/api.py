@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from balancer import explain
+from balancer.errors import InputError, Problem, did_you_mean
 from balancer.io import (
     Pool,
     ScenarioFile,
@@ -24,6 +26,7 @@ from balancer.io import (
     write_files,
 )
 from balancer.problem import BalanceProblem, build_problem
+from balancer.public import redact
 from balancer.report import Provenance, Report, StageTiming, Timings, now, render_markdown, versions
 from balancer.scenario import Scenario
 from balancer.solve import Solution, default_workers, solve
@@ -52,22 +55,32 @@ class Result:
         """The selected rows with every pool column, in pool order."""
         return self.problem.pool.table.iloc[self.solution.rows].reset_index(drop=True)
 
-    def markdown(self) -> str:
-        return render_markdown(self.report, public_members(self))
+    def published(self, public: bool = False) -> Report:
+        """The report as it is written: the full one, or the redacted public variant."""
+        return redact(self.report) if public else self.report
 
-    def files(self) -> dict[str, str]:
-        """The output files by name, ready to be written together."""
+    def markdown(self, public: bool = False) -> str:
+        return render_markdown(self.published(public), public_members(self))
+
+    def files(self, public: bool = False) -> dict[str, str]:
+        """The output files by name, ready to be written together.
+
+        The public variant's roster holds only the columns that reports show per member.
+        """
+        report = self.published(public)
+        members = public_members(self)
         files = {
-            "report.json": self.report.model_dump_json(indent=2) + "\n",
-            "report.md": self.markdown(),
+            "report.json": report.model_dump_json(indent=2) + "\n",
+            "report.md": render_markdown(report, members),
         }
         if self.report.status in {"optimal", "feasible"}:
-            files["roster.csv"] = safe_csv(self.roster)
+            roster = pd.DataFrame(members) if public else self.roster
+            files["roster.csv"] = safe_csv(roster)
         return files
 
-    def write(self, out_dir: str | Path) -> list[Path]:
+    def write(self, out_dir: str | Path, public: bool = False) -> list[Path]:
         """Write every output file atomically into ``out_dir`` (created if missing)."""
-        return write_files(Path(out_dir), self.files())
+        return write_files(Path(out_dir), self.files(public))
 
 
 def public_members(result: Result) -> list[dict[str, str]]:
@@ -120,14 +133,25 @@ def select(
     workers: int | None = None,
     time_limit: float | None = None,
     command: str | None = None,
+    explain_board: bool = True,
+    why_not: Sequence[str] = (),
 ) -> Result:
-    """Select the best board for a scenario; infeasible scenarios come back diagnosed."""
+    """Select the best board for a scenario; infeasible scenarios come back diagnosed.
+
+    With ``explain_board`` (the default) the report prices every tight rule and gives every
+    member a reason, which takes further solves; ``why_not`` names candidates to explain.
+    """
     started = time.perf_counter()
     problem, file = prepare(scenario, pool)
+    _check_candidates(problem, why_not)
     read = time.perf_counter()
     solution = solve(problem, workers=workers or default_workers(), time_limit=time_limit)
     solved = time.perf_counter()
     report = build_report(problem, solution, file, command=command)
+    if explain_board and solution.status == "optimal":
+        report.explanation = explain.explain(
+            problem, solution, report.constraints, why_not_ids=why_not
+        )
     finished = time.perf_counter()
     report.timings = Timings(
         read=read - started,
@@ -138,6 +162,17 @@ def select(
         stages=[StageTiming(**vars(stage)) for stage in solution.stages],
     )
     return Result(report=report, problem=problem, solution=solution)
+
+
+def _check_candidates(problem: BalanceProblem, candidates: Sequence[str]) -> None:
+    known = set(problem.ids)
+    problems = [
+        Problem("--why-not", cid, "is not an id in the pool", did_you_mean(cid, known))
+        for cid in candidates
+        if cid not in known
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def build_report(
@@ -161,7 +196,10 @@ def build_report(
         unique=solution.unique,
         constraints=explain.rule_outcomes(problem, rows),
         composition=explain.composition(problem, rows),
-        diagnosis=explain.diagnose(problem) if solution.status == "infeasible" else None,
+        diagnosis=explain.diagnose(problem, scenario.relax_limits)
+        if solution.status == "infeasible"
+        else None,
+        supply=explain.supply(problem, rows),
         warnings=problem.warnings,
         provenance=Provenance(
             balancer_version=balancer_version,

@@ -94,16 +94,32 @@ def select(
     time_limit: Annotated[
         float | None, typer.Option(help="Seconds; without it the solver runs to proven optimum.")
     ] = None,
+    why_not: Annotated[
+        list[str] | None,
+        typer.Option("--why-not", help="Explain why this candidate is not on the board (repeat)."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option(help="Price every tight rule and give every member a reason.")
+    ] = True,
+    public: Annotated[
+        bool,
+        typer.Option(help="Write the publishable variant: sensitive columns only as totals."),
+    ] = False,
 ) -> None:
     """Select the board; write roster.csv, report.json and report.md to --out."""
     try:
         result = api.select(
-            scenario, workers=workers, time_limit=time_limit, command=_command_line()
+            scenario,
+            workers=workers,
+            time_limit=time_limit,
+            command=_command_line(),
+            explain_board=explain,
+            why_not=why_not or [],
         )
     except InputError as error:
         _fail_input(error)
         return
-    written = result.write(out_dir)
+    written = result.write(out_dir, public=public)
     report = result.report
     out.print(summary_table(report))
     if report.objective is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -38,16 +38,17 @@ class BalanceModel:
     max_gap: cp_model.IntVar | None
     scale: int
     switches: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    moves: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
 
     def all_picks(self) -> list[cp_model.IntVar]:
         return [v for row in self.picks for v in row]
 
     def seats(self, profiles: Iterable[int]) -> LinearExpr:
         """Selected members among the given profiles."""
-        return sum((v for p in profiles for v in self.picks[p]), cp_model.LinearExpr.constant(0))
+        return cp_model.LinearExpr.sum([v for p in profiles for v in self.picks[p]])
 
     def total_gap(self) -> LinearExpr:
-        return sum(self.gaps, cp_model.LinearExpr.constant(0))
+        return cp_model.LinearExpr.sum(self.gaps)
 
     def score_total(self) -> LinearExpr:
         """Sum of the tie-break scores of the members, scaled to integers."""
@@ -58,21 +59,21 @@ class BalanceModel:
             for j in range(len(row))
         }
         unit = _common_denominator(scores.values())
-        return sum(
-            (int(s * unit) * self.picks[p][j] for (p, j), s in scores.items()),
-            cp_model.LinearExpr.constant(0),
+        keys = list(scores)
+        return cp_model.LinearExpr.weighted_sum(
+            [self.picks[p][j] for p, j in keys], [int(scores[k] * unit) for k in keys]
         )
 
     def lottery_total(self, level: int) -> LinearExpr:
         """Sum of the members' lottery numbers at one level (smaller wins)."""
         problem = self.problem
-        terms = []
+        variables, numbers = [], []
         for p, row in enumerate(self.picks):
             members = problem.profiles[p].members
             for j, pick in enumerate(row):
-                number = lottery.lottery_number(problem.ticket(int(members[j])), level)
-                terms.append(number * pick)
-        return sum(terms, cp_model.LinearExpr.constant(0))
+                variables.append(pick)
+                numbers.append(lottery.lottery_number(problem.ticket(int(members[j])), level))
+        return cp_model.LinearExpr.weighted_sum(variables, numbers)
 
 
 def build_model(
@@ -80,20 +81,32 @@ def build_model(
     *,
     rules: Sequence[Rule] | None = None,
     switchable: bool = False,
+    patch: Patch | None = None,
+    elastic: Mapping[str, int] | None = None,
 ) -> BalanceModel:
     """Build the model for ``rules`` (default: all of the problem's rules).
 
     With ``switchable`` every rule gets a literal that turns it on; the explainer uses these
     as assumptions to find which rules conflict. Then no rule may shrink a profile's picks,
-    since a switched-off rule must not leave a trace.
+    since a switched-off rule must not leave a trace. A ``patch`` asks "what if": a profile
+    with a member fewer, or one that must give at least some seats. ``elastic`` lets named
+    rules move by up to so many seats, each move counted in ``handles.moves``; the explainer
+    minimises their sum to find the smallest change that makes a board possible.
     """
     active = list(problem.rules if rules is None else rules)
+    patch = patch or Patch()
     model = cp_model.CpModel()
     n = problem.board_size
-    upper = [min(profile.size, n) for profile in problem.profiles]
+    upper = [
+        max(0, min(profile.size - patch.fewer.get(p, 0), n))
+        for p, profile in enumerate(problem.profiles)
+    ]
     matching = [problem.profiles_matching(rule.where) for rule in active]
+    elastic = elastic or {}
     if not switchable:
         for rule, profiles in zip(active, matching, strict=True):
+            if rule.id in elastic:
+                continue
             for p in profiles:
                 upper[p] = min(upper[p], rule.hi)
     picks = []
@@ -103,10 +116,19 @@ def build_model(
             model.add_implication(later, earlier)
         picks.append(row)
     handles = BalanceModel(model, problem, active, picks, [], None, 1)
+    for p, minimum in patch.at_least.items():
+        model.add(handles.seats([p]) >= minimum)
 
     for rule, profiles in zip(active, matching, strict=True):
         seats = handles.seats(profiles)
-        if switchable:
+        if rule.id in elastic:
+            room = elastic[rule.id]
+            down = model.new_int_var(0, min(room, rule.lo), f"down[{rule.id}]")
+            up = model.new_int_var(0, room, f"up[{rule.id}]")
+            handles.moves[rule.id] = (down, up)
+            model.add(seats >= rule.lo - down)
+            model.add(seats <= rule.hi + up)
+        elif switchable:
             switch = model.new_bool_var(f"on[{rule.id}]")
             handles.switches[rule.id] = switch
             model.add(seats >= rule.lo).only_enforce_if(switch)
@@ -118,6 +140,18 @@ def build_model(
 
     _add_gaps(handles, problem.targets)
     return handles
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A what-if on the pool: members taken out of profiles, seats a profile must give.
+
+    The balance of a board depends only on how many seats each profile gets, so "without
+    this member" is "this profile has one member fewer", exactly, for every gap question.
+    """
+
+    fewer: dict[int, int] = field(default_factory=dict)
+    at_least: dict[int, int] = field(default_factory=dict)
 
 
 def gap_scale(targets: Sequence[TargetTerm]) -> int:
@@ -146,6 +180,13 @@ def _add_gaps(handles: BalanceModel, targets: Sequence[TargetTerm]) -> None:
         gap = model.new_int_var(0, bound, f"gap[{term.column}={term.value}]")
         model.add(gap >= coefficient * seats - offset)
         model.add(gap >= offset - coefficient * seats)
+        below = math.floor(term.seats)
+        if below != term.seats:
+            # Seats are whole, so the gap is at least the chord through the two whole seat
+            # counts around the target: exact at both, valid everywhere, and far tighter
+            # for the LP relaxation than the two lines above (which meet at the target).
+            slope = coefficient * (2 * below + 1) - 2 * offset
+            model.add(gap >= (offset - coefficient * below) + slope * (seats - below))
         handles.gaps.append(gap)
         largest = max(largest, bound)
     handles.max_gap = model.new_int_var(0, largest, "max_gap")

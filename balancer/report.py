@@ -17,7 +17,7 @@ import jinja2
 from pydantic import BaseModel, Field
 from rich.table import Table
 
-from balancer.explain import Balance, CompositionRow, Diagnosis, RuleOutcome
+from balancer.explain import Balance, CompositionRow, Diagnosis, Explanation, RuleOutcome, SupplyRow
 
 SCHEMA_VERSION = "1"
 
@@ -76,7 +76,12 @@ class Report(BaseModel):
     constraints: list[RuleOutcome]
     composition: list[CompositionRow]
     diagnosis: Diagnosis | None = None
+    explanation: Explanation | None = None
+    supply: list[SupplyRow] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    public: bool = Field(
+        default=False, description="True for the publishable variant (see balancer.public)"
+    )
     provenance: Provenance
     timings: Timings
 

@@ -143,6 +143,11 @@ class Scenario(BaseModel):
     objective: Objective = Field(default_factory=Objective)
     seed: int = 0
     sensitive: list[str] = Field(default_factory=lambda: ["disability"])
+    relax_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Most seats a rule may move in the smallest fix; keys are rule ids or "
+        "patterns such as 'include:*' (0 keeps a rule fixed)",
+    )
 
     @model_validator(mode="after")
     def _internal_consistency(self) -> Scenario:

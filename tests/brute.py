@@ -224,7 +224,9 @@ class Judge:
         return best
 
 
-def feasible(board_rows: Sequence[int], pool_df: pd.DataFrame, scenario: Mapping[str, Any]) -> list[str]:
+def feasible(
+    board_rows: Sequence[int], pool_df: pd.DataFrame, scenario: Mapping[str, Any]
+) -> list[str]:
     """Names of the rules the board (pool row positions) violates; empty if it is allowed."""
     return Judge(pool_df, scenario).violations(list(board_rows))
 

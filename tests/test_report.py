@@ -23,8 +23,10 @@ def _frozen(result: Result) -> Result:
     provenance.solver_version = "X.Y.Z"
     provenance.created = "2026-01-01T00:00:00+00:00"
     provenance.command = "balancer select scenarios/sounding-board.yaml --out out/"
-    provenance.scenario_file = "scenarios/sounding-board.yaml"
-    provenance.pool_file = "scenarios/pools/sounding-board.csv"
+    if provenance.scenario_file:
+        provenance.scenario_file = "scenarios/sounding-board.yaml"
+    if provenance.pool_file:
+        provenance.pool_file = "scenarios/pools/sounding-board.csv"
     provenance.workers = 1
     timings = result.report.timings
     timings.total, timings.solve = 1.0, 0.5

@@ -1,0 +1,83 @@
+"""Explaining a selection: what the board achieves, what each rule costs, why each member.
+
+The explanation is data first (pydantic models, all in ``report.json``), rendered second.
+Submodules, in reading order: ``outcomes`` (recount of the board), ``whatif`` (re-solving
+a changed question), ``costs`` (rule classes and prices), ``members`` (reasons per member and
+why-not), ``supply`` (pool against quotas) and ``infeasible`` (conflicts and smallest fix).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from balancer.explain.costs import RuleExplanation, explain_rules
+from balancer.explain.infeasible import Conflict, Diagnosis, Relaxation, diagnose, minimal_conflict
+from balancer.explain.members import MemberReason, WhyNot, explain_members, why_not
+from balancer.explain.outcomes import (
+    Balance,
+    CompositionRow,
+    RuleOutcome,
+    balance,
+    composition,
+    rule_outcomes,
+)
+from balancer.explain.supply import SupplyRow, supply
+from balancer.problem import BalanceProblem
+from balancer.solve import Solution
+
+
+class Explanation(BaseModel):
+    """Why the board is what it is: every rule's class and price, every member's reason."""
+
+    rules: list[RuleExplanation]
+    members: list[MemberReason]
+    why_not: list[WhyNot]
+    supply: list[SupplyRow]
+    seconds: float
+
+
+def explain(
+    problem: BalanceProblem,
+    solution: Solution,
+    outcomes: Sequence[RuleOutcome],
+    *,
+    why_not_ids: Sequence[str] = (),
+    threads: int | None = None,
+) -> Explanation:
+    """The full explanation of a solved board (it re-solves: see :mod:`balancer.explain.costs`)."""
+    started = time.perf_counter()
+    rules = explain_rules(problem, solution, outcomes, threads)
+    members = explain_members(problem, solution, threads)
+    answers = [why_not(problem, solution, cid) for cid in why_not_ids]
+    return Explanation(
+        rules=rules,
+        members=members,
+        why_not=answers,
+        supply=supply(problem, solution.rows),
+        seconds=time.perf_counter() - started,
+    )
+
+
+__all__ = [
+    "Balance",
+    "CompositionRow",
+    "Conflict",
+    "Diagnosis",
+    "Explanation",
+    "MemberReason",
+    "Relaxation",
+    "RuleExplanation",
+    "RuleOutcome",
+    "SupplyRow",
+    "WhyNot",
+    "balance",
+    "composition",
+    "diagnose",
+    "explain",
+    "minimal_conflict",
+    "rule_outcomes",
+    "supply",
+]

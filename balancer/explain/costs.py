@@ -1,0 +1,286 @@
+"""What each rule costs: binding, tight at no cost, slack, or limited by the pool.
+
+A rule that the board meets exactly may or may not shape it. The test is to ask the solver
+again with the rule relaxed by one seat, and with the rule dropped: if either gives a better
+balanced board, the rule binds, and the difference is its price. Only tight rules need the
+question asked; they are asked side by side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel
+
+from balancer.constraints import REGISTRY, Kind, Rule
+from balancer.explain.outcomes import RuleOutcome
+from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of
+from balancer.problem import BalanceProblem
+from balancer.solve import Solution
+
+RuleStatus = Literal["binding", "tight, no cost", "slack", "pool-limited"]
+
+
+class Change(BaseModel):
+    """The best board with one rule relaxed by a seat, or dropped, against the chosen one."""
+
+    how: Literal["relaxed by one seat", "dropped"]
+    possible: bool
+    max_gap: float | None = None
+    total_gap: float | None = None
+    max_gap_change: float | None = None
+    total_gap_change: float | None = None
+    comes_in: list[str] = []
+    goes_out: list[str] = []
+
+
+class RuleExplanation(BaseModel):
+    """One rule's class, its price when it binds, and the sentence a convener can publish."""
+
+    id: str
+    status: RuleStatus
+    pool_limited: bool
+    available: int
+    sentence: str
+    relaxed: Change | None = None
+    dropped: Change | None = None
+
+
+def relaxed_by_one(rule: Rule) -> Rule | None:
+    """The rule with one seat more room on the side it exists for (None: nothing to relax)."""
+    side = REGISTRY[rule.kind].side
+    if side == "min" and rule.lo > 0:
+        return dataclasses.replace(rule, lo=rule.lo - 1)
+    if side == "max":
+        return dataclasses.replace(rule, hi=rule.hi + 1)
+    return None
+
+
+def _family(rule: Rule) -> str:
+    """Rules screened together: the caps of one column, the quotas of one column, and so on."""
+    return f"{rule.kind.value}:{rule.column or rule.group or ''}"
+
+
+def _pool_limited(rule: Rule, outcome: RuleOutcome) -> bool:
+    """The pool, not the rule, sets the number: every available candidate of it is needed."""
+    side = REGISTRY[rule.kind].side
+    return side == "min" and outcome.available <= rule.lo
+
+
+def explain_rules(
+    problem: BalanceProblem,
+    solution: Solution,
+    outcomes: Sequence[RuleOutcome],
+    threads: int | None = None,
+) -> list[RuleExplanation]:
+    """Classify every rule; re-solve the tight ones relaxed and dropped to price them."""
+    chosen = gaps_of(problem, solution)
+    assert chosen is not None
+    by_id = {o.id: o for o in outcomes}
+    tight = [
+        r
+        for r in problem.rules
+        if by_id[r.id].tight and problem.targets and r.kind is not Kind.BOARD_SIZE
+    ]
+
+    # Dropping a rule can only help, and relaxing it helps no more than dropping it. So rules
+    # are screened in groups first: if dropping a whole family (all caps on one column, say)
+    # does not help, no rule of it binds, and none of them needs a solve of its own.
+    def without(*dropped: Rule) -> tuple[Rule, ...]:
+        names = {r.id for r in dropped}
+        return tuple(r for r in problem.rules if r.id not in names)
+
+    def helps(answer: Solution) -> bool:
+        gaps = gaps_of(problem, answer)
+        return gaps is not None and gaps.key() < chosen.key()
+
+    suspects: list[Rule] = []
+    if tight and helps(
+        ask_all(problem, [Question(rules=without(*tight))], solution.counts, threads, chosen)[0]
+    ):
+        families: dict[str, list[Rule]] = {}
+        for rule in tight:
+            families.setdefault(_family(rule), []).append(rule)
+        groups = list(families.values())
+        answers = ask_all(
+            problem, [Question(rules=without(*g)) for g in groups], solution.counts, threads, chosen
+        )
+        for group, answer in zip(groups, answers, strict=True):
+            if len(group) == 1 or helps(answer):
+                suspects.extend(group)
+    dropped_answers = ask_all(
+        problem, [Question(rules=without(r)) for r in suspects], solution.counts, threads, chosen
+    )
+    dropped_gaps: dict[str, Gaps | None] = {r.id: chosen for r in tight}
+    for rule, answer in zip(suspects, dropped_answers, strict=True):
+        dropped_gaps[rule.id] = gaps_of(problem, answer)
+    helped = [
+        r
+        for r in tight
+        if (g := dropped_gaps[r.id]) is not None
+        and g.key() < chosen.key()
+        and relaxed_by_one(r) is not None
+    ]
+    relaxed_questions = []
+    for rule in helped:
+        relaxed = relaxed_by_one(rule)
+        assert relaxed is not None
+        relaxed_questions.append(Question(rules=(*without(rule), relaxed)))
+    relaxed_answers = ask_all(problem, relaxed_questions, solution.counts, threads, chosen)
+    relaxed_gaps = {r.id: gaps_of(problem, a) for r, a in zip(helped, relaxed_answers, strict=True)}
+    prices: dict[str, tuple[Gaps | None, Gaps | None, bool]] = {}
+    for rule in tight:
+        has_relaxed = relaxed_by_one(rule) is not None
+        relaxed_gap = relaxed_gaps.get(rule.id, chosen if has_relaxed else None)
+        prices[rule.id] = (relaxed_gap, dropped_gaps[rule.id], has_relaxed)
+
+    # Name the boards (who comes in, who goes out) only for the rules that bind.
+    binding = [
+        rule
+        for rule in tight
+        if any(g is not None and g.key() < chosen.key() for g in prices[rule.id][:2])
+    ]
+    boards: list[Question] = []
+    for rule in binding:
+        relaxed = relaxed_by_one(rule)
+        if relaxed is not None:
+            boards.append(Question(rules=(*without(rule), relaxed), full=True))
+        boards.append(Question(rules=without(rule), full=True))
+    named = iter(ask_all(problem, boards, solution.counts, threads, chosen))
+    board_of: dict[tuple[str, str], Solution] = {}
+    for rule in binding:
+        if relaxed_by_one(rule) is not None:
+            board_of[(rule.id, "relaxed")] = next(named)
+        board_of[(rule.id, "dropped")] = next(named)
+
+    result = []
+    for rule in problem.rules:
+        outcome = by_id[rule.id]
+        limited = _pool_limited(rule, outcome)
+        if outcome.achieved is None:
+            continue
+        if rule.id not in prices:
+            status: RuleStatus = "slack" if not outcome.tight else "tight, no cost"
+            if outcome.tight and limited:
+                status = "pool-limited"
+            result.append(
+                RuleExplanation(
+                    id=rule.id,
+                    status=status,
+                    pool_limited=limited,
+                    available=outcome.available,
+                    sentence=_sentence(rule, outcome, status, limited, None, None, chosen),
+                )
+            )
+            continue
+        relaxed_price, dropped_price, has_relaxed = prices[rule.id]
+        relaxed_change = (
+            _change(
+                problem,
+                solution,
+                chosen,
+                relaxed_price,
+                "relaxed by one seat",
+                board_of.get((rule.id, "relaxed")),
+            )
+            if has_relaxed
+            else None
+        )
+        dropped_change = _change(
+            problem, solution, chosen, dropped_price, "dropped", board_of.get((rule.id, "dropped"))
+        )
+        binds = rule in binding
+        status = "binding" if binds else ("pool-limited" if limited else "tight, no cost")
+        result.append(
+            RuleExplanation(
+                id=rule.id,
+                status=status,
+                pool_limited=limited,
+                available=outcome.available,
+                sentence=_sentence(
+                    rule, outcome, status, limited, relaxed_change, dropped_change, chosen
+                ),
+                relaxed=relaxed_change,
+                dropped=dropped_change,
+            )
+        )
+    return result
+
+
+def _change(
+    problem: BalanceProblem,
+    solution: Solution,
+    chosen: Gaps,
+    gaps: Gaps | None,
+    how: Literal["relaxed by one seat", "dropped"],
+    board: Solution | None,
+) -> Change:
+    if gaps is None:
+        return Change(how=how, possible=False)
+    change = Change(
+        how=how,
+        possible=True,
+        max_gap=float(gaps.largest),
+        total_gap=float(gaps.total),
+        max_gap_change=float(gaps.largest - chosen.largest),
+        total_gap_change=float(gaps.total - chosen.total),
+    )
+    if board is not None and board.rows:
+        ids = problem.ids
+        before = {str(ids.iat[r]) for r in solution.rows}
+        after = {str(ids.iat[r]) for r in board.rows}
+        change.comes_in = sorted(after - before)
+        change.goes_out = sorted(before - after)
+    return change
+
+
+def _improvement(change: Change | None, chosen: Gaps) -> str | None:
+    if change is None or not change.possible or change.max_gap is None:
+        return None
+    assert change.total_gap is not None
+    if change.max_gap < chosen.largest:
+        return (
+            f"the largest gap would fall from {fmt(chosen.largest)} to {fmt(change.max_gap)} seats"
+        )
+    if change.total_gap < chosen.total:
+        return (
+            f"the largest gap would stay {fmt(chosen.largest)} but the total gap would fall "
+            f"from {fmt(chosen.total)} to {fmt(change.total_gap)} seats"
+        )
+    return None
+
+
+def _sentence(
+    rule: Rule,
+    outcome: RuleOutcome,
+    status: RuleStatus,
+    limited: bool,
+    relaxed: Change | None,
+    dropped: Change | None,
+    chosen: Gaps,
+) -> str:
+    base = rule.description.rstrip(".")
+    supply = (
+        f" The pool has only {outcome.available} such candidate{'s' * (outcome.available != 1)}."
+        if limited
+        else ""
+    )
+    if status == "slack":
+        return f"{base}: met with {outcome.slack} seat{'s' * (outcome.slack != 1)} to spare."
+    if status == "binding":
+        relaxed_gain = _improvement(relaxed, chosen)
+        dropped_gain = _improvement(dropped, chosen)
+        if relaxed_gain and relaxed_gain == dropped_gain:
+            gain = f"with one seat more room (or without it), {relaxed_gain}"
+        elif relaxed_gain:
+            gain = f"with one seat more room, {relaxed_gain}; without it, {dropped_gain}"
+        else:
+            gain = f"without it, {dropped_gain}"
+        return f"{base} binds: {gain}.{supply}"
+    if status == "pool-limited":
+        return f"{base}: met exactly, and the pool sets the number.{supply}"
+    if rule.kind in {Kind.INCLUDE, Kind.EXCLUDE, Kind.BOARD_SIZE}:
+        return f"{base}: met; it does not change how balanced the board can be."
+    return f"{base}: met exactly, but relaxing it would not make the board more balanced."

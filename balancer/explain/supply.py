@@ -1,0 +1,55 @@
+"""Pool supply: per value, how many candidates there are against what the scenario asks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from balancer.constraints import Kind
+from balancer.problem import BalanceProblem
+
+
+class SupplyRow(BaseModel):
+    """One value: candidates available, seats the quotas ask, seats the target asks."""
+
+    column: str
+    value: str
+    available: int
+    min_seats: int
+    target_seats: float | None
+    board: int | None
+    short_by: int
+
+
+def supply(problem: BalanceProblem, rows: Sequence[int] | None) -> list[SupplyRow]:
+    """Per value of every criteria column; short_by counts seats a minimum cannot get."""
+    table = problem.pool.table
+    board = table.iloc[list(rows)] if rows is not None else None
+    minimums: dict[tuple[str, str], int] = {}
+    for rule in problem.rules:
+        if rule.kind is Kind.QUOTA_MIN and rule.column and rule.value is not None:
+            minimums[(rule.column, rule.value)] = rule.lo
+    targets = {(t.column, t.value): float(t.seats) for t in problem.targets}
+    excluded = {next(iter(r.where["__id__"])) for r in problem.rules if r.kind is Kind.EXCLUDE}
+    usable = table[~table[problem.pool.id_column].isin(excluded)]
+    result = []
+    for column in problem.criteria_columns():
+        counts = usable[column].value_counts()
+        values = {str(v) for v in table[column].unique() if v != ""}
+        values |= {v for (c, v) in [*minimums, *targets] if c == column}
+        for value in sorted(values):
+            available = int(counts.get(value, 0))
+            asked = minimums.get((column, value), 0)
+            result.append(
+                SupplyRow(
+                    column=column,
+                    value=value,
+                    available=available,
+                    min_seats=asked,
+                    target_seats=targets.get((column, value)),
+                    board=None if board is None else int((board[column] == value).sum()),
+                    short_by=max(0, asked - available),
+                )
+            )
+    return result

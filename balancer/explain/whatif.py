@@ -1,0 +1,104 @@
+"""What-if solves: the same problem with a rule relaxed, a member out, or a candidate in.
+
+Every explanation is a comparison between the chosen board and the best board under a
+changed question. The questions are independent, so they run side by side on a thread pool
+(CP-SAT releases the interpreter lock while it searches), each solver on one thread, and each
+starts from the chosen board as a hint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TypeVar
+
+from balancer.constraints import Rule
+from balancer.model import Patch, gap_scale
+from balancer.problem import BalanceProblem
+from balancer.solve import Solution, solve
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Largest and total weighted gap, exact; ``None`` stands for "no board at all"."""
+
+    largest: Fraction
+    total: Fraction
+
+    def key(self) -> tuple[Fraction, Fraction]:
+        return (self.largest, self.total)
+
+    def words(self) -> str:
+        return f"largest gap {fmt(self.largest)}, total gap {fmt(self.total)} seats"
+
+
+def fmt(value: Fraction | float) -> str:
+    """A seat figure as a person reads it: at most two decimals."""
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in {"", "-0"} else text
+
+
+@dataclass(frozen=True)
+class Question:
+    """One what-if: which rules hold, and how the pool is patched."""
+
+    rules: tuple[Rule, ...]
+    patch: Patch | None = None
+    full: bool = False  # also break ties, to name the board (who comes in and goes out)
+
+
+def gaps_of(problem: BalanceProblem, solution: Solution) -> Gaps | None:
+    """The exact gaps of a solution, or None when it found no board."""
+    if solution.status not in {"optimal", "feasible"}:
+        return None
+    if solution.gap_values is None:
+        return Gaps(Fraction(0), Fraction(0))
+    scale = gap_scale(problem.targets)
+    largest, total = solution.gap_values
+    return Gaps(Fraction(largest, scale), Fraction(total, scale))
+
+
+def ask(
+    problem: BalanceProblem,
+    question: Question,
+    hint: Sequence[int] | None,
+    at_most: Gaps | None = None,
+) -> Solution:
+    """Solve one what-if; ``at_most`` bounds the largest gap when the change can only help."""
+    cap = None
+    if at_most is not None and problem.targets:
+        cap = int(at_most.largest * gap_scale(problem.targets))
+    return solve(
+        problem,
+        workers=1,
+        rules=question.rules,
+        patch=question.patch,
+        balance_only=not question.full,
+        hint=hint,
+        max_gap_at_most=cap,
+    )
+
+
+def parallel(function: Callable[[T], R], items: Sequence[T], threads: int | None = None) -> list[R]:
+    """Map over independent what-ifs on all cores, keeping the input order."""
+    threads = threads or max(1, min(len(items), os.cpu_count() or 1))
+    if threads <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(function, items))
+
+
+def ask_all(
+    problem: BalanceProblem,
+    questions: Sequence[Question],
+    hint: Sequence[int] | None = None,
+    threads: int | None = None,
+    at_most: Gaps | None = None,
+) -> list[Solution]:
+    return parallel(lambda q: ask(problem, q, hint, at_most), questions, threads)
