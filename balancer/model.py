@@ -15,13 +15,12 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
 from balancer import lottery
 from balancer.constraints import Rule
-from balancer.problem import BalanceProblem, TargetTerm
+from balancer.problem import BalanceProblem, TargetTerm, gap_scale
 
 LinearExpr = cp_model.LinearExprT
 
@@ -51,18 +50,15 @@ class BalanceModel:
         return cp_model.LinearExpr.sum(self.gaps)
 
     def score_total(self) -> LinearExpr:
-        """Sum of the tie-break scores of the members, scaled to integers."""
+        """Sum of the tie-break scores of the members, as exact integers."""
         problem = self.problem
-        scores = {
-            (p, j): problem.score(int(problem.profiles[p].members[j]))
-            for p, row in enumerate(self.picks)
-            for j in range(len(row))
-        }
-        unit = _common_denominator(scores.values())
-        keys = list(scores)
-        return cp_model.LinearExpr.weighted_sum(
-            [self.picks[p][j] for p, j in keys], [int(scores[k] * unit) for k in keys]
-        )
+        variables, units = [], []
+        for p, row in enumerate(self.picks):
+            members = problem.profiles[p].members
+            for j, pick in enumerate(row):
+                variables.append(pick)
+                units.append(problem.score_units(int(members[j])))
+        return cp_model.LinearExpr.weighted_sum(variables, units)
 
     def lottery_total(self, level: int) -> LinearExpr:
         """Sum of the members' lottery numbers at one level (smaller wins)."""
@@ -152,15 +148,6 @@ class Patch:
 
     fewer: dict[int, int] = field(default_factory=dict)
     at_least: dict[int, int] = field(default_factory=dict)
-
-
-def gap_scale(targets: Sequence[TargetTerm]) -> int:
-    """The least multiplier that makes every weight and weighted target seat count whole."""
-    return _common_denominator([t.weight for t in targets] + [t.weight * t.seats for t in targets])
-
-
-def _common_denominator(values: Iterable[Fraction]) -> int:
-    return math.lcm(1, *(Fraction(v).denominator for v in values))
 
 
 def _add_gaps(handles: BalanceModel, targets: Sequence[TargetTerm]) -> None:

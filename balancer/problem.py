@@ -16,7 +16,7 @@ their own, which keeps those rules ordinary counting rules.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -70,6 +70,8 @@ class BalanceProblem:
     targets: list[TargetTerm]
     score_column: str | None
     digests: list[bytes]
+    scores: np.ndarray | None = None  # exact integer scores, or None for a lottery tie-break
+    score_unit: int = 1
     warnings: list[str] = field(default_factory=list)
     _index: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
 
@@ -110,9 +112,13 @@ class BalanceProblem:
     def ticket(self, row: int) -> int:
         return int.from_bytes(self.digests[row], "big")
 
+    def score_units(self, row: int) -> int:
+        """A member's score as an exact integer (scores scaled by ``score_unit``)."""
+        assert self.scores is not None
+        return int(self.scores[row])
+
     def score(self, row: int) -> Fraction:
-        assert self.score_column is not None
-        return Fraction(str(self.pool.table[self.score_column].iat[row]))
+        return Fraction(self.score_units(row), self.score_unit)
 
 
 def build_problem(
@@ -153,6 +159,8 @@ def build_problem(
         if scenario.objective.tie_break == "lottery"
         else scenario.objective.tie_break,
         digests=digests,
+        scores=score_values,
+        score_unit=checker.score_unit,
         warnings=checker.warnings,
     )
     problem._index = _inverted_index(profiles, model_columns)
@@ -209,6 +217,12 @@ def _inverted_index(profiles: list[Profile], columns: list[str]) -> dict[str, di
     return index
 
 
+def gap_scale(targets: Sequence[TargetTerm]) -> int:
+    """The least multiplier that makes every weight and weighted target seat count whole."""
+    values = [t.weight for t in targets] + [t.weight * t.seats for t in targets]
+    return math.lcm(1, *(Fraction(v).denominator for v in values))
+
+
 def seats_from_bounds(bounds: SeatBounds, board_size: int) -> tuple[int, int]:
     """Seat bounds from counts or shares: a minimum share rounds up, a maximum share down."""
     lo = bounds.min if bounds.min is not None else 0
@@ -231,6 +245,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self._counts: dict[str, pd.Series] = {}
+        self.score_unit = 1
 
     def add(self, where: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(self.source, where, message, fix))
@@ -418,23 +433,47 @@ class _Checker:
                         pool_count=present.get(value, 0),
                     )
                 )
+        if terms:
+            largest = gap_scale(terms) * max(t.weight for t in terms) * s.board_size
+            if largest * len(terms) >= 2**60:
+                self.add(
+                    "targets",
+                    "the target shares and weights have more digits than can be added exactly",
+                    'write shares with fewer decimals, or as fractions such as "1/3"',
+                )
         return terms
 
     def scores(self) -> np.ndarray | None:
         column = self.scenario.objective.tie_break
         if column == "lottery" or column not in self.pool.table.columns:
             return None
-        numbers = pd.to_numeric(self.pool.table[column], errors="coerce")
-        bad = numbers.index[numbers.isna()]
-        if len(bad):
-            rows = ", ".join(self.pool.row_label(int(i)) for i in bad[:5])
+        exact: list[Fraction] = []
+        bad: list[int] = []
+        for row, cell in enumerate(self.pool.table[column].tolist()):
+            try:
+                exact.append(Fraction(cell))
+            except (ValueError, ZeroDivisionError):
+                bad.append(row)
+        if bad:
+            rows = ", ".join(self.pool.row_label(i) for i in bad[:5])
             self.add(
                 "objective.tie_break",
                 f"score column '{column}' has non-numbers in {len(bad)} row(s) ({rows})",
-                f"write a number in every cell of '{column}'",
+                f"write a finite number in every cell of '{column}'",
             )
             return None
-        return numbers.to_numpy(dtype=float)
+        unit = math.lcm(1, *{f.denominator for f in exact})
+        units = [int(f * unit) for f in exact]
+        largest = max(abs(u) for u in units) * self.scenario.board_size
+        if largest >= 2**62:
+            self.add(
+                "objective.tie_break",
+                f"score column '{column}' has more digits than can be added exactly",
+                "round the scores to fewer decimals (say, 6) or smaller numbers",
+            )
+            return None
+        self.score_unit = unit
+        return np.array(units, dtype=np.int64)
 
     def check_missing(self) -> None:
         """Cells the model reads must not be empty (caps excepted: empty means 'none')."""

@@ -9,15 +9,28 @@ carries them per person.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 import jinja2
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 from rich.table import Table
 
-from balancer.explain import Balance, CompositionRow, Diagnosis, Explanation, RuleOutcome, SupplyRow
+from balancer import charts
+from balancer.explain import (
+    Balance,
+    CompositionRow,
+    Diagnosis,
+    Explanation,
+    RuleExplanation,
+    RuleOutcome,
+    SupplyRow,
+)
+from balancer.explain.costs import Change
 
 SCHEMA_VERSION = "1"
 
@@ -119,9 +132,186 @@ _ENV.filters["cell"] = _cell
 _ENV.filters["num"] = _number
 
 
+# Filters for the explanation sections and the HTML report. They turn the report's flat lists
+# into what a reader scans (groups, badges, prices); they return plain data, never markup, so
+# autoescape still sees every string. The one exception is the chart, escaped in charts.py.
+
+_STATUS_ORDER = ("binding", "pool-limited", "tight, no cost", "slack")
+_STATUS_TITLES = {
+    "binding": "Binding: these criteria cost balance",
+    "pool-limited": "Limited by the pool: every such candidate is needed",
+    "tight, no cost": "Met exactly, at no cost to balance",
+    "slack": "Met with room to spare",
+}
+_BADGES = {"binding": "binding", "pool-limited": "pool-limited", "tight, no cost": "tight"}
+CAP_SUMMARY_FROM = 4
+"""Caps of one column in one status group are said in one line from this many on."""
+CAP_VALUES_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One line of "What shaped the board": a rule, or the caps of one column together."""
+
+    sentence: str
+    rules: list[str]
+    explanation: RuleExplanation | None = None
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    """The rules of one status, in the order the reader should meet them (binding first)."""
+
+    status: str
+    badge: str
+    title: str
+    lines: list[RuleLine]
+
+
+def _cap_column(rule_id: str) -> tuple[str, str]:
+    """(column, value) of a cap id ``cap:<column>=<value>``."""
+    column, _, value = rule_id.split(":", 1)[1].partition("=")
+    return column, value
+
+
+def _listing(items: Sequence[str], limit: int = CAP_VALUES_SHOWN) -> str:
+    """Items in words: "a, b and c", or "a, b and 7 more" beyond ``limit``."""
+    shown = list(items[:limit])
+    if len(items) > limit:
+        shown.append(f"{len(items) - limit} more")
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _cap_line(status: str, rules: Sequence[RuleExplanation], outcome: RuleOutcome) -> RuleLine:
+    """The caps of one column with one status, said once instead of once per value."""
+    column = _cap_column(rules[0].id)[0]
+    values = [_cap_column(r.id)[1] for r in rules]
+    head = f"At most {outcome.max} member{'s' * (outcome.max != 1)} may share one {column}"
+    if status == "slack":
+        sentence = f"{head}: met with room to spare for {len(values)} values ({_listing(values)})."
+    elif status == "tight, no cost":
+        sentence = (
+            f"{head}: met exactly for {_listing(values)}, but relaxing these caps would not make "
+            "the board more balanced."
+        )
+    else:
+        sentence = f"{head}: {status} for {_listing(values)}."
+    return RuleLine(sentence=sentence, rules=[r.id for r in rules])
+
+
+def _rule_groups(report: Report) -> list[RuleGroup]:
+    """The explained rules grouped by status; many caps of one column become one line."""
+    if report.explanation is None:
+        return []
+    outcomes = {o.id: o for o in report.constraints}
+    groups = []
+    for status in _STATUS_ORDER:
+        rules = [r for r in report.explanation.rules if r.status == status]
+        caps: dict[str, list[RuleExplanation]] = {}
+        for rule in rules:
+            outcome = outcomes.get(rule.id)
+            if status != "binding" and outcome is not None and outcome.kind == "cap":
+                caps.setdefault(_cap_column(rule.id)[0], []).append(rule)
+        many = {c: rs for c, rs in caps.items() if len(rs) >= CAP_SUMMARY_FROM}
+        lines: list[RuleLine] = []
+        for rule in rules:
+            column = _cap_column(rule.id)[0] if rule.id.startswith("cap:") else None
+            if column is not None and column in many:
+                if rule is many[column][0]:
+                    lines.append(_cap_line(status, many[column], outcomes[rule.id]))
+                continue
+            lines.append(RuleLine(sentence=rule.sentence, rules=[rule.id], explanation=rule))
+        if lines:
+            title = _STATUS_TITLES[status]
+            groups.append(RuleGroup(status, _BADGES.get(status, status), title, lines))
+    return groups
+
+
+def _rule_badges(report: Report) -> dict[str, str]:
+    """Rule id to its badge: the explained status, or tight/slack when nothing was priced."""
+    if report.explanation is not None:
+        return {r.id: _BADGES.get(r.status, r.status) for r in report.explanation.rules}
+    return {
+        o.id: "tight" if o.tight else "slack" for o in report.constraints if o.tight is not None
+    }
+
+
+def _signed(value: float | None) -> str:
+    if value is None or abs(value) < 5e-10:
+        return "\u00b10"
+    return ("+" if value > 0 else "\u2212") + _number(abs(value))
+
+
+def _price(change: Change | None) -> str:
+    """What relaxing or dropping a rule does to the two gaps, in one short phrase."""
+    if change is None:
+        return "\u2013"
+    if not change.possible:
+        return "no board possible"
+    return (
+        f"largest gap {_number(change.max_gap)} ({_signed(change.max_gap_change)}), "
+        f"total gap {_number(change.total_gap)} ({_signed(change.total_gap_change)})"
+    )
+
+
+class _Columned(Protocol):
+    @property
+    def column(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_Columned)
+
+
+def _by_column(rows: Iterable[_Row]) -> list[tuple[str, list[_Row]]]:
+    """Rows grouped by column, in the order the columns first appear (unlike ``groupby``)."""
+    groups: dict[str, list[_Row]] = {}
+    for row in rows:
+        groups.setdefault(row.column, []).append(row)
+    return list(groups.items())
+
+
+def _names(members: Sequence[dict[str, str]]) -> dict[str, str]:
+    """Member id (the first column of a member row) to name, when the pool has names."""
+    return {next(iter(m.values())): m.get("name", "") for m in members if m}
+
+
+def _percent(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value * 100:.0f}%"
+
+
+def _chart(rows: Sequence[CompositionRow], report: Report, index: int) -> Markup:
+    """The composition chart of one column (SVG, escaped in :mod:`balancer.charts`)."""
+    return charts.composition_chart(
+        rows[0].column,
+        rows,
+        board_size=report.board_size,
+        has_board=bool(report.roster),
+        chart_id=f"chart-{index}",
+    )
+
+
+_ENV.filters["rule_groups"] = _rule_groups
+_ENV.filters["rule_badges"] = _rule_badges
+_ENV.filters["price"] = _price
+_ENV.filters["by_column"] = _by_column
+_ENV.filters["names"] = _names
+_ENV.filters["percent"] = _percent
+_ENV.filters["chart"] = _chart
+
+
 def render_markdown(report: Report, members: list[dict[str, str]]) -> str:
     """The report for a person. ``members`` holds only the columns safe to show per person."""
     template = _ENV.get_template("report.md.j2")
+    return template.render(report=report, members=members)
+
+
+def render_html(report: Report, members: list[dict[str, str]]) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, no script, no links).
+
+    Self-contained so it can be mailed, archived or published as is and still look the same in
+    ten years; ``members`` holds only the columns safe to show per person, as for Markdown.
+    """
+    template = _ENV.get_template("report.html.j2")
     return template.render(report=report, members=members)
 
 

@@ -93,7 +93,9 @@ class _Stager:
         status = solver.solve(model)
         value = None
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            value = round(solver.objective_value) if objective is not None else None
+            # The stage's value is evaluated on the integer solution: objective_value is a
+            # double and loses the last digits of large exact objectives.
+            value = int(solver.value(objective)) if objective is not None else None
             picks = self.handles.all_picks()
             self.values = {v.index: int(solver.value(v)) for v in picks}
             model.clear_hints()  # type: ignore[no-untyped-call]

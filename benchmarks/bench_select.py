@@ -537,6 +537,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run `python -m balancer` from this source tree, e.g. an unpacked `git archive` of "
         "another commit to compare with (default: this repository's working tree)",
     )
+    parser.add_argument("--label", default=None, help="names the measured code in the results")
     args = parser.parse_args(argv)
     if args.repeat < 1 or (args.repeat_large is not None and args.repeat_large < 1):
         parser.error("--repeat and --repeat-large must be at least 1")
@@ -552,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     env = environment()
-    env["source"] = source_state(args.checkout)
+    env["source"] = source_state(args.checkout) + (f" ({args.label})" if args.label else "")
     env["load_before"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
     caps: list[bool] = {"both": [False, True], "nocap": [False], "cap": [True]}[args.variants]

@@ -16,8 +16,8 @@ from fractions import Fraction
 from typing import TypeVar
 
 from balancer.constraints import Rule
-from balancer.model import Patch, gap_scale
-from balancer.problem import BalanceProblem
+from balancer.model import Patch
+from balancer.problem import BalanceProblem, gap_scale
 from balancer.solve import Solution, solve
 
 T = TypeVar("T")
