@@ -27,7 +27,16 @@ from balancer.io import (
 )
 from balancer.problem import BalanceProblem, build_problem
 from balancer.public import redact
-from balancer.report import Provenance, Report, StageTiming, Timings, now, render_markdown, versions
+from balancer.report import (
+    Provenance,
+    Report,
+    StageTiming,
+    Timings,
+    now,
+    render_html,
+    render_markdown,
+    versions,
+)
 from balancer.scenario import Scenario
 from balancer.solve import Solution, default_workers, solve
 
@@ -62,6 +71,9 @@ class Result:
     def markdown(self, public: bool = False) -> str:
         return render_markdown(self.published(public), public_members(self))
 
+    def html(self, public: bool = False) -> str:
+        return render_html(self.published(public), public_members(self))
+
     def files(self, public: bool = False) -> dict[str, str]:
         """The output files by name, ready to be written together.
 
@@ -72,6 +84,7 @@ class Result:
         files = {
             "report.json": report.model_dump_json(indent=2) + "\n",
             "report.md": render_markdown(report, members),
+            "report.html": render_html(report, members),
         }
         if self.report.status in {"optimal", "feasible"}:
             roster = pd.DataFrame(members) if public else self.roster

@@ -15,6 +15,7 @@ their own, which keeps those rules ordinary counting rules.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,13 @@ class BalanceProblem:
         if selected is None:
             return list(range(len(self.profiles)))
         return sorted(selected)
+
+    def with_profiles(self, extra: Sequence[Profile]) -> BalanceProblem:
+        """A copy with more profiles: hypothetical recruits, for balance-only questions."""
+        profiles = [*self.profiles, *extra]
+        copy = dataclasses.replace(self, profiles=profiles)
+        copy._index = _inverted_index(profiles, self.model_columns)
+        return copy
 
     def available(self, rule: Rule) -> int:
         """How many candidates could count towards the rule (excluded ones cannot)."""

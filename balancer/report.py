@@ -168,12 +168,6 @@ class RuleGroup:
     lines: list[RuleLine]
 
 
-def _cap_column(rule_id: str) -> tuple[str, str]:
-    """(column, value) of a cap id ``cap:<column>=<value>``."""
-    column, _, value = rule_id.split(":", 1)[1].partition("=")
-    return column, value
-
-
 def _listing(items: Sequence[str], limit: int = CAP_VALUES_SHOWN) -> str:
     """Items in words: "a, b and c", or "a, b and 7 more" beyond ``limit``."""
     shown = list(items[:limit])
@@ -184,8 +178,8 @@ def _listing(items: Sequence[str], limit: int = CAP_VALUES_SHOWN) -> str:
 
 def _cap_line(status: str, rules: Sequence[RuleExplanation], outcome: RuleOutcome) -> RuleLine:
     """The caps of one column with one status, said once instead of once per value."""
-    column = _cap_column(rules[0].id)[0]
-    values = [_cap_column(r.id)[1] for r in rules]
+    column = rules[0].column or ""
+    values = [r.value or "" for r in rules]
     head = f"At most {outcome.max} member{'s' * (outcome.max != 1)} may share one {column}"
     if status == "slack":
         sentence = f"{head}: met with room to spare for {len(values)} values ({_listing(values)})."
@@ -209,13 +203,12 @@ def _rule_groups(report: Report) -> list[RuleGroup]:
         rules = [r for r in report.explanation.rules if r.status == status]
         caps: dict[str, list[RuleExplanation]] = {}
         for rule in rules:
-            outcome = outcomes.get(rule.id)
-            if status != "binding" and outcome is not None and outcome.kind == "cap":
-                caps.setdefault(_cap_column(rule.id)[0], []).append(rule)
+            if status != "binding" and rule.kind == "cap" and rule.column is not None:
+                caps.setdefault(rule.column, []).append(rule)
         many = {c: rs for c, rs in caps.items() if len(rs) >= CAP_SUMMARY_FROM}
         lines: list[RuleLine] = []
         for rule in rules:
-            column = _cap_column(rule.id)[0] if rule.id.startswith("cap:") else None
+            column = rule.column if rule.kind == "cap" else None
             if column is not None and column in many:
                 if rule is many[column][0]:
                     lines.append(_cap_line(status, many[column], outcomes[rule.id]))
@@ -325,7 +318,7 @@ def summary_table(report: Report) -> Table:
     caps: dict[str, list[RuleOutcome]] = {}
     for rule in report.constraints:
         if rule.kind == "cap":
-            caps.setdefault(rule.id.split(":", 1)[1].split("=", 1)[0], []).append(rule)
+            caps.setdefault(rule.column or "", []).append(rule)
             continue
         bounds = f"{rule.min}..{rule.max}" if rule.min != rule.max else str(rule.min)
         mark = "" if rule.achieved is None else ("tight" if rule.tight else f"slack {rule.slack}")

@@ -24,6 +24,7 @@ from balancer.explain.outcomes import (
     composition,
     rule_outcomes,
 )
+from balancer.explain.recruit import Recruitment, advise
 from balancer.explain.supply import SupplyRow, supply
 from balancer.problem import BalanceProblem
 from balancer.solve import Solution
@@ -35,7 +36,7 @@ class Explanation(BaseModel):
     rules: list[RuleExplanation]
     members: list[MemberReason]
     why_not: list[WhyNot]
-    supply: list[SupplyRow]
+    recruitment: list[Recruitment]
     seconds: float
 
 
@@ -49,14 +50,14 @@ def explain(
 ) -> Explanation:
     """The full explanation of a solved board (it re-solves: see :mod:`balancer.explain.costs`)."""
     started = time.perf_counter()
-    rules = explain_rules(problem, solution, outcomes, threads)
+    rules, binding = explain_rules(problem, solution, outcomes, threads)
     members = explain_members(problem, solution, threads)
     answers = [why_not(problem, solution, cid) for cid in why_not_ids]
     return Explanation(
         rules=rules,
         members=members,
         why_not=answers,
-        supply=supply(problem, solution.rows),
+        recruitment=advise(problem, binding),
         seconds=time.perf_counter() - started,
     )
 
@@ -68,6 +69,7 @@ __all__ = [
     "Diagnosis",
     "Explanation",
     "MemberReason",
+    "Recruitment",
     "Relaxation",
     "RuleExplanation",
     "RuleOutcome",

@@ -40,6 +40,9 @@ class RuleExplanation(BaseModel):
     """One rule's class, its price when it binds, and the sentence a convener can publish."""
 
     id: str
+    kind: str
+    column: str | None = None
+    value: str | None = None
     status: RuleStatus
     pool_limited: bool
     available: int
@@ -74,8 +77,12 @@ def explain_rules(
     solution: Solution,
     outcomes: Sequence[RuleOutcome],
     threads: int | None = None,
-) -> list[RuleExplanation]:
-    """Classify every rule; re-solve the tight ones relaxed and dropped to price them."""
+) -> tuple[list[RuleExplanation], list[tuple[Rule, Gaps]]]:
+    """Classify every rule; re-solve the tight ones relaxed and dropped to price them.
+
+    Also returns each binding rule with the exact gaps of the best board without it, which
+    the recruitment advice aims for.
+    """
     chosen = gaps_of(problem, solution)
     assert chosen is not None
     by_id = {o.id: o for o in outcomes}
@@ -168,6 +175,9 @@ def explain_rules(
             result.append(
                 RuleExplanation(
                     id=rule.id,
+                    kind=rule.kind.value,
+                    column=rule.column,
+                    value=rule.value,
                     status=status,
                     pool_limited=limited,
                     available=outcome.available,
@@ -196,6 +206,9 @@ def explain_rules(
         result.append(
             RuleExplanation(
                 id=rule.id,
+                kind=rule.kind.value,
+                column=rule.column,
+                value=rule.value,
                 status=status,
                 pool_limited=limited,
                 available=outcome.available,
@@ -206,7 +219,8 @@ def explain_rules(
                 dropped=dropped_change,
             )
         )
-    return result
+    freed = [(rule, gaps) for rule in binding if (gaps := prices[rule.id][1]) is not None]
+    return result, freed
 
 
 def _change(

@@ -209,12 +209,13 @@ def smallest_relaxation(problem: BalanceProblem, limits: Mapping[str, int]) -> R
 
 
 def _move(old: Rule, new: Rule, seats: int) -> Move:
+    said = old.description.rstrip(".")
     if old.kind in {Kind.INCLUDE, Kind.EXCLUDE}:
-        sentence = f"drop '{old.description}'"
+        sentence = f"drop '{said}'"
     elif new.lo != old.lo:
-        sentence = f"lower the minimum of {old.id} from {old.lo} to {new.lo}"
+        sentence = f"'{said}' becomes at least {new.lo}"
     else:
-        sentence = f"raise the maximum of {old.id} from {old.hi} to {new.hi}"
+        sentence = f"'{said}' becomes at most {new.hi}"
     return Move(
         rule=old.id,
         description=old.description,

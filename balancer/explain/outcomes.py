@@ -22,6 +22,8 @@ class RuleOutcome(BaseModel):
     id: str
     kind: str
     description: str
+    column: str | None = None
+    value: str | None = None
     min: int
     max: int
     achieved: int | None
@@ -79,6 +81,8 @@ def rule_outcomes(problem: BalanceProblem, rows: Sequence[int] | None) -> list[R
                 id=rule.id,
                 kind=rule.kind.value,
                 description=rule.description,
+                column=rule.column,
+                value=rule.value,
                 min=rule.lo,
                 max=rule.hi,
                 achieved=achieved,
