@@ -1,11 +1,14 @@
 # Two commands set everything up from nothing (Python 3.11+ and network access to PyPI):
 #   make demo   - install into .venv and select the board of the bundled default scenario
-#   make test   - install into .venv with the test tools and run lint, type checks and tests
+#   make test   - install into .venv with the test tools (and Debian's chromium, for the
+#                 browser test of the HTML report), then run lint, type checks and tests
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install install-test lint bench clean
+SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install install-test browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +23,16 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/balancer select scenarios/sounding-board.yaml --out out/
 
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 lint: install-test
 	$(BIN)/ruff check balancer tests benchmarks
 	$(BIN)/mypy balancer
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: install-test

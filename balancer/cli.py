@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from balancer import api
-from balancer.errors import InputError
+from balancer.errors import InputError, Problem
 from balancer.report import Report, summary_table, versions
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_ANSWER = 0, 1, 2, 3, 4
@@ -61,6 +61,27 @@ def _fail_input(error: InputError) -> None:
     raise typer.Exit(EXIT_INPUT)
 
 
+def _positive_seconds(value: float | None) -> float | None:
+    if value is not None and not value > 0:  # also refuses nan
+        raise typer.BadParameter(f"{value} is not a number of seconds above 0")
+    return value
+
+
+def _out_folder(folder: Path) -> None:
+    """Refuse an --out that cannot be a folder before solving, rather than after.
+
+    Found only when writing, it would cost the whole solve and end as an internal error.
+    """
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                where = "is a file" if path == folder else f"is inside {path}, a file"
+                _fail_input(
+                    InputError([Problem("--out", str(folder), where, "give a folder for the outputs")])
+                )
+            return
+
+
 def _command_line() -> str:
     return "balancer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -89,10 +110,15 @@ def select(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
     workers: Annotated[
-        int | None, typer.Option(help="Solver threads (the board is the same for any number).")
+        int | None,
+        typer.Option(min=1, help="Solver threads (the board is the same for any number)."),
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option(help="Seconds; without it the solver runs to proven optimum.")
+        float | None,
+        typer.Option(
+            callback=_positive_seconds,
+            help="Seconds; without it the solver runs to proven optimum.",
+        ),
     ] = None,
     why_not: Annotated[
         list[str] | None,
@@ -107,6 +133,7 @@ def select(
     ] = False,
 ) -> None:
     """Select the board; write roster.csv, report.json and report.md to --out."""
+    _out_folder(out_dir)
     try:
         result = api.select(
             scenario,
@@ -169,6 +196,11 @@ def generate_pool(
     from balancer.generate import generate_pool as make
     from balancer.io import write_files
 
+    if output.is_dir():
+        _fail_input(
+            InputError([Problem("--out", str(output), "is a folder", "give a file name (.csv)")])
+        )
+    _out_folder(output.parent)
     frame = make(size, seed)
     write_files(
         output.parent if str(output.parent) else Path("."), {output.name: frame.to_csv(index=False)}

@@ -10,15 +10,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from balancer.errors import InputError, Problem, did_you_mean
 from balancer.scenario import Scenario
@@ -29,32 +31,50 @@ from balancer.scenario import Scenario
 
 
 class _ScenarioLoader(yaml.SafeLoader):
-    """A safe loader that keeps ``yes``/``no``/``true`` as the strings the convener typed.
+    """A safe loader that keeps what the convener typed wherever a pool cell is compared.
 
-    Pool cells are strings, so a quota on ``disability: {"yes": ...}`` or ``{yes: ...}`` must
-    compare with the cell ``yes``, not with a Python ``True``. Duplicate keys are refused
-    because YAML would otherwise silently keep only the last one.
+    Pool cells are text, so a quota on ``disability: {yes: ...}`` must compare with the cell
+    ``yes``, not with a Python ``True``; an id ``007`` must stay ``007``, not become the octal
+    number 7; a date stays the text of the date. Every mapping key is the text as typed, and
+    two keys with the same text (``1`` and ``'1'``) are refused as duplicates, because YAML
+    would otherwise silently keep only the last one.
     """
 
 
+_KEPT_AS_TEXT = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
 _ScenarioLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _KEPT_AS_TEXT]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 
-def _construct_mapping(loader: _ScenarioLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+
+def _construct_int(loader: _ScenarioLoader, node: yaml.ScalarNode) -> int | str:
+    """Plain decimals are numbers; YAML 1.1's other integer forms stay the text typed.
+
+    ``007`` (octal), ``0x1F``, ``1_000`` and ``1:30`` (base 60) look like ids or codes far more
+    often than numbers in a scenario, and turning them into numbers loses the spelling that
+    the pool's cells have.
+    """
+    text = str(loader.construct_scalar(node))
+    return int(text) if _PLAIN_INT.fullmatch(text) else text
+
+
+def _construct_mapping(loader: _ScenarioLoader, node: yaml.MappingNode) -> dict[str, Any]:
     loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
+    mapping: dict[str, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int | float):
+        if not isinstance(key_node, yaml.ScalarNode):
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"a key must be a plain word or number, got {key!r}",
+                "a key must be a plain word or number, not a list or mapping",
                 key_node.start_mark,
             )
+        # The text as typed, so that the key '2.50' matches the cell '2.50' and the keys 1
+        # and '1' (the same text, the same cell) are one key.
+        key = str(key_node.value)
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}'", key_node.start_mark
@@ -63,19 +83,11 @@ def _construct_mapping(loader: _ScenarioLoader, node: yaml.MappingNode) -> dict[
     return mapping
 
 
+_ScenarioLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _ScenarioLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
-
-
-def _stringify_keys(value: Any) -> Any:
-    """Mapping keys become strings, so that a value ``2`` and a cell ``2`` compare equal."""
-    if isinstance(value, dict):
-        return {str(k): _stringify_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_stringify_keys(v) for v in value]
-    return value
 
 
 def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
@@ -94,7 +106,7 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
             [Problem(source, "", "a scenario must be a mapping of keys such as board_size: 11")]
         )
     try:
-        return Scenario.model_validate(_stringify_keys(raw))
+        return Scenario.model_validate(raw)
     except ValidationError as exc:
         raise InputError(pydantic_problems(exc, source, Scenario)) from None
 
@@ -103,13 +115,15 @@ def pydantic_problems(exc: ValidationError, source: str, root: type[BaseModel]) 
     """One readable problem per validation error, with a did-you-mean for unknown keys."""
     problems = []
     for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
-        where = ".".join(loc) if loc else "(top level)"
+        loc = list(error["loc"])
+        where, _ = _walk(root, loc)
         kind = error["type"]
         if kind == "extra_forbidden":
-            allowed = _allowed_keys(root, loc[:-1])
+            key = str(loc[-1])
+            _, parent = _walk(root, loc[:-1])
+            allowed = list(parent.model_fields) if _is_model(parent) else []
             problems.append(
-                Problem(source, where, f"unknown key '{loc[-1]}'", did_you_mean(loc[-1], allowed))
+                Problem(source, where, f"unknown key '{key}'", did_you_mean(key, allowed))
             )
         elif kind == "missing":
             problems.append(Problem(source, where, "required key is missing", "add it"))
@@ -119,34 +133,76 @@ def pydantic_problems(exc: ValidationError, source: str, root: type[BaseModel]) 
     return problems
 
 
-def _allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
-    """The keys a mapping at ``loc`` accepts, found by walking the schema's field types."""
-    current: Any = model
+def _walk(root: type[BaseModel], loc: list[int | str]) -> tuple[str, Any]:
+    """The readable location of ``loc`` and the type found there, by following the schema.
+
+    Each step goes exactly one level down: a model field to its annotation, a mapping key to
+    the mapping's value type, a list index to the item type. Union tags that pydantic puts in
+    locations (``pool.mapping.sheet``) name no key the convener wrote, so they are consumed
+    here and left out of the location.
+    """
+    where = ""
+    current: Any = root
     for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(part)
-            if field is None:
-                return []
-            current = field.annotation
-        current = _unwrap(current, part)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+        current = _strip(current)
+        if get_origin(current) in (Union, UnionType):
+            # pydantic names the member it tried: a tag, or a label for an untagged union
+            # (then the member that can hold keys is the one a deeper location goes into).
+            tagged = _tagged_members(current)
+            current = tagged.get(str(part)) if tagged else _container_member(current)
+            continue
+        if _is_model(current):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field is not None else None
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list and isinstance(part, int):
+            current = get_args(current)[0]
+            where += f"[{part}]"
+            continue
+        else:
+            current = None
+        where = f"{where}.{part}" if where else str(part)
+    return where or "(top level)", _strip(current)
 
 
-def _unwrap(annotation: Any, part: str) -> Any:
-    """Find the pydantic model inside ``X | None``, ``list[X]`` or ``dict[str, X]``."""
-    for _ in range(4):
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return annotation
-        args = getattr(annotation, "__args__", ())
-        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        if models:
-            return models[0]
-        if not args:
-            return annotation
-        annotation = args[-1]
-    return annotation
+def _strip(annotation: Any) -> Any:
+    """``X`` from ``Annotated[X, ...]`` and from ``X | None``; unions of several kept as they are."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if get_origin(annotation) in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) == 1:
+                annotation = members[0]
+                continue
+        return annotation
+
+
+def _tagged_members(annotation: Any) -> dict[str, Any]:
+    """The members of a tagged union by tag (empty for anything else)."""
+    if get_origin(annotation) not in (Union, UnionType):
+        return {}
+    members: dict[str, Any] = {}
+    for member in get_args(annotation):
+        if get_origin(member) is Annotated:
+            for extra in member.__metadata__:
+                if isinstance(extra, Tag):
+                    members[extra.tag] = member
+    return members
+
+
+def _container_member(union: Any) -> Any:
+    for member in get_args(union):
+        inner = _strip(member)
+        if _is_model(inner) or get_origin(inner) in (dict, list):
+            return inner
+    return None
+
+
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 @dataclass(frozen=True)
@@ -191,12 +247,18 @@ def _read_bytes(file: Path, *, what: str) -> bytes:
 
 @dataclass(frozen=True)
 class Pool:
-    """A candidate pool as read: text cells, trimmed, in file order."""
+    """A candidate pool as read: text cells, trimmed, in file order.
+
+    ``problems`` holds the empty and repeated ids found while reading. They do not stop the
+    reading, so that :func:`balancer.problem.build_problem` can report them together with the
+    scenario's own problems, and the convener sees everything in one run.
+    """
 
     table: pd.DataFrame
     path: Path | None
     sha256: str
     id_column: str
+    problems: tuple[Problem, ...] = ()
 
     def row_label(self, index: int) -> str:
         """How a person finds row ``index`` in their spreadsheet (header is row 1)."""
@@ -214,8 +276,7 @@ def read_pool(path: str | Path, *, id_column: str = "id", sheet: str | None = No
         table = _read_csv(file, data)
     table = _clean(table, file)
     pool = Pool(table=table, path=file, sha256=digest, id_column=id_column)
-    check_ids(pool)
-    return pool
+    return replace(pool, problems=tuple(id_problems(pool)))
 
 
 def pool_from_frame(frame: pd.DataFrame, *, id_column: str = "id", name: str = "<pool>") -> Pool:
@@ -223,8 +284,7 @@ def pool_from_frame(frame: pd.DataFrame, *, id_column: str = "id", name: str = "
     table = _clean(frame.astype(str).where(frame.notna(), ""), Path(name))
     csv = table.to_csv(index=False).encode()
     pool = Pool(table=table, path=None, sha256=hashlib.sha256(csv).hexdigest(), id_column=id_column)
-    check_ids(pool)
-    return pool
+    return replace(pool, problems=tuple(id_problems(pool)))
 
 
 def _read_csv(file: Path, data: bytes) -> pd.DataFrame:
@@ -254,14 +314,77 @@ def _read_csv(file: Path, data: bytes) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError([Problem(str(file), "", "the pool file is empty")]) from None
     except pd.errors.ParserError as exc:
-        raise InputError(
-            [Problem(str(file), "", f"malformed CSV: {str(exc).strip()}", "check quotes/commas")]
-        ) from None
+        raise InputError([_csv_problem(file, data, str(exc))]) from None
+
+
+def _csv_problem(file: Path, data: bytes, message: str) -> Problem:
+    """pandas' parser message, with its line numbers turned into the ones an editor shows.
+
+    pandas counts only the line breaks outside quoted cells, and counts "rows" from 0, so a
+    quote left open on line 2 is "row 1" to pandas and a cell with a line break in it shifts
+    every later number.
+    """
+    text = data.decode("utf-8-sig")
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
+    if unclosed:
+        line = _editor_line(text, int(unclosed.group(1)) + 1)
+        return Problem(
+            str(file),
+            f"line {line}",
+            "malformed CSV: a quote opens a cell here and is never closed",
+            'close the quote, or write a quote inside a cell as ""',
+        )
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if fields:
+        expected, line, seen = (int(g) for g in fields.groups())
+        return Problem(
+            str(file),
+            f"line {_editor_line(text, line)}",
+            f"malformed CSV: {seen} cells where the header has {expected}",
+            "remove the extra comma, or quote a cell that contains a comma",
+        )
+    detail = message.removeprefix("Error tokenizing data. ").strip()
+    return Problem(str(file), "", f"malformed CSV: {detail}", "check quotes and commas")
+
+
+def _editor_line(text: str, record: int) -> int:
+    """The line (from 1) on which pandas' ``record``-th line (from 1) starts.
+
+    Follows the parser's quoting: a quote opens a quoted cell only at the start of a cell, and
+    line breaks inside a quoted cell do not count as new lines for pandas.
+    """
+    line, count = 1, 1
+    inside, cell_start, just_closed = False, True, False
+    for char in text:
+        if count >= record:
+            break
+        if inside:
+            if char == '"':
+                inside, just_closed = False, True
+            elif char == "\n":
+                line += 1
+            continue
+        if char == '"' and (cell_start or just_closed):
+            inside, cell_start, just_closed = True, False, False
+            continue
+        just_closed = False
+        cell_start = char in ",\n"
+        if char == "\n":
+            line += 1
+            count += 1
+    return line
 
 
 def _read_xlsx(file: Path, sheet: str | None) -> pd.DataFrame:
     try:
-        frames = pd.read_excel(file, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
+        frames = pd.read_excel(
+            file,
+            sheet_name=sheet or 0,
+            dtype=str,
+            engine="openpyxl",
+            keep_default_na=False,  # 'NA' is Namibia, 'None' a word: every cell stays text
+            na_filter=False,
+        )
     except ValueError as exc:
         raise InputError([Problem(str(file), f"sheet {sheet!r}", str(exc))]) from None
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -296,8 +419,16 @@ def _clean(table: pd.DataFrame, file: Path) -> pd.DataFrame:
     return cleaned.reset_index(drop=True)
 
 
-def check_ids(pool: Pool) -> None:
-    """Ids must exist, be non-empty and unique: they are how people are named in outputs."""
+_MOST_ID_PROBLEMS = 20
+
+
+def id_problems(pool: Pool) -> list[Problem]:
+    """Empty and repeated ids, by row; ids are how people are named in every output.
+
+    A missing id column or an empty pool is raised at once: nothing else can be checked
+    without them. A long list is cut, with a last line saying how many were left out, since a
+    pool with hundreds of bad ids usually has one cause (a wrong column, a pasted block).
+    """
     source = str(pool.path) if pool.path else "<pool>"
     table = pool.table
     if pool.id_column not in table.columns:
@@ -314,29 +445,29 @@ def check_ids(pool: Pool) -> None:
         )
     if table.empty:
         raise InputError([Problem(source, "", "the pool has no candidates")])
-    ids = table[pool.id_column]
-    problems = []
-    for index in ids.index[ids == ""][:10]:
-        problems.append(
-            Problem(source, pool.row_label(int(index)), "empty id", "give every row an id")
-        )
-    duplicated = ids[ids.duplicated(keep=False) & (ids != "")]
+    found: list[Problem] = []
     first_seen: dict[str, int] = {}
-    for index, value in duplicated.items():
-        row = int(str(index))
-        if value not in first_seen:
+    for row, value in enumerate(table[pool.id_column].tolist()):
+        label = pool.row_label(row)
+        if value == "":
+            found.append(Problem(source, label, "empty id", "give every row an id"))
+        elif value in first_seen:
+            first = pool.row_label(first_seen[value])
+            message = f"duplicate id '{value}' (first at {first})"
+            found.append(Problem(source, label, message, "make ids unique"))
+        else:
             first_seen[value] = row
-            continue
+    problems = found[:_MOST_ID_PROBLEMS]
+    if len(found) > _MOST_ID_PROBLEMS:
         problems.append(
             Problem(
                 source,
-                pool.row_label(row),
-                f"duplicate id '{value}' (first at {pool.row_label(first_seen[value])})",
-                "make ids unique",
+                "",
+                f"and {len(found) - _MOST_ID_PROBLEMS} more empty or duplicate ids",
+                "fix the ones above first; the same cause is likely",
             )
         )
-    if problems:
-        raise InputError(problems[:20])
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,9 +496,10 @@ def write_files(out_dir: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     try:
         for name, content in files.items():
             handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
+            # Registered before writing: a write that fails (a full disk) must be cleaned up.
+            staged.append((name, Path(temp_name)))
             with os.fdopen(handle, "wb") as stream:
                 stream.write(content.encode("utf-8") if isinstance(content, str) else content)
-            staged.append((name, Path(temp_name)))
         written = []
         for name, staged_file in staged:
             target = out_dir / name

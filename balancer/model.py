@@ -38,6 +38,7 @@ class BalanceModel:
     scale: int
     switches: dict[str, cp_model.IntVar] = field(default_factory=dict)
     moves: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
+    gap_bounds: list[int] = field(default_factory=list)  # the largest value each gap can take
 
     def all_picks(self) -> list[cp_model.IntVar]:
         return [v for row in self.picks for v in row]
@@ -175,6 +176,7 @@ def _add_gaps(handles: BalanceModel, targets: Sequence[TargetTerm]) -> None:
             slope = coefficient * (2 * below + 1) - 2 * offset
             model.add(gap >= (offset - coefficient * below) + slope * (seats - below))
         handles.gaps.append(gap)
+        handles.gap_bounds.append(bound)
         largest = max(largest, bound)
     handles.max_gap = model.new_int_var(0, largest, "max_gap")
     for gap in handles.gaps:

@@ -132,10 +132,14 @@ class BalanceProblem:
 def build_problem(
     scenario: Scenario, pool: Pool, *, source: str = "scenario", aggregate: bool = True
 ) -> BalanceProblem:
-    """Check the scenario against the pool and turn it into profiles, rules and targets."""
+    """Check the scenario against the pool and turn it into profiles, rules and targets.
+
+    Every problem is collected before raising, the pool's own id problems included: an entry
+    that names an unknown column is skipped, not the checks that follow it.
+    """
     checker = _Checker(scenario, pool, source)
+    checker.problems.extend(pool.problems)
     checker.check_columns()
-    checker.raise_if_any()
     rules = checker.rules()
     targets = checker.targets()
     score_values = checker.scores()
@@ -254,6 +258,7 @@ class _Checker:
         self.warnings: list[str] = []
         self._counts: dict[str, pd.Series] = {}
         self.score_unit = 1
+        self.unknown: set[str] = set()  # columns not in the pool: their entries are skipped
 
     def add(self, where: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(self.source, where, message, fix))
@@ -284,6 +289,7 @@ class _Checker:
         columns = list(self.pool.table.columns)
         for column, where in self.referenced_columns():
             if column not in columns:
+                self.unknown.add(column)
                 self.add(
                     where,
                     f"column '{column}' is not in the pool {self.pool_name}",
@@ -334,6 +340,8 @@ class _Checker:
         everyone: dict[str, frozenset[str]] = {}
         rules = [make_rule(Kind.BOARD_SIZE, where=everyone, lo=n, hi=n)]
         for column, values in s.quotas.items():
+            if column in self.unknown:
+                continue
             for raw, bounds in values.items():
                 where_text = f"quotas.{column}.{raw}"
                 value = self.resolve(column, raw, where_text)
@@ -359,13 +367,18 @@ class _Checker:
                     for v in (wanted if isinstance(wanted, list) else [wanted])
                 )
                 for column, wanted in group.where.items()
+                if column not in self.unknown
             }
             lo, hi = self._seats(group, where_text)
+            if len(where) < len(group.where):
+                continue  # its values and bounds are checked; the rule cannot be built
             if lo > 0:
                 rules.append(make_rule(Kind.GROUP_MIN, where=where, lo=lo, hi=n, name=group.name))
             if hi < n:
                 rules.append(make_rule(Kind.GROUP_MAX, where=where, lo=0, hi=hi, name=group.name))
         for column, cap in s.caps.items():
+            if column in self.unknown:
+                continue
             for cap_value, count in self.counts(column).items():
                 if int(str(count)) > cap:
                     rules.append(
@@ -400,13 +413,19 @@ class _Checker:
         return rules
 
     def _seats(self, bounds: SeatBounds, where: str) -> tuple[int, int]:
+        """Seats from the bounds, with the problems of the bounds the convener wrote.
+
+        Without a written maximum, the maximum is the board; a minimum above it is one
+        problem (too many seats), not also a clash with a maximum nobody wrote.
+        """
         lo, hi = seats_from_bounds(bounds, self.scenario.board_size)
-        if lo > hi:
+        wrote_max = bounds.max is not None or bounds.max_share is not None
+        if lo > self.scenario.board_size:
+            self.add(where, f"asks for {lo} seats on a board of {self.scenario.board_size}")
+        if wrote_max and lo > hi:
             self.add(
                 where, f"the minimum ({lo} seats) is above the maximum ({hi} seats)", "fix them"
             )
-        if lo > self.scenario.board_size:
-            self.add(where, f"asks for {lo} seats on a board of {self.scenario.board_size}")
         return lo, min(hi, self.scenario.board_size)
 
     def targets(self) -> list[TargetTerm]:
@@ -414,6 +433,8 @@ class _Checker:
         n = s.board_size
         terms = []
         for column, rule in s.targets.items():
+            if column in self.unknown:
+                continue
             counts = self.counts(column)
             present = {str(v): int(c) for v, c in counts.items()}
             total = sum(present.values())
@@ -453,8 +474,8 @@ class _Checker:
 
     def scores(self) -> np.ndarray | None:
         column = self.scenario.objective.tie_break
-        if column == "lottery" or column not in self.pool.table.columns:
-            return None
+        if column in {"lottery", self.pool.id_column} or column not in self.pool.table.columns:
+            return None  # the lottery, or a tie-break check_columns has already refused
         exact: list[Fraction] = []
         bad: list[int] = []
         for row, cell in enumerate(self.pool.table[column].tolist()):

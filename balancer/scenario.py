@@ -10,14 +10,21 @@ from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
+    Tag,
+    ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 def _to_fraction(value: Any) -> Fraction:
@@ -89,11 +96,22 @@ class SeatBounds(BaseModel):
         return self
 
 
+def _where_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "value"
+
+
+WhereValues = Annotated[
+    Annotated[str, Tag("value")] | Annotated[list[str], Tag("list")],
+    Discriminator(_where_kind),
+]
+"""One value or a list of values; tagged so that a bad entry is reported once, not per branch."""
+
+
 class Group(SeatBounds):
     """An intersectional group: candidates meeting every condition in ``where``."""
 
     name: str = Field(min_length=1)
-    where: dict[str, str | list[str]] = Field(min_length=1)
+    where: dict[str, WhereValues] = Field(min_length=1)
 
 
 class PoolRef(BaseModel):
@@ -106,23 +124,77 @@ class PoolRef(BaseModel):
     sheet: str | None = None
 
 
+def _positive(value: Fraction) -> Fraction:
+    if value <= 0:
+        raise ValueError(f"a weight must be positive, got {value}")
+    return value
+
+
+Weight = Annotated[Exact, AfterValidator(_positive)]
+
+
 class Objective(BaseModel):
     """How gaps are weighed and how equally balanced boards are told apart."""
 
     model_config = _STRICT
 
-    weights: dict[str, Exact] = Field(default_factory=dict)
+    weights: dict[str, Weight] = Field(default_factory=dict)
     tie_break: str = "lottery"
 
-    @model_validator(mode="after")
-    def _positive(self) -> Objective:
-        for column, weight in self.weights.items():
-            if weight <= 0:
-                raise ValueError(f"weight of '{column}' must be positive, got {weight}")
-        return self
+
+def _non_negative_cap(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"a cap must be 0 or more, got {value}")
+    return value
 
 
-TargetRule = Literal["equal", "pool"] | dict[str, Share]
+Cap = Annotated[int, AfterValidator(_non_negative_cap)]
+
+
+def _target_kind(value: Any) -> str:
+    return "shares" if isinstance(value, dict) else "rule"
+
+
+def _target_word(value: Any) -> Any:
+    """Replaces pydantic's literal error, which names neither the mapping form nor the column."""
+    if value in ("equal", "pool"):
+        return value
+    raise ValueError(
+        f"{value!r} is not a target: write 'equal', 'pool' or shares such as "
+        "{woman: 0.5, man: 0.5}"
+    )
+
+
+TargetRule = Annotated[
+    Annotated[Literal["equal", "pool"], BeforeValidator(_target_word), Tag("rule")]
+    | Annotated[dict[str, Share], Tag("shares")],
+    Discriminator(_target_kind),
+]
+"""A word or a mapping of shares; tagged so that only the form the convener wrote is checked."""
+
+
+def _pool_kind(value: Any) -> str:
+    return "mapping" if isinstance(value, dict | PoolRef) else "path"
+
+
+def _located(title: str, errors: list[tuple[tuple[str | int, ...], str]]) -> ValidationError:
+    """Errors placed below the field being validated.
+
+    pydantic keeps the locations of a ValidationError raised inside a field validator, which
+    lets a check on the whole field (shares of one column, names across groups) point at the
+    entry that is wrong, instead of at the field or the top level.
+    """
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("scenario", "{message}", {"message": message}),
+                loc=loc,
+                input=None,
+            )
+            for loc, message in errors
+        ],
+    )
 
 
 class Scenario(BaseModel):
@@ -132,11 +204,14 @@ class Scenario(BaseModel):
 
     name: str = "Unnamed scenario"
     board_size: int = Field(ge=1)
-    pool: str | PoolRef
+    pool: Annotated[
+        Annotated[str, Tag("path")] | Annotated[PoolRef, Tag("mapping")],
+        Discriminator(_pool_kind),
+    ]
     id_column: str = "id"
     quotas: dict[str, dict[str, SeatBounds]] = Field(default_factory=dict)
     groups: list[Group] = Field(default_factory=list)
-    caps: dict[str, int] = Field(default_factory=dict)
+    caps: dict[str, Cap] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     targets: dict[str, TargetRule] = Field(default_factory=dict)
@@ -149,27 +224,57 @@ class Scenario(BaseModel):
         "patterns such as 'include:*' (0 keeps a rule fixed)",
     )
 
-    @model_validator(mode="after")
-    def _internal_consistency(self) -> Scenario:
-        for column, rule in self.targets.items():
+    # Checks across entries are field validators rather than one model validator: a model
+    # validator only runs when every field is valid, so its problems would be reported one
+    # run later than the others, and only at "(top level)".
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_group_names(cls, groups: list[Group]) -> list[Group]:
+        first: dict[str, int] = {}
+        errors: list[tuple[tuple[str | int, ...], str]] = []
+        for position, group in enumerate(groups):
+            if group.name in first:
+                errors.append(
+                    (
+                        (position, "name"),
+                        f"'{group.name}' is also the name of groups[{first[group.name]}]; "
+                        "give every group its own name",
+                    )
+                )
+            first.setdefault(group.name, position)
+        if errors:
+            raise _located("groups", errors)
+        return groups
+
+    @field_validator("exclude")
+    @classmethod
+    def _not_included(cls, exclude: list[str], info: ValidationInfo) -> list[str]:
+        both = sorted(set(info.data.get("include", [])) & set(exclude))
+        if both:
+            raise ValueError(
+                f"ids both included and excluded: {', '.join(both)}; remove them from one list"
+            )
+        return exclude
+
+    @field_validator("targets")
+    @classmethod
+    def _shares_sum_to_one(cls, targets: dict[str, Any]) -> dict[str, Any]:
+        errors: list[tuple[tuple[str | int, ...], str]] = []
+        for column, rule in targets.items():
             if isinstance(rule, dict):
                 total = sum(rule.values(), Fraction(0))
                 if total != 1:
-                    raise ValueError(
-                        f"target shares of '{column}' sum to {float(total):g}, not 1; "
-                        'adjust them (write thirds as "1/3")'
+                    errors.append(
+                        (
+                            (column,),
+                            f"target shares of '{column}' sum to {float(total):g}, not 1; "
+                            'adjust them (write thirds as "1/3")',
+                        )
                     )
-        for column, cap in self.caps.items():
-            if cap < 0:
-                raise ValueError(f"cap of '{column}' must be 0 or more, got {cap}")
-        both = sorted(set(self.include) & set(self.exclude))
-        if both:
-            raise ValueError(f"ids both included and excluded: {', '.join(both)}")
-        names = [g.name for g in self.groups]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"group names must be unique: {', '.join(duplicates)}")
-        return self
+        if errors:
+            raise _located("targets", errors)
+        return targets
 
     @property
     def pool_ref(self) -> PoolRef:

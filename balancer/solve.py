@@ -177,10 +177,21 @@ def solve(
         handles.model.add(handles.max_gap <= max_gap_at_most)
 
     objectives: list[tuple[str, Callable[[], LinearExpr], int]] = []
+    # Largest gap first, then total gap: one solve of (largest x K + total) when K, one more
+    # than the greatest possible total, keeps the numbers within 64 bits; else two solves.
+    combined = 0
     if handles.max_gap is not None:
         max_gap = handles.max_gap
-        objectives.append(("largest gap", lambda: max_gap, 1))
-        objectives.append(("total gap", handles.total_gap, 1))
+        combined = sum(handles.gap_bounds) + 1
+        if combined * max(handles.gap_bounds) < 2**62:
+            both = cp_model.LinearExpr.weighted_sum(
+                [max_gap, *handles.gaps], [combined] + [1] * len(handles.gaps)
+            )
+            objectives.append(("gaps", lambda: both, 1))
+        else:
+            combined = 0
+            objectives.append(("largest gap", lambda: max_gap, 1))
+            objectives.append(("total gap", handles.total_gap, 1))
     if problem.score_column is not None:
         objectives.append(("score", handles.score_total, -1))
 
@@ -189,7 +200,10 @@ def solve(
         values = {stage.name: stage.value for stage in stager.stages}
         gaps = None
         if handles.max_gap is not None and status in {"optimal", "feasible"}:
-            gaps = (values.get("largest gap") or 0, values.get("total gap") or 0)
+            if combined:
+                gaps = divmod(values.get("gaps") or 0, combined)
+            else:
+                gaps = (values.get("largest gap") or 0, values.get("total gap") or 0)
         return Solution(
             status=status,
             rows=rows,

@@ -314,11 +314,6 @@ def test_several_problems_are_reported_at_once(tmp_path: Path) -> None:
     assert not inputs.out.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the pool is read (and its ids checked) before the scenario is checked against it, "
-    "and an unknown column stops build_problem early, so one run reports only some problems",
-)
 def test_pool_and_scenario_problems_are_reported_at_once(tmp_path: Path) -> None:
     inputs = make_inputs(tmp_path, BAD_INPUTS["duplicate-ids"].breaker)
     text = edit(inputs.scenario.read_text(), "  region:\n    African", "  regoin:\n    African")
@@ -330,11 +325,6 @@ def test_pool_and_scenario_problems_are_reported_at_once(tmp_path: Path) -> None
         assert any(all(w in line for w in words) for line in lines), (words, lines)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.select does not check --out: an existing file there ends in 'internal error: "
-    "FileExistsError' and exit 1 instead of one input line and exit 2",
-)
 def test_out_naming_a_file_is_bad_input(tmp_path: Path) -> None:
     inputs = make_inputs(tmp_path)
     result = invoke("select", inputs.scenario, "--out", inputs.pool)
@@ -342,11 +332,6 @@ def test_out_naming_a_file_is_bad_input(tmp_path: Path) -> None:
     assert any("pool.csv" in line and "--out" in line for line in error_lines(result.stderr))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--workers has no lower bound: -1 is passed to the solver, which gives up, so the "
-    "run exits 4 ('unknown') and writes report.json/report.md instead of refusing the option",
-)
 def test_negative_workers_is_bad_input(tmp_path: Path) -> None:
     inputs = make_inputs(tmp_path)
     result = invoke("select", inputs.scenario, "--out", inputs.out, "--workers", "-1")
@@ -354,11 +339,6 @@ def test_negative_workers_is_bad_input(tmp_path: Path) -> None:
     assert not inputs.out.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--time-limit has no lower bound: -1 is accepted and the run exits 4 or 0 with "
-    "outputs written instead of refusing the option",
-)
 def test_negative_time_limit_is_bad_input(tmp_path: Path) -> None:
     inputs = make_inputs(tmp_path)
     result = invoke("select", inputs.scenario, "--out", inputs.out, "--time-limit", "-1")
@@ -366,11 +346,6 @@ def test_negative_time_limit_is_bad_input(tmp_path: Path) -> None:
     assert not inputs.out.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a score cell 'inf' passes pd.to_numeric in problem.scores, then Fraction('inf') "
-    "raises ValueError while solving: 'internal error: ValueError', exit 1",
-)
 def test_infinite_score_is_bad_input(tmp_path: Path) -> None:
     def scored(inputs: Inputs) -> None:
         rows = inputs.pool.read_text().splitlines()

@@ -49,6 +49,11 @@ def pool_problems(path: Path, **kwargs: str) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
+def id_problems_of(path: Path, **kwargs: str) -> list[str]:
+    """Id problems are recorded, not raised, so that build_problem reports them with the rest."""
+    return [str(p) for p in read_pool(path, **kwargs).problems]
+
+
 def write_csv(tmp_path: Path, text: str, name: str = "pool.csv") -> Path:
     path = tmp_path / name
     path.write_bytes(text.encode("utf-8"))
@@ -95,12 +100,6 @@ def test_number_keys_become_text() -> None:
     assert list(scenario.quotas["grade"]) == ["1", "2.5"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="YAML 1.1 int resolution still applies to list items: include: [007, 0012] becomes "
-    "'7' and '10' (octal), so a zero-padded id never matches and the error shows an id the "
-    "convener never typed",
-)
 def test_zero_padded_ids_stay_as_typed() -> None:
     scenario = parse_scenario_text(BASE + "include: [007, 0012]\nexclude: [0099]\n")
     assert scenario.include == ["007", "0012"]
@@ -156,14 +155,24 @@ def test_duplicate_keys_are_refused(text: str, key: str, line: int) -> None:
     assert problem.file == "s.yaml"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keys 1 and '1' are different YAML keys but the same value once stringified; "
-    "the second silently replaces the first instead of being refused as a duplicate",
-)
 def test_number_and_text_spelling_of_one_key_are_duplicates() -> None:
     [problem] = problems_of(BASE + "quotas:\n  grade:\n    1: {min: 1}\n    '1': {max: 2}\n")
     assert "duplicate key '1'" in problem.message
+
+
+def test_number_keys_keep_their_spelling() -> None:
+    scenario = parse_scenario_text(
+        BASE + "quotas:\n  grade:\n    2.50: {min: 1}\n    007: {max: 1}\n    0x1F: {max: 1}\n"
+    )
+    assert list(scenario.quotas["grade"]) == ["2.50", "007", "0x1F"]
+
+
+def test_other_yaml_integer_forms_stay_text() -> None:
+    scenario = parse_scenario_text(
+        BASE + "include: [0x1F, 1_000, '12', 12, 1:30]\nquotas: {since: {2026-01-02: {min: 1}}}\n"
+    )
+    assert scenario.include == ["0x1F", "1_000", "12", "12", "1:30"]
+    assert list(scenario.quotas["since"]) == ["2026-01-02"]
 
 
 @pytest.mark.parametrize(
@@ -193,18 +202,6 @@ def test_a_scenario_must_be_a_mapping(text: str) -> None:
 # Unknown keys: "did you mean"
 # ---------------------------------------------------------------------------------------------
 
-_NESTED_DID_YOU_MEAN = pytest.mark.xfail(
-    strict=True,
-    reason="io._allowed_keys cannot walk through a dict value or a list index in the location, "
-    "so an unknown key below quotas.<column>.<value> or groups[i] gets no suggestion",
-)
-_UNION_DID_YOU_MEAN = pytest.mark.xfail(
-    strict=True,
-    reason="pool is str | PoolRef: pydantic reports one error per union member, giving a "
-    "misleading 'pool.str: Input should be a valid string' line and no suggestion",
-)
-
-
 @pytest.mark.parametrize(
     ("text", "where", "suggestion"),
     [
@@ -212,29 +209,25 @@ _UNION_DID_YOU_MEAN = pytest.mark.xfail(
         (BASE + "qoutas: {}\n", "qoutas", "quotas"),
         (BASE + "objective: {wieghts: {a: 1}}\n", "objective.wieghts", "weights"),
         (BASE + "objective: {tie_brake: lottery}\n", "objective.tie_brake", "tie_break"),
-        pytest.param(
+        (
             BASE + "quotas:\n  gender:\n    woman: {mn: 1}\n",
             "quotas.gender.woman.mn",
             "min",
-            marks=_NESTED_DID_YOU_MEAN,
         ),
-        pytest.param(
+        (
             BASE + "quotas:\n  gender:\n    woman: {min_shar: 0.4}\n",
             "quotas.gender.woman.min_shar",
             "min_share",
-            marks=_NESTED_DID_YOU_MEAN,
         ),
-        pytest.param(
+        (
             BASE + "groups:\n  - {name: g, where: {gender: woman}, mn: 1}\n",
             "groups",
             "min",
-            marks=_NESTED_DID_YOU_MEAN,
         ),
-        pytest.param(
+        (
             "board_size: 3\npool: {path: pool.csv, sheeet: Pool}\n",
             "pool",
             "sheet",
-            marks=_UNION_DID_YOU_MEAN,
         ),
     ],
     ids=[
@@ -263,11 +256,6 @@ def test_unknown_key_without_close_match_lists_allowed_keys() -> None:
     assert "board_size" in problem.fix
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a misspelt target rule ('equl') yields two lines with pydantic internals "
-    "('literal[...]', 'function-before[...]', 'lax-or-strict[...]') instead of one clear line",
-)
 def test_misspelt_target_rule_is_one_clear_line() -> None:
     lines = lines_of(BASE + "targets: {region: equl}\n")
     assert len(lines) == 1, lines
@@ -329,21 +317,11 @@ def test_target_shares_must_sum_to_one() -> None:
     assert "sum to 1.1, not 1" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the target-sum check is a model-level validator, so its location is "
-    "'(top level)' instead of the field targets.<column>",
-)
 def test_target_sum_problem_names_the_field() -> None:
     [problem] = problems_of(BASE + "targets:\n  gender: {woman: 0.5, man: 0.6}\n")
     assert problem.where == "targets.gender"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Scenario's model-level checks (target sums, include/exclude overlap) only run "
-    "when every field is valid, so they are not reported together with field problems",
-)
 def test_field_and_target_sum_problems_are_reported_together() -> None:
     lines = lines_of(
         BASE
@@ -402,7 +380,7 @@ def test_empty_pools_are_refused(tmp_path: Path, content: bytes, words: str) -> 
 
 def test_duplicate_and_empty_ids_name_their_rows(tmp_path: Path) -> None:
     path = write_csv(tmp_path, "id,name\na,1\n,2\na,3\n  ,4\nb,5\nb,6\na,7\n")
-    lines = pool_problems(path)
+    lines = id_problems_of(path)
     assert sorted(lines) == sorted(
         [
             f"{path}: row 3: empty id; give every row an id",
@@ -414,9 +392,30 @@ def test_duplicate_and_empty_ids_name_their_rows(tmp_path: Path) -> None:
     )
 
 
+def test_id_problems_are_reported_by_build_problem(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "id,g\na,x\na,y\nb,x\nc,y\n")
+    scenario = parse_scenario_text(BASE + "quotas: {g: {z: {min: 1}}}\n")
+    with pytest.raises(InputError) as caught:
+        build_problem(scenario, read_pool(path), source="s.yaml")
+    lines = [str(p) for p in caught.value.problems]
+    assert f"{path}: row 3: duplicate id 'a' (first at row 2); make ids unique" in lines
+    assert len(lines) == 1, lines  # the absent value 'z' is only a warning
+
+
+def test_many_id_problems_end_with_how_many_more(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "id,name\n" + "a,1\n" * 26)
+    lines = id_problems_of(path)
+    assert len(lines) == 21
+    assert lines[:2] == [
+        f"{path}: row 3: duplicate id 'a' (first at row 2); make ids unique",
+        f"{path}: row 4: duplicate id 'a' (first at row 2); make ids unique",
+    ]
+    assert lines[-1].startswith(f"{path}: and 5 more empty or duplicate ids")
+
+
 def test_ids_are_checked_in_the_chosen_id_column(tmp_path: Path) -> None:
     path = write_csv(tmp_path, "ref,name\nr1,a\nr1,b\n")
-    [line] = pool_problems(path, id_column="ref")
+    [line] = id_problems_of(path, id_column="ref")
     assert "row 3" in line and "'r1'" in line
     [missing] = pool_problems(path)
     assert "column 'id'" in missing and "'ref'" in missing
@@ -465,16 +464,23 @@ def test_malformed_csv_names_the_line(tmp_path: Path) -> None:
     assert "line 4" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pandas says 'EOF inside string starting at row 1' (0-based, header excluded): "
-    "the quote opens on line/row 2 of the file, where the README's numbering puts it",
-)
 def test_unclosed_quote_names_the_row_where_it_starts(tmp_path: Path) -> None:
     path = write_csv(tmp_path, 'id,name\na,"unclosed\nb,2\n')
     [line] = pool_problems(path)
     assert "malformed CSV" in line
     assert "row 2" in line or "line 2" in line
+
+
+def test_unclosed_quote_after_a_multiline_cell_names_its_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, 'id,name\na,"two\nlines"\nb,"open\nc,3\n')
+    [line] = pool_problems(path)
+    assert line.startswith(f"{path}: line 4: malformed CSV"), line
+
+
+def test_extra_cell_after_a_multiline_cell_names_its_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, 'id,name\na,"two\nlines"\nb,2,oops\n')
+    [line] = pool_problems(path)
+    assert line.startswith(f"{path}: line 4: malformed CSV: 3 cells where the header has 2")
 
 
 def test_missing_pool_file(tmp_path: Path) -> None:
@@ -533,11 +539,6 @@ def test_xlsx_written_by_pandas_round_trips(tmp_path: Path) -> None:
     assert read_pool(path).table.to_dict("list") == frame.to_dict("list")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io._read_xlsx calls pd.read_excel without keep_default_na=False, so the cell "
-    "'NA' (Namibia) becomes an empty cell, unlike the CSV reader",
-)
 def test_xlsx_na_cell_stays_text(tmp_path: Path) -> None:
     path = tmp_path / "pool.xlsx"
     book = openpyxl.Workbook()
@@ -648,11 +649,6 @@ def test_write_files_failure_replaces_nothing(
     assert not (tmp_path / "b.txt").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="write_files registers a temp file for clean-up only after writing it, so a write "
-    "that fails (disk full) leaves '.b.txt.XXXX' behind in the output folder",
-)
 def test_write_files_failure_leaves_no_temp_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -183,11 +183,6 @@ def test_non_numeric_score_column(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="problem.scores accepts 'inf' (pd.to_numeric parses it) but BalanceProblem.score "
-    "then raises ValueError from Fraction('inf'): an internal error instead of an input error",
-)
 @pytest.mark.parametrize("cell", ["inf", "-inf", "Infinity"])
 def test_infinite_score_is_refused(tmp_path: Path, cell: str) -> None:
     path = tmp_path / "pool.csv"
@@ -233,11 +228,6 @@ def test_problems_after_the_column_check_are_reported_together(pool: Pool) -> No
     assert any("board_size" in line for line in lines)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build_problem raises after the column check, so an unknown column hides every "
-    "other problem (value typos, unknown ids, board size) until it is fixed",
-)
 def test_unknown_column_and_other_problems_are_reported_together(pool: Pool) -> None:
     lines = refused(
         "quotas:\n  regoin: {African: {min: 1}}\n  gender: {Woman: {min: 1}}\ninclude: [p99]\n",
@@ -316,11 +306,6 @@ def test_a_minimum_above_the_board_is_refused(pool: Pool) -> None:
     assert "s.yaml: quotas.gender.woman: asks for 7 seats on a board of 6" in lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_Checker._seats reports a minimum above the board twice: once as 'the minimum "
-    "(7 seats) is above the maximum (6 seats)', a maximum the convener never wrote",
-)
 def test_a_minimum_above_the_board_is_one_line(pool: Pool) -> None:
     lines = refused("quotas: {gender: {woman: {min: 7}}}\n", pool)
     assert lines == ["s.yaml: quotas.gender.woman: asks for 7 seats on a board of 6"]

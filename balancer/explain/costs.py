@@ -103,26 +103,27 @@ def explain_rules(
         gaps = gaps_of(problem, answer)
         return gaps is not None and gaps.key() < chosen.key()
 
-    suspects: list[Rule] = []
-    if tight and helps(
-        ask_all(problem, [Question(rules=without(*tight))], solution.counts, threads, chosen)[0]
-    ):
-        families: dict[str, list[Rule]] = {}
-        for rule in tight:
-            families.setdefault(_family(rule), []).append(rule)
-        groups = list(families.values())
-        answers = ask_all(
-            problem, [Question(rules=without(*g)) for g in groups], solution.counts, threads, chosen
-        )
-        for group, answer in zip(groups, answers, strict=True):
-            if len(group) == 1 or helps(answer):
-                suspects.extend(group)
-    dropped_answers = ask_all(
-        problem, [Question(rules=without(r)) for r in suspects], solution.counts, threads, chosen
-    )
+    # Group testing: drop a whole block of tight rules; if the board gets no better, none of
+    # them binds. Otherwise split the block in two and test each half (side by side), down
+    # to single rules. Blocks keep families (all caps of one column, say) together, so a few
+    # binding rules among many tight ones cost a few solves, not one each.
+    ordered = sorted(tight, key=_family)
     dropped_gaps: dict[str, Gaps | None] = {r.id: chosen for r in tight}
-    for rule, answer in zip(suspects, dropped_answers, strict=True):
-        dropped_gaps[rule.id] = gaps_of(problem, answer)
+    blocks = [ordered] if ordered else []
+    while blocks:
+        answers = ask_all(
+            problem, [Question(rules=without(*b)) for b in blocks], solution.counts, threads, chosen
+        )
+        next_blocks = []
+        for block, answer in zip(blocks, answers, strict=True):
+            if not helps(answer):
+                continue
+            if len(block) == 1:
+                dropped_gaps[block[0].id] = gaps_of(problem, answer)
+            else:
+                middle = len(block) // 2
+                next_blocks += [block[:middle], block[middle:]]
+        blocks = next_blocks
     helped = [
         r
         for r in tight

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel
 
 from balancer.constraints import ID, Kind
@@ -75,8 +76,17 @@ def explain_members(
     profile_of = _profile_of(problem)
     counts = solution.counts
     ids = problem.ids
+    included = {
+        value: rule.id
+        for rule in problem.rules
+        if rule.kind is Kind.INCLUDE
+        for value in rule.where.get(ID, ())
+    }
     unique_rows = [
-        r for r in solution.rows if problem.profiles[profile_of[r]].size <= counts[profile_of[r]]
+        r
+        for r in solution.rows
+        if problem.profiles[profile_of[r]].size <= counts[profile_of[r]]
+        and str(ids.iat[r]) not in included
     ]
     swaps = _swaps(problem, solution, unique_rows)
     unique_rows = [r for r in unique_rows if not swaps.get(r)]
@@ -102,6 +112,16 @@ def explain_members(
         cid = str(ids.iat[row])
         p = profile_of[row]
         spare = problem.profiles[p].size - counts[p] + swaps.get(row, 0)
+        if cid in included:
+            reasons.append(
+                MemberReason(
+                    id=cid,
+                    reason="required",
+                    forced_by=[included[cid]],
+                    sentence=f"{cid} is on the board because the scenario includes them.",
+                )
+            )
+            continue
         if row not in answers:
             reasons.append(
                 MemberReason(
@@ -121,9 +141,7 @@ def explain_members(
             rules = forcing.get(row) or []
             rule_ids = [r.id for r in rules]
             confidential = _confidential(problem, rule_ids)
-            if any(r.kind is Kind.INCLUDE for r in rules):
-                sentence = f"{cid} is on the board because the scenario includes them."
-            elif confidential:
+            if confidential:
                 sentence = (
                     f"No board meeting every criterion exists without {cid}: "
                     "a confidential criterion requires them."
@@ -176,47 +194,44 @@ def _swaps(problem: BalanceProblem, solution: Solution, rows: Sequence[int]) -> 
     if not rows:
         return {}
     table = problem.pool.table
-    id_column = problem.pool.id_column
-    criteria = problem.criteria_columns()
     named = {
         value
         for rule in problem.rules
         if rule.kind in {Kind.INCLUDE, Kind.EXCLUDE}
         for value in rule.where.get(ID, ())
     }
-    caps = [r for r in problem.rules if r.kind is Kind.CAP]
-    board = set(solution.rows)
-    board_table = table.iloc[sorted(board)]
-    on_board = {
-        (rule.column, rule.value): int((board_table[rule.column] == rule.value).sum())
-        for rule in caps
-        if rule.column is not None
-    }
-    limit = {(rule.column, rule.value): rule.hi for rule in caps}
-    keys = table[criteria].astype(str).agg("\x1f".join, axis=1) if criteria else None
+    outsiders = np.ones(len(table), dtype=bool)
+    outsiders[list(solution.rows)] = False
+    outsiders &= ~table[problem.pool.id_column].isin(named).to_numpy()
+    criteria = problem.criteria_columns()
+    keys = (
+        table.groupby(criteria, sort=False).ngroup().to_numpy()
+        if criteria
+        else np.zeros(len(table), dtype=np.int64)
+    )
+    # Cap values already full on the board: an outsider with one of them may only come in for
+    # a member who has the same value (and so frees the seat under that cap).
+    full: dict[str, set[str]] = {}
+    board = table.iloc[list(solution.rows)]
+    for rule in problem.rules:
+        if (
+            rule.kind is Kind.CAP
+            and rule.column is not None
+            and rule.value is not None
+            and int((board[rule.column] == rule.value).sum()) >= rule.hi
+        ):
+            full.setdefault(rule.column, set()).add(rule.value)
+    cells = {column: table[column].to_numpy() for column in full}
     result: dict[int, int] = {}
     for row in rows:
-        if str(table[id_column].iat[row]) in named:
+        if str(problem.ids.iat[row]) in named:
             continue
-        if keys is None:
-            peers = [r for r in range(len(table)) if r not in board]
-        else:
-            peers = [int(r) for r in keys.index[keys == keys.iat[row]] if int(r) not in board]
-        count = 0
-        for peer in peers:
-            if str(table[id_column].iat[peer]) in named:
-                continue
-            fits = True
-            for column, value in limit:
-                peer_value = table[column].iat[peer]
-                if column is None or peer_value != value:
-                    continue
-                leaving = 1 if table[column].iat[row] == value else 0
-                if on_board[(column, value)] - leaving + 1 > limit[(column, value)]:
-                    fits = False
-                    break
-            count += fits
-        result[row] = count
+        fits = outsiders & (keys == keys[row])
+        for column, values in full.items():
+            blocked = values - {str(cells[column][row])}
+            if blocked:
+                fits &= ~np.isin(cells[column], list(blocked))
+        result[row] = int(fits.sum())
     return result
 
 
