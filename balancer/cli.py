@@ -77,7 +77,9 @@ def _out_folder(folder: Path) -> None:
             if not path.is_dir():
                 where = "is a file" if path == folder else f"is inside {path}, a file"
                 _fail_input(
-                    InputError([Problem("--out", str(folder), where, "give a folder for the outputs")])
+                    InputError(
+                        [Problem("--out", str(folder), where, "give a folder for the outputs")]
+                    )
                 )
             return
 

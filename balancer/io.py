@@ -167,7 +167,7 @@ def _walk(root: type[BaseModel], loc: list[int | str]) -> tuple[str, Any]:
 
 
 def _strip(annotation: Any) -> Any:
-    """``X`` from ``Annotated[X, ...]`` and from ``X | None``; unions of several kept as they are."""
+    """``X`` from ``Annotated[X, ...]`` and ``X | None``, where the location has no step."""
     while True:
         if get_origin(annotation) is Annotated:
             annotation = get_args(annotation)[0]
@@ -266,7 +266,7 @@ class Pool:
 
 
 def read_pool(path: str | Path, *, id_column: str = "id", sheet: str | None = None) -> Pool:
-    """Read a CSV or XLSX pool and check its id column."""
+    """Read a CSV or XLSX pool; empty and repeated ids go to ``Pool.problems``, not raised."""
     file = Path(path)
     data = _read_bytes(file, what="pool")
     digest = hashlib.sha256(data).hexdigest()

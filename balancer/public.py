@@ -8,12 +8,45 @@ everything that ties a sensitive value, or a non-selection, to a person:
   no roster of a hypothetical relaxed board);
 - a rule on a sensitive column does not say which member would leave without it;
 - a member who is required by a rule on a sensitive column is said to be required by "a
-  confidential criterion", without naming the rule.
+  confidential criterion", without naming the rule;
+- candidates excluded by the scenario are not named: their rules become "exclude:1",
+  "exclude:2", ... with a sentence that names no one.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from balancer.report import Report
+
+
+def _anonymise_exclusions(report: Report) -> Report:
+    """Rename every exclude rule and rewrite every sentence that names an excluded person."""
+    renames: dict[str, str] = {}
+    sentences: dict[str, str] = {}
+    for number, rule in enumerate((r for r in report.constraints if r.kind == "exclude"), 1):
+        renames[rule.id] = f"exclude:{number}"
+        sentences[rule.description.rstrip(".")] = (
+            f"Excluded candidate {number} (named in the scenario) may not be on the board"
+        )
+        if rule.value is not None:
+            renames[rule.value] = f"excluded candidate {number}"
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, str):
+            if value in renames:
+                return renames[value]
+            for said, anonymous in sentences.items():
+                value = value.replace(said, anonymous)
+        return value
+
+    if not renames:
+        return report
+    return Report.model_validate(clean(report.model_dump()))
 
 
 def redact(report: Report) -> Report:
@@ -40,4 +73,4 @@ def redact(report: Report) -> Report:
                 )
     if public.diagnosis is not None and public.diagnosis.relaxation is not None:
         public.diagnosis.relaxation.roster = []
-    return public
+    return _anonymise_exclusions(public)

@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -105,16 +106,21 @@ def run_child(argv: list[str], *, timeout: float, work: Path, cwd: Path = ROOT) 
         process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err)
         deadline = started + timeout
         timed_out = False
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                timed_out = True
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.005)
+        try:
+            while True:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    process.kill()
+                    timed_out = True
+                    pid, status, usage = os.wait4(process.pid, 0)
+                    break
+                time.sleep(0.005)
+        except BaseException:  # interrupted: leave no selection running behind us
+            process.kill()
+            process.wait()
+            raise
         wall = time.perf_counter() - started
     exit_code = os.waitstatus_to_exitcode(status)
     process.returncode = exit_code  # reaped by wait4; tell Popen so it does not wait again
@@ -333,6 +339,7 @@ def results_table(results: list[CaseResult]) -> str:
         status = rep.status + (" (unique)" if rep.unique else "")
         if rep.error:
             status += f": {rep.error}"
+        bound = ">" if rep.status == "timeout" else ""  # killed: the true time is longer
         lines.append(
             "| "
             + " | ".join(
@@ -341,9 +348,9 @@ def results_table(results: list[CaseResult]) -> str:
                     str(case.board),
                     NONE if case.cap is None else str(case.cap),
                     str(len(result.samples)),
-                    _num(result.median("select_wall")),
+                    bound + _num(result.median("select_wall")),
                     _num(result.median("read_wall")),
-                    _num(result.ratio(), 1),
+                    bound + _num(result.ratio(), 1),
                     _mib(result.median("select_peak_bytes")),
                     _mib(result.median("read_peak_bytes")),
                     NONE if rep.profiles is None else str(rep.profiles),
@@ -436,7 +443,9 @@ def markdown(
             "",
             f"Repeats: {args.repeat} (pools of {LARGE:,} or more: {args.repeat_large}); values "
             f"are medians. Per-country caps used: {cap_text}. Solver workers: "
-            f"{args.workers or 'balancer default'}. Whole benchmark: {wall / 60:.1f} min.",
+            f"{args.workers or 'balancer default'}. Cases slower than {args.slow:g} s on their "
+            f"first run are not repeated; runs are killed after {args.timeout:g} s (shown as "
+            f"'>' and status timeout). Whole benchmark: {wall / 60:.1f} min.",
             f"Code measured: {env['source']}.",
             "",
             "*select wall* and *pandas read* are whole child processes (interpreter start, "
@@ -491,6 +500,30 @@ def as_json(
 # ---------------------------------------------------------------------------------------------
 
 
+def save(
+    results: list[CaseResult],
+    env: dict[str, Any],
+    args: argparse.Namespace,
+    wall: float,
+    *,
+    final: bool,
+) -> str:
+    """Write select.md and select.json (marked partial until the last run); return the text."""
+    env["load_after"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    env["complete"] = final
+    done = [result for result in results if result.samples]
+    text = markdown(done, env, args, wall)
+    if not final:
+        text = "**Partial results: the benchmark is still running or was interrupted.**\n\n" + text
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "select.md").write_text(text, encoding="utf-8")
+    (args.results / "select.json").write_text(
+        json.dumps(as_json(done, env, args, wall), indent=2, default=str) + "\n",
+        encoding="utf-8",
+    )
+    return text
+
+
 def _int_list(text: str) -> list[int]:
     try:
         values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
@@ -529,6 +562,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=1800.0, help="kill a child after this many seconds"
     )
+    parser.add_argument(
+        "--slow",
+        type=float,
+        default=60.0,
+        help="do not repeat a case whose first selection took longer than this (seconds)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="output folder")
     parser.add_argument(
         "--checkout",
@@ -549,8 +588,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)  # clean up (child, temporary folder) on `kill`
     started = time.perf_counter()
     env = environment()
     env["source"] = source_state(args.checkout) + (f" ({args.label})" if args.label else "")
@@ -567,12 +611,16 @@ def main(argv: list[str] | None = None) -> int:
     results = [CaseResult(case) for case in cases]
 
     # Round-robin over the cases, so slow drift on a shared machine spreads over all of them.
+    # A case slower than --slow on its first run is not repeated: its time is the solver's
+    # search, which repeats would only confirm at great cost on a shared machine.
     rounds = max(args.repeat, args.repeat_large)
     for round_number in range(rounds):
         for result in results:
             case = result.case
             wanted = args.repeat_large if case.size >= LARGE else args.repeat
             if round_number >= wanted:
+                continue
+            if result.samples and result.samples[0].select_wall > args.slow:
                 continue
             sample = measure(case, pools[case.size], args)
             result.samples.append(sample)
@@ -583,17 +631,11 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            # Written after every run, so an interrupted benchmark still leaves its results.
+            save(results, env, args, time.perf_counter() - started, final=False)
 
-    wall = time.perf_counter() - started
-    env["load_after"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    text = markdown(results, env, args, wall)
+    text = save(results, env, args, time.perf_counter() - started, final=True)
     print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "select.md").write_text(text, encoding="utf-8")
-    (args.results / "select.json").write_text(
-        json.dumps(as_json(results, env, args, wall), indent=2, default=str) + "\n",
-        encoding="utf-8",
-    )
     print(f"wrote {args.results / 'select.md'} and select.json", file=sys.stderr)
     return 0 if all(s.error is None for r in results for s in r.samples) else 1
 

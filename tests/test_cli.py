@@ -215,7 +215,12 @@ def test_select_writes_the_board(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = invoke("select", SCENARIO, "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md", "roster.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "report.html",
+        "report.json",
+        "report.md",
+        "roster.csv",
+    ]
 
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "optimal"
@@ -332,6 +337,22 @@ def test_out_naming_a_file_is_bad_input(tmp_path: Path) -> None:
     assert any("pool.csv" in line and "--out" in line for line in error_lines(result.stderr))
 
 
+def test_out_inside_a_file_is_bad_input(tmp_path: Path) -> None:
+    inputs = make_inputs(tmp_path)
+    result = invoke("select", inputs.scenario, "--out", inputs.pool / "out")
+    assert result.exit_code == 2, result.output
+    [line] = error_lines(result.stderr)
+    assert "--out" in line and f"inside {inputs.pool}, a file" in line
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "0"), ("--time-limit", "0")])
+def test_zero_workers_or_seconds_is_bad_input(tmp_path: Path, option: str, value: str) -> None:
+    inputs = make_inputs(tmp_path)
+    result = invoke("select", inputs.scenario, "--out", inputs.out, option, value)
+    assert result.exit_code == 2, result.output
+    assert not inputs.out.exists()
+
+
 def test_negative_workers_is_bad_input(tmp_path: Path) -> None:
     inputs = make_inputs(tmp_path)
     result = invoke("select", inputs.scenario, "--out", inputs.out, "--workers", "-1")
@@ -372,7 +393,11 @@ def test_select_infeasible_writes_the_diagnosis(tmp_path: Path) -> None:
     result = invoke("select", inputs.scenario, "--out", inputs.out)
     assert result.exit_code == 3, result.output
     assert SHORTAGE in result.stderr
-    assert sorted(p.name for p in inputs.out.iterdir()) == ["report.json", "report.md"]
+    assert sorted(p.name for p in inputs.out.iterdir()) == [
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
     report = json.loads((inputs.out / "report.json").read_text())
     assert report["status"] == "infeasible"
     assert report["roster"] == []
@@ -420,6 +445,14 @@ def test_generate_pool_writes_a_csv_of_the_right_size(tmp_path: Path) -> None:
     again = tmp_path / "again.csv"
     assert invoke("generate-pool", "--size", "25", "--out", again, "--seed", "3").exit_code == 0
     assert again.read_bytes() == target.read_bytes()
+
+
+def test_generate_pool_refuses_a_folder_as_out(tmp_path: Path) -> None:
+    result = invoke("generate-pool", "--size", "5", "--out", tmp_path)
+    assert result.exit_code == 2, result.output
+    [line] = error_lines(result.stderr)
+    assert "--out" in line and "is a folder" in line
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_generate_pool_refuses_size_zero(tmp_path: Path) -> None:

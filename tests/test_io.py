@@ -202,6 +202,7 @@ def test_a_scenario_must_be_a_mapping(text: str) -> None:
 # Unknown keys: "did you mean"
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "where", "suggestion"),
     [

@@ -238,6 +238,13 @@ def test_unknown_column_and_other_problems_are_reported_together(pool: Pool) -> 
         assert any(where in line for line in lines), (where, lines)
 
 
+def test_a_group_with_an_unknown_column_still_has_its_values_checked(pool: Pool) -> None:
+    lines = refused("groups: [{name: g, where: {regoin: African, gender: Woman}, min: 7}]\n", pool)
+    for words in ("groups[0].where.regoin", "groups[0].where.gender: value 'Woman'", "7 seats"):
+        assert any(words in line for line in lines), (words, lines)
+    assert len(lines) == 3, lines
+
+
 # ---------------------------------------------------------------------------------------------
 # Shares to seats
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """What each rule costs: binding, tight at no cost, slack, or limited by the pool.
 
-A rule that the board meets exactly may or may not shape it. The test is to ask the solver
-again with the rule relaxed by one seat, and with the rule dropped: if either gives a better
-balanced board, the rule binds, and the difference is its price. Only tight rules need the
-question asked; they are asked side by side.
+Whether a rule shapes the board is a question for the solver: ask again with the rule
+dropped, and with it relaxed by one seat; if either gives a better balanced board, the rule
+binds, and the difference is its price. Dropping rules in blocks first (group testing) keeps
+the number of questions small; the questions of one round are asked side by side.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def explain_rules(
     outcomes: Sequence[RuleOutcome],
     threads: int | None = None,
 ) -> tuple[list[RuleExplanation], list[tuple[Rule, Gaps]]]:
-    """Classify every rule; re-solve the tight ones relaxed and dropped to price them.
+    """Classify every rule; price the binding ones by re-solving them relaxed and dropped.
 
     Also returns each binding rule with the exact gaps of the best board without it, which
     the recruitment advice aims for.
@@ -86,11 +86,9 @@ def explain_rules(
     chosen = gaps_of(problem, solution)
     assert chosen is not None
     by_id = {o.id: o for o in outcomes}
-    tight = [
-        r
-        for r in problem.rules
-        if by_id[r.id].tight and problem.targets and r.kind is not Kind.BOARD_SIZE
-    ]
+    # Every rule is tested, not only the tight ones: with whole seats, a rule the board meets
+    # with room to spare can still have kept out a better board that breaks it by more.
+    tested = [r for r in problem.rules if problem.targets and r.kind is not Kind.BOARD_SIZE]
 
     # Dropping a rule can only help, and relaxing it helps no more than dropping it. So rules
     # are screened in groups first: if dropping a whole family (all caps on one column, say)
@@ -103,12 +101,12 @@ def explain_rules(
         gaps = gaps_of(problem, answer)
         return gaps is not None and gaps.key() < chosen.key()
 
-    # Group testing: drop a whole block of tight rules; if the board gets no better, none of
+    # Group testing: drop a whole block of rules; if the board gets no better, none of
     # them binds. Otherwise split the block in two and test each half (side by side), down
     # to single rules. Blocks keep families (all caps of one column, say) together, so a few
-    # binding rules among many tight ones cost a few solves, not one each.
-    ordered = sorted(tight, key=_family)
-    dropped_gaps: dict[str, Gaps | None] = {r.id: chosen for r in tight}
+    # binding rules among many cost a few solves, not one each.
+    ordered = sorted(tested, key=_family)
+    dropped_gaps: dict[str, Gaps | None] = {r.id: chosen for r in tested}
     blocks = [ordered] if ordered else []
     while blocks:
         answers = ask_all(
@@ -126,7 +124,7 @@ def explain_rules(
         blocks = next_blocks
     helped = [
         r
-        for r in tight
+        for r in tested
         if (g := dropped_gaps[r.id]) is not None
         and g.key() < chosen.key()
         and relaxed_by_one(r) is not None
@@ -139,7 +137,7 @@ def explain_rules(
     relaxed_answers = ask_all(problem, relaxed_questions, solution.counts, threads, chosen)
     relaxed_gaps = {r.id: gaps_of(problem, a) for r, a in zip(helped, relaxed_answers, strict=True)}
     prices: dict[str, tuple[Gaps | None, Gaps | None, bool]] = {}
-    for rule in tight:
+    for rule in tested:
         has_relaxed = relaxed_by_one(rule) is not None
         relaxed_gap = relaxed_gaps.get(rule.id, chosen if has_relaxed else None)
         prices[rule.id] = (relaxed_gap, dropped_gaps[rule.id], has_relaxed)
@@ -147,7 +145,7 @@ def explain_rules(
     # Name the boards (who comes in, who goes out) only for the rules that bind.
     binding = [
         rule
-        for rule in tight
+        for rule in tested
         if any(g is not None and g.key() < chosen.key() for g in prices[rule.id][:2])
     ]
     boards: list[Question] = []
@@ -203,7 +201,12 @@ def explain_rules(
             problem, solution, chosen, dropped_price, "dropped", board_of.get((rule.id, "dropped"))
         )
         binds = rule in binding
-        status = "binding" if binds else ("pool-limited" if limited else "tight, no cost")
+        if binds:
+            status = "binding"
+        elif not outcome.tight:
+            status = "slack"
+        else:
+            status = "pool-limited" if limited else "tight, no cost"
         result.append(
             RuleExplanation(
                 id=rule.id,

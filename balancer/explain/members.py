@@ -20,7 +20,7 @@ from balancer.constraints import ID, Kind
 from balancer.explain.infeasible import minimal_conflict
 from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of, parallel
 from balancer.model import Patch
-from balancer.problem import BalanceProblem
+from balancer.problem import BalanceProblem, gap_scale
 from balancer.solve import Solution
 
 Reason = Literal["required", "improves balance", "tie-break"]
@@ -82,14 +82,10 @@ def explain_members(
         if rule.kind is Kind.INCLUDE
         for value in rule.where.get(ID, ())
     }
-    unique_rows = [
-        r
-        for r in solution.rows
-        if problem.profiles[profile_of[r]].size <= counts[profile_of[r]]
-        and str(ids.iat[r]) not in included
-    ]
-    swaps = _swaps(problem, solution, unique_rows)
-    unique_rows = [r for r in unique_rows if not swaps.get(r)]
+    # Outsiders who could take each member's seat with the balance unchanged: the member's own
+    # unchosen profile-mates, and candidates alike on every criterion whose cap values fit.
+    swaps = _swaps(problem, solution, solution.rows)
+    unique_rows = [r for r in solution.rows if not swaps.get(r) and str(ids.iat[r]) not in included]
     questions = [
         Question(rules=tuple(problem.rules), patch=Patch(fewer={profile_of[r]: 1}))
         for r in unique_rows
@@ -110,8 +106,7 @@ def explain_members(
     reasons = []
     for row in solution.rows:
         cid = str(ids.iat[row])
-        p = profile_of[row]
-        spare = problem.profiles[p].size - counts[p] + swaps.get(row, 0)
+        spare = swaps.get(row, 0)
         if cid in included:
             reasons.append(
                 MemberReason(
@@ -130,8 +125,8 @@ def explain_members(
                     interchangeable=spare,
                     sentence=(
                         f"Equally balanced boards exist without {cid}: {spare} other candidate"
-                        f"{'s' * (spare != 1)} match{'es' * (spare == 1)} them on every criterion; "
-                        f"{_tie_break_words(problem)} chose {cid}."
+                        f"{'s' * (spare != 1)} could take this seat with every criterion still "
+                        f"met and the balance unchanged; {_tie_break_words(problem)} chose {cid}."
                     ),
                 )
             )
@@ -185,53 +180,46 @@ def explain_members(
 
 
 def _swaps(problem: BalanceProblem, solution: Solution, rows: Sequence[int]) -> dict[int, int]:
-    """For each member, how many outsiders could take their seat with no change in balance.
+    """For each member, how many outsiders could take their seat with the balance unchanged.
 
-    An outsider who matches the member on every quota, group and target column leaves every
-    gap and every quota count as it was; if the swap also keeps every cap, an equally
-    balanced board without the member exists, and no solve is needed to know it.
+    Swapping one member for one outsider moves one seat between two profiles, so every rule
+    count and every gap changes by at most one seat, and whether the swap keeps every rule
+    and both gap figures can be read off the counts without a solve. When such an outsider
+    exists, an equally balanced board without the member exists: the tie-break decided.
     """
     if not rows:
         return {}
-    table = problem.pool.table
-    named = {
-        value
-        for rule in problem.rules
-        if rule.kind in {Kind.INCLUDE, Kind.EXCLUDE}
-        for value in rule.where.get(ID, ())
-    }
-    outsiders = np.ones(len(table), dtype=bool)
-    outsiders[list(solution.rows)] = False
-    outsiders &= ~table[problem.pool.id_column].isin(named).to_numpy()
-    criteria = problem.criteria_columns()
-    keys = (
-        table.groupby(criteria, sort=False).ngroup().to_numpy()
-        if criteria
-        else np.zeros(len(table), dtype=np.int64)
-    )
-    # Cap values already full on the board: an outsider with one of them may only come in for
-    # a member who has the same value (and so frees the seat under that cap).
-    full: dict[str, set[str]] = {}
-    board = table.iloc[list(solution.rows)]
-    for rule in problem.rules:
-        if (
-            rule.kind is Kind.CAP
-            and rule.column is not None
-            and rule.value is not None
-            and int((board[rule.column] == rule.value).sum()) >= rule.hi
-        ):
-            full.setdefault(rule.column, set()).add(rule.value)
-    cells = {column: table[column].to_numpy() for column in full}
+    profiles = problem.profiles
+    counts = np.array(solution.counts, dtype=np.int64)
+    rules = [r for r in problem.rules]
+    in_rule = np.zeros((len(profiles), len(rules)), dtype=np.int64)
+    for k, rule in enumerate(rules):
+        in_rule[problem.profiles_matching(rule.where), k] = 1
+    seats = counts @ in_rule
+    lo = np.array([r.lo for r in rules])
+    hi = np.array([r.hi for r in rules])
+    targets = problem.targets
+    scale = gap_scale(targets) if targets else 1
+    in_term = np.zeros((len(profiles), len(targets)), dtype=np.int64)
+    for k, term in enumerate(targets):
+        in_term[problem.profiles_matching({term.column: frozenset([term.value])}), k] = 1
+    coefficient = np.array([int(t.weight * scale) for t in targets], dtype=np.int64)
+    offset = np.array([int(t.weight * t.seats * scale) for t in targets], dtype=np.int64)
+    term_seats = counts @ in_term
+    chosen = np.abs(coefficient * term_seats - offset)
+    best = (chosen.max(initial=0), chosen.sum())
+    spare = np.array([p.size for p in profiles], dtype=np.int64) - counts
+    profile_of = _profile_of(problem)
     result: dict[int, int] = {}
     for row in rows:
-        if str(problem.ids.iat[row]) in named:
-            continue
-        fits = outsiders & (keys == keys[row])
-        for column, values in full.items():
-            blocked = values - {str(cells[column][row])}
-            if blocked:
-                fits &= ~np.isin(cells[column], list(blocked))
-        result[row] = int(fits.sum())
+        own = profile_of[row]
+        moved = in_rule - in_rule[own]  # +1: the outsider counts and the member did not
+        broken = ((moved > 0) & (seats >= hi)) | ((moved < 0) & (seats <= lo))
+        fits = ~broken.any(axis=1)
+        if targets:
+            gaps = np.abs(coefficient * (term_seats + in_term - in_term[own]) - offset)
+            fits &= (gaps.max(axis=1) == best[0]) & (gaps.sum(axis=1) == best[1])
+        result[row] = int(spare[fits].sum())
     return result
 
 

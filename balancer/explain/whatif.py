@@ -82,6 +82,7 @@ def ask(
         balance_only=not question.full,
         hint=hint,
         max_gap_at_most=cap,
+        presolve=False,
     )
 
 
