@@ -9,8 +9,9 @@ everything that ties a sensitive value, or a non-selection, to a person:
 - a rule on a sensitive column does not say which member would leave without it;
 - a member who is required by a rule on a sensitive column is said to be required by "a
   confidential criterion", without naming the rule;
-- candidates excluded by the scenario are not named: their rules become "exclude:1",
-  "exclude:2", ... with a sentence that names no one.
+- candidates the scenario excludes, or includes but who are not on a board (when no board
+  is possible), are not named: their rules become "exclude:1", "include:1", ... with a
+  sentence that names no one.
 """
 
 from __future__ import annotations
@@ -19,18 +20,30 @@ from typing import Any
 
 from balancer.report import Report
 
+_NAMED = {
+    "exclude": (
+        "excluded candidate {n}",
+        "Excluded candidate {n} (named in the scenario) may not be on the board",
+    ),
+    "include": (
+        "included candidate {n}",
+        "Included candidate {n} (named in the scenario) must be on the board",
+    ),
+}
 
-def _anonymise_exclusions(report: Report) -> Report:
-    """Rename every exclude rule and rewrite every sentence that names an excluded person."""
+
+def _anonymise_named(report: Report) -> Report:
+    """Rename the rules about named people who are not on the board, and their sentences."""
     renames: dict[str, str] = {}
     sentences: dict[str, str] = {}
-    for number, rule in enumerate((r for r in report.constraints if r.kind == "exclude"), 1):
-        renames[rule.id] = f"exclude:{number}"
-        sentences[rule.description.rstrip(".")] = (
-            f"Excluded candidate {number} (named in the scenario) may not be on the board"
-        )
-        if rule.value is not None:
-            renames[rule.value] = f"excluded candidate {number}"
+    members = set(report.roster)
+    for kind, (person, sentence) in _NAMED.items():
+        named = [r for r in report.constraints if r.kind == kind and r.value not in members]
+        for number, rule in enumerate(named, 1):
+            renames[rule.id] = f"{kind}:{number}"
+            sentences[rule.description.rstrip(".")] = sentence.format(n=number)
+            if rule.value is not None:
+                renames[rule.value] = person.format(n=number)
 
     def clean(value: Any) -> Any:
         if isinstance(value, dict):
@@ -73,4 +86,4 @@ def redact(report: Report) -> Report:
                 )
     if public.diagnosis is not None and public.diagnosis.relaxation is not None:
         public.diagnosis.relaxation.roster = []
-    return _anonymise_exclusions(public)
+    return _anonymise_named(public)

@@ -50,10 +50,20 @@ quotas:
   sids:
     "yes": {{min: 4}}
 groups:
-  - {{name: women from the African Group, where: {{gender: woman, un_region: African}}, min: 4}}
-  - {{name: Global South civil society, where: {{stakeholder_group: Civil Society, un_region: [African, Asia-Pacific, Latin American and Caribbean]}}, min: 6}}
-  - {{name: SIDS women, where: {{sids: "yes", gender: woman}}, min: 2}}
-  - {{name: WEOG private sector, where: {{stakeholder_group: Private Sector, un_region: Western European and Others}}, max: 3}}
+  - name: women from the African Group
+    where: {{gender: woman, un_region: African}}
+    min: 4
+  - name: Global South civil society
+    where:
+      stakeholder_group: Civil Society
+      un_region: [African, Asia-Pacific, Latin American and Caribbean]
+    min: 6
+  - name: SIDS women
+    where: {{sids: "yes", gender: woman}}
+    min: 2
+  - name: WEOG private sector
+    where: {{stakeholder_group: Private Sector, un_region: Western European and Others}}
+    max: 3
 {caps}
 include: [c00010, c00020, c00030, c00040, c00050]
 exclude: [c00011, c00021, c00031, c00041, c00051]
@@ -73,7 +83,8 @@ def case_files(tmp: Path) -> list[tuple[str, Path]]:
     if not pool.exists():
         write_pool_csv(pool, 10_000, 7)
     cases = [("bundled sounding board (60 / 11)", ROOT / "scenarios" / "sounding-board.yaml")]
-    for label, caps in (("10k / 50, no cap", ""), ("10k / 50, country cap 1", "caps: {country: 1}")):
+    variants = (("10k / 50, no cap", ""), ("10k / 50, country cap 1", "caps: {country: 1}"))
+    for label, caps in variants:
         path = tmp / f"{label.replace(' ', '_').replace('/', '')}.yaml"
         path.write_text(SCENARIO_10K.format(pool=pool, caps=caps), encoding="utf-8")
         cases.append((label, path))

@@ -253,11 +253,6 @@ def test_public_files_do_not_name_excluded_candidates(tmp_path: Path) -> None:
     assert leaks(result, files) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the public diagnosis names an included candidate, in a conflict with the "
-    "confidential quota (which tells that they are not disabled)",
-)
 def test_public_diagnosis_does_not_name_candidates(tmp_path: Path) -> None:
     """No board: kz04 (woman of A) is included, region A may hold 3, 3 disabled men of A."""
     spec = {**SPEC, "include": ["kz04"], "quotas": {**SPEC["quotas"], "region": {"A": {"max": 3}}}}

@@ -133,7 +133,8 @@ def explain_members(
             continue
         without = gaps_of(problem, answers[row])
         if without is None:
-            rules = forcing.get(row) or []
+            # No rule but the board size itself: the pool cannot fill the board without them.
+            rules = forcing.get(row) or [r for r in problem.rules if r.kind is Kind.BOARD_SIZE]
             rule_ids = [r.id for r in rules]
             confidential = _confidential(problem, rule_ids)
             if confidential:
@@ -171,8 +172,8 @@ def explain_members(
                     id=cid,
                     reason="tie-break",
                     sentence=(
-                        f"Equally balanced boards exist without {cid}, with candidates of other "
-                        f"profiles; {_tie_break_words(problem)} chose {cid}."
+                        f"Equally balanced boards exist without {cid}, though no one outsider can "
+                        f"take their seat alone; {_tie_break_words(problem)} chose {cid}."
                     ),
                 )
             )
