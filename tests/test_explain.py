@@ -669,7 +669,7 @@ def test_tie_break_that_takes_two_swaps() -> None:
     assert sorted(result.roster_ids) in (["ma", "wa"], ["mb", "wb"])
     for member in explained(result).members:
         assert member.reason == "tie-break" and member.interchangeable == 0
-        assert "other profiles" in member.sentence
+        assert "no one outsider can take their seat alone" in member.sentence
     for answer in explained(result).why_not:
         on_board = answer.id in result.roster_ids
         assert answer.reason == ("on the board" if on_board else "tie-break")
