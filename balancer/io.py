@@ -18,6 +18,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
@@ -445,9 +446,14 @@ def id_problems(pool: Pool) -> list[Problem]:
         )
     if table.empty:
         raise InputError([Problem(source, "", "the pool has no candidates")])
+    ids = table[pool.id_column]
+    suspect = (ids == "") | ids.duplicated(keep=False)
+    if not suspect.any():  # the usual case, checked without a Python loop over a large pool
+        return []
     found: list[Problem] = []
     first_seen: dict[str, int] = {}
-    for row, value in enumerate(table[pool.id_column].tolist()):
+    for row in np.flatnonzero(suspect.to_numpy()).tolist():
+        value = str(ids.iat[row])
         label = pool.row_label(row)
         if value == "":
             found.append(Problem(source, label, "empty id", "give every row an id"))

@@ -20,16 +20,28 @@ SLICE_BITS = 31
 LEVELS = 256 // SLICE_BITS  # 8 numbers of 31 bits per ticket
 
 
-def digests(seed: int, candidate_ids: Iterable[str]) -> list[bytes]:
-    """The SHA-256 digest of ``"<seed>:<id>"`` for every candidate."""
+DIGEST_BYTES = 32
+
+
+def digests(seed: int, candidate_ids: Iterable[str]) -> bytes:
+    """The SHA-256 digests of ``"<seed>:<id>"``, one after another (32 bytes each).
+
+    One flat block rather than a million small objects: ticket order is read from it as an
+    array, and single tickets are sliced out only for the few candidates the model needs.
+    """
     prefix = f"{seed}:".encode()
     sha = hashlib.sha256
-    return [sha(prefix + str(c).encode()).digest() for c in candidate_ids]
+    return b"".join([sha(prefix + str(c).encode()).digest() for c in candidate_ids])
+
+
+def ticket_at(block: bytes, row: int) -> int:
+    """The full 256-bit ticket of the candidate at ``row`` of a digest block."""
+    return int.from_bytes(block[DIGEST_BYTES * row : DIGEST_BYTES * (row + 1)], "big")
 
 
 def ticket(seed: int, candidate_id: str) -> int:
     """The candidate's full 256-bit ticket (lower is luckier)."""
-    return int.from_bytes(digests(seed, [candidate_id])[0], "big")
+    return ticket_at(digests(seed, [candidate_id]), 0)
 
 
 def lottery_number(full_ticket: int, level: int = 0) -> int:

@@ -39,6 +39,7 @@ class BalanceModel:
     switches: dict[str, cp_model.IntVar] = field(default_factory=dict)
     moves: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
     gap_bounds: list[int] = field(default_factory=list)  # the largest value each gap can take
+    lean: bool = False  # one seat count per profile (see build_model)
 
     def all_picks(self) -> list[cp_model.IntVar]:
         return [v for row in self.picks for v in row]
@@ -52,6 +53,7 @@ class BalanceModel:
 
     def score_total(self) -> LinearExpr:
         """Sum of the tie-break scores of the members, as exact integers."""
+        assert not self.lean, "tie-breaks need the full model"
         problem = self.problem
         variables, units = [], []
         for p, row in enumerate(self.picks):
@@ -63,6 +65,7 @@ class BalanceModel:
 
     def lottery_total(self, level: int) -> LinearExpr:
         """Sum of the members' lottery numbers at one level (smaller wins)."""
+        assert not self.lean, "tie-breaks need the full model"
         problem = self.problem
         variables, numbers = [], []
         for p, row in enumerate(self.picks):
@@ -80,6 +83,7 @@ def build_model(
     switchable: bool = False,
     patch: Patch | None = None,
     elastic: Mapping[str, int] | None = None,
+    lean: bool = False,
 ) -> BalanceModel:
     """Build the model for ``rules`` (default: all of the problem's rules).
 
@@ -89,6 +93,11 @@ def build_model(
     with a member fewer, or one that must give at least some seats. ``elastic`` lets named
     rules move by up to so many seats, each move counted in ``handles.moves``; the explainer
     minimises their sum to find the smallest change that makes a board possible.
+
+    A ``lean`` model has one whole-number seat count per profile instead of one pick per
+    member: the gaps and every rule depend only on the counts, and the search is far smaller
+    (a 200-seat board from 240 profiles: 240 variables instead of 48,000). It cannot break
+    ties between members, which is what the full model is for.
     """
     active = list(problem.rules if rules is None else rules)
     patch = patch or Patch()
@@ -108,11 +117,14 @@ def build_model(
                 upper[p] = min(upper[p], rule.hi)
     picks = []
     for p, limit in enumerate(upper):
-        row = [model.new_bool_var(f"pick_{p}_{j}") for j in range(max(limit, 0))]
-        for earlier, later in itertools.pairwise(row):
-            model.add_implication(later, earlier)
+        if lean:
+            row = [model.new_int_var(0, limit, f"seats_{p}")] if limit > 0 else []
+        else:
+            row = [model.new_bool_var(f"pick_{p}_{j}") for j in range(max(limit, 0))]
+            for earlier, later in itertools.pairwise(row):
+                model.add_implication(later, earlier)
         picks.append(row)
-    handles = BalanceModel(model, problem, active, picks, [], None, 1)
+    handles = BalanceModel(model, problem, active, picks, [], None, 1, lean=lean)
     for p, minimum in patch.at_least.items():
         model.add(handles.seats([p]) >= minimum)
 

@@ -70,7 +70,7 @@ class BalanceProblem:
     rules: list[Rule]
     targets: list[TargetTerm]
     score_column: str | None
-    digests: list[bytes]
+    digests: bytes  # SHA-256 of every candidate's lottery string, 32 bytes each
     scores: np.ndarray | None = None  # exact integer scores, or None for a lottery tie-break
     score_unit: int = 1
     warnings: list[str] = field(default_factory=list)
@@ -118,7 +118,7 @@ class BalanceProblem:
         return total
 
     def ticket(self, row: int) -> int:
-        return int.from_bytes(self.digests[row], "big")
+        return lottery.ticket_at(self.digests, row)
 
     def score_units(self, row: int) -> int:
         """A member's score as an exact integer (scores scaled by ``score_unit``)."""
@@ -184,7 +184,7 @@ def _profiles(
     ids: list[str],
     columns: list[str],
     named: set[str],
-    digests: list[bytes],
+    digests: bytes,
     scores: np.ndarray | None,
     aggregate: bool,
 ) -> list[Profile]:
@@ -197,10 +197,11 @@ def _profiles(
     else:
         group = np.arange(rows, dtype=np.int64)
     if named:
-        named_rows = np.flatnonzero(np.isin(np.asarray(ids, dtype=object), sorted(named)))
+        named_rows = np.flatnonzero(pd.Series(ids).isin(sorted(named)).to_numpy())
         group[named_rows] = group.max() + 1 + np.arange(len(named_rows))
     # Lower ticket is luckier: the first 8 bytes (as a signed-safe 63-bit number) order members.
-    prefix = np.frombuffer(b"".join(d[:8] for d in digests), dtype=">u8") >> np.uint64(1)
+    blocks = np.frombuffer(digests, dtype=">u8").reshape(rows, lottery.DIGEST_BYTES // 8)
+    prefix = blocks[:, 0] >> np.uint64(1)
     keys: list[np.ndarray] = [prefix.astype(np.int64)]
     if scores is not None:
         keys.append(-scores)
@@ -209,12 +210,13 @@ def _profiles(
     sorted_groups = group[order]
     starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
     ends = np.r_[starts[1:], rows]
-    value_columns = [table[c].to_numpy() for c in columns]
+    firsts = order[starts]
+    value_columns = [table[c].take(firsts).tolist() for c in columns]  # one row per profile
     profiles = []
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+    for k, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         members = order[start:end]
         first = int(members[0])
-        values = {c: str(col[first]) for c, col in zip(columns, value_columns, strict=True)}
+        values = {c: str(col[k]) for c, col in zip(columns, value_columns, strict=True)}
         if ids[first] in named:
             values[ID] = ids[first]
         profiles.append(Profile(values=values, members=members))
@@ -396,11 +398,13 @@ class _Checker:
         return rules
 
     def _named(self, ids: Iterable[str], key: str, kind: Kind, seats: int) -> list[Rule]:
-        known = set(self.pool.table[self.pool.id_column])
+        wanted = list(ids)
+        pool_ids = self.pool.table[self.pool.id_column]
+        known = set(pool_ids[pool_ids.isin(wanted)])
         rules = []
-        for position, cid in enumerate(ids):
+        for position, cid in enumerate(wanted):
             if cid not in known:
-                hint = looks_like_typo(cid, known)
+                hint = looks_like_typo(cid, pool_ids.tolist())
                 self.add(
                     f"{key}[{position}]",
                     f"id '{cid}' is not in the pool",

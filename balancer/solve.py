@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -52,6 +52,10 @@ class Solution:
     @property
     def proven_optimal(self) -> bool:
         return self.status == "optimal"
+
+
+def _upper(variable: cp_model.IntVar) -> int:
+    return int(variable.proto.domain[-1])
 
 
 def default_workers() -> int:
@@ -132,9 +136,21 @@ class _Stager:
     def hint(self, counts: Sequence[int]) -> None:
         """Start from a known board (the main solution when asking a what-if)."""
         model = self.handles.model
+        model.clear_hints()  # type: ignore[no-untyped-call]
         for row, seats in zip(self.handles.picks, counts, strict=False):
+            if self.handles.lean and row:
+                model.add_hint(row[0], min(seats, _upper(row[0])))
+                continue
             for j, pick in enumerate(row):
                 model.add_hint(pick, 1 if j < seats else 0)
+
+    def switch(self, handles: BalanceModel) -> None:
+        """Go on with another model of the same question, starting from the board so far."""
+        counts = self.counts() if self.values else None
+        self.handles = handles
+        self.values = {}
+        if counts is not None:
+            self.hint(counts)
 
     def is_unique(self) -> bool | None:
         """Does any other board reach every fixed optimum? Solved with a no-good cut."""
@@ -158,6 +174,23 @@ class _Stager:
         return None
 
 
+def _gap_objectives(handles: BalanceModel) -> tuple[list[tuple[str, LinearExpr]], int]:
+    """The balance objectives, and the multiplier when they are combined into one.
+
+    Largest gap first, then total gap: one solve of (largest x K + total), where K is one
+    more than the greatest possible total, when that keeps within 64 bits; else two solves.
+    """
+    if handles.max_gap is None:
+        return [], 0
+    combined = sum(handles.gap_bounds) + 1
+    if combined * max(handles.gap_bounds) < 2**62:
+        both = cp_model.LinearExpr.weighted_sum(
+            [handles.max_gap, *handles.gaps], [combined] + [1] * len(handles.gaps)
+        )
+        return [("gaps", both)], combined
+    return [("largest gap", handles.max_gap), ("total gap", handles.total_gap())], 0
+
+
 def solve(
     problem: BalanceProblem,
     *,
@@ -179,38 +212,20 @@ def solve(
     """
     workers = workers or default_workers()
     started = time.perf_counter()
-    handles = build_model(problem, rules=rules, patch=patch)
+    lean = build_model(problem, rules=rules, patch=patch, lean=True)
     built = time.perf_counter()
-    stager = _Stager(handles, workers, time_limit, presolve)
+    stager = _Stager(lean, workers, time_limit, presolve)
     if hint is not None:
         stager.hint(hint)
-    if max_gap_at_most is not None and handles.max_gap is not None:
-        handles.model.add(handles.max_gap <= max_gap_at_most)
-
-    objectives: list[tuple[str, Callable[[], LinearExpr], int]] = []
-    # Largest gap first, then total gap: one solve of (largest x K + total) when K, one more
-    # than the greatest possible total, keeps the numbers within 64 bits; else two solves.
-    combined = 0
-    if handles.max_gap is not None:
-        max_gap = handles.max_gap
-        combined = sum(handles.gap_bounds) + 1
-        if combined * max(handles.gap_bounds) < 2**62:
-            both = cp_model.LinearExpr.weighted_sum(
-                [max_gap, *handles.gaps], [combined] + [1] * len(handles.gaps)
-            )
-            objectives.append(("gaps", lambda: both, 1))
-        else:
-            combined = 0
-            objectives.append(("largest gap", lambda: max_gap, 1))
-            objectives.append(("total gap", handles.total_gap, 1))
-    if problem.score_column is not None:
-        objectives.append(("score", handles.score_total, -1))
+    if max_gap_at_most is not None and lean.max_gap is not None:
+        lean.model.add(lean.max_gap <= max_gap_at_most)
+    gap_stages, combined = _gap_objectives(lean)
 
     def finish(status: Status, unique: bool | None = None) -> Solution:
         rows = stager.chosen() if stager.values else []
         values = {stage.name: stage.value for stage in stager.stages}
         gaps = None
-        if handles.max_gap is not None and status in {"optimal", "feasible"}:
+        if gap_stages and status in {"optimal", "feasible"}:
             if combined:
                 gaps = divmod(values.get("gaps") or 0, combined)
             else:
@@ -227,29 +242,41 @@ def solve(
             build_seconds=built - started,
         )
 
-    for name, make, sense in objectives:
-        objective = make()
+    def run(name: str, objective: LinearExpr | None, sense: int) -> Status | None:
+        """One stage; a status to stop with, or None to go on."""
         status = stager.run(name, objective, sense)
         if status == cp_model.INFEASIBLE:
-            return finish("infeasible")
+            return "infeasible"
         if status != cp_model.OPTIMAL:
-            return finish("feasible" if stager.values else "unknown")
-        stager.fix(objective)
+            return "feasible" if stager.values else "unknown"
+        if objective is not None:
+            stager.fix(objective)
+        return None
+
+    # The balance, on the lean model (seat counts per profile).
+    fixed: list[int] = []
+    for name, objective in gap_stages:
+        if (stop := run(name, objective, 1)) is not None:
+            return finish(stop)
+        fixed.append(stager.stages[-1].value or 0)
+    if not gap_stages and balance_only and (stop := run("feasibility", None, 1)) is not None:
+        return finish(stop)
     if balance_only:
-        if not objectives:
-            status = stager.run("feasibility", None)
-            if status == cp_model.INFEASIBLE:
-                return finish("infeasible")
         return finish("optimal")
 
+    # The tie-break, on the full model (one pick per member), with the balance held fixed.
+    full = build_model(problem, rules=rules, patch=patch)
+    for (_, objective), value in zip(_gap_objectives(full)[0], fixed, strict=True):
+        full.model.add(objective == value)
+    stager.switch(full)
+    scored = problem.score_column is not None
+    if scored and (stop := run("score", full.score_total(), -1)) is not None:
+        return finish(stop)
+    handles = full
+
     for level in range(lottery.LEVELS):
-        objective = handles.lottery_total(level)
-        status = stager.run(f"lottery {level + 1}", objective, 1)
-        if status == cp_model.INFEASIBLE:
-            return finish("infeasible")
-        if status != cp_model.OPTIMAL:
-            return finish("feasible" if stager.values else "unknown")
-        stager.fix(objective)
+        if (stop := run(f"lottery {level + 1}", handles.lottery_total(level), 1)) is not None:
+            return finish(stop)
         unique = stager.is_unique()
         if unique is not False:
             return finish("optimal", unique)
