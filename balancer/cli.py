@@ -127,7 +127,7 @@ def select(
         typer.Option("--why-not", help="Explain why this candidate is not on the board (repeat)."),
     ] = None,
     explain: Annotated[
-        bool, typer.Option(help="Price every tight rule and give every member a reason.")
+        bool, typer.Option(help="Price every rule and give every member a reason.")
     ] = True,
     public: Annotated[
         bool,
