@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import resource
 import signal
 import statistics
 import subprocess
@@ -263,6 +264,19 @@ class CaseResult:
         return "ok" if not misses else "MISS " + ",".join(misses)
 
 
+def warm_up(pool: Path, args: argparse.Namespace) -> None:
+    """Load the interpreter, pandas, pyarrow and OR-Tools once, untimed, into the page cache."""
+    with tempfile.TemporaryDirectory(prefix="bench-select-") as temp:
+        work = Path(temp)
+        run_child([sys.executable, "-c", READ_SCRIPT, str(pool)], timeout=600, work=work)
+        run_child(
+            [sys.executable, "-m", "balancer", "--version"],
+            timeout=600,
+            work=work,
+            cwd=args.checkout,
+        )
+
+
 def measure(case: Case, pool: Path, args: argparse.Namespace) -> Sample:
     """A bare pandas read of the pool, then the selection, each in its own process."""
     with tempfile.TemporaryDirectory(prefix="bench-select-") as temp:
@@ -446,7 +460,18 @@ def markdown(
             f"{args.workers or 'balancer default'}. Cases slower than {args.slow:g} s on their "
             f"first run are not repeated; runs are killed after {args.timeout:g} s (shown as "
             f"'>' and status timeout). Whole benchmark: {wall / 60:.1f} min.",
-            f"Code measured: {env['source']}.",
+            f"Code measured: {env['source']}. Peak RSS of this driver: "
+            f"{env['driver_peak_mib']} MiB (a floor under every child's figure).",
+            *(
+                [
+                    "",
+                    "**Warning: packages changed during the run: "
+                    + "; ".join(env["changed_during_run"])
+                    + ".**",
+                ]
+                if env["changed_during_run"]
+                else []
+            ),
             "",
             "*select wall* and *pandas read* are whole child processes (interpreter start, "
             "imports, work) run back to back; *ratio* is select / read. *read .. explain* are "
@@ -511,6 +536,18 @@ def save(
     """Write select.md and select.json (marked partial until the last run); return the text."""
     env["load_after"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     env["complete"] = final
+    # Children start from a copy of this process, and Linux counts that copy in their peak
+    # (it is a max, not a sum): a driver this small cannot inflate any selection's figure.
+    env["driver_peak_mib"] = round(
+        _maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / MIB
+    )
+    now = environment()
+    changed = [
+        f"{name} {env[name]} -> {now[name]}"
+        for name in ("balancer", "pandas", "numpy", "ortools", "pyarrow")
+        if now[name] != env[name]
+    ]
+    env["changed_during_run"] = changed
     done = [result for result in results if result.samples]
     text = markdown(done, env, args, wall)
     if not final:
@@ -609,6 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     pools = {size: ensure_pool(size, args.seed) for size in args.sizes}
     results = [CaseResult(case) for case in cases]
+    warm_up(pools[min(args.sizes)], args)
 
     # Round-robin over the cases, so slow drift on a shared machine spreads over all of them.
     # A case slower than --slow on its first run is not repeated: its time is the solver's

@@ -23,6 +23,7 @@ import balancer
 from balancer.api import Result, public_members
 from balancer.io import parse_scenario_text, pool_from_frame
 from balancer.report import render_html
+from tests.cases import too_demanding
 
 ROOT = Path(__file__).resolve().parent.parent
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -72,21 +73,6 @@ def bundled() -> tuple[Result, str]:
     result = balancer.select(ROOT / "scenarios" / "sounding-board.yaml", workers=1)
     assert result.status == "optimal"
     return result, _html(result)
-
-
-def _infeasible() -> Result:
-    pool = pd.DataFrame(
-        {
-            "id": [f"p{i}" for i in range(6)],
-            "gender": ["woman", "man", "man", "man", "woman", "man"],
-            "disability": ["yes", "no", "no", "no", "no", "no"],
-        }
-    )
-    scenario = parse_scenario_text(
-        "name: Too demanding\nboard_size: 3\npool: x.csv\n"
-        "quotas:\n  disability: {yes: {min: 2}}\n  gender: {woman: {min: 3}}\n"
-    )
-    return balancer.select(scenario, pool_from_frame(pool), workers=1)
 
 
 def _check_page(text: str) -> Page:
@@ -154,7 +140,7 @@ def test_sensitive_column_is_never_shown_per_member(bundled: tuple[Result, str])
 
 
 def test_infeasible_report_shows_the_diagnosis_and_the_fix() -> None:
-    result = _infeasible()
+    result = too_demanding()
     assert result.status == "infeasible"
     assert result.report.diagnosis is not None and result.report.diagnosis.relaxation
     page = _check_page(_html(result))

@@ -11,6 +11,7 @@ import pytest
 import balancer
 from balancer.api import Result
 from balancer.io import parse_scenario_text, pool_from_frame
+from tests.cases import too_demanding
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -48,18 +49,7 @@ def test_bundled_scenario_report_matches_golden() -> None:
 
 
 def test_infeasible_report_matches_golden() -> None:
-    pool = pd.DataFrame(
-        {
-            "id": [f"p{i}" for i in range(6)],
-            "gender": ["woman", "man", "man", "man", "woman", "man"],
-            "disability": ["yes", "no", "no", "no", "no", "no"],
-        }
-    )
-    scenario = parse_scenario_text(
-        "name: Too demanding\nboard_size: 3\npool: x.csv\n"
-        "quotas:\n  disability: {yes: {min: 2}}\n  gender: {woman: {min: 3}}\n"
-    )
-    result = _frozen(balancer.select(scenario, pool_from_frame(pool), workers=1))
+    result = _frozen(too_demanding())
     assert result.status == "infeasible"
     text = result.markdown()
     assert "disability=yes needs 2 seats, the pool has 1 such candidate." in text

@@ -164,44 +164,23 @@ def explain_rules(
     result = []
     for rule in problem.rules:
         outcome = by_id[rule.id]
-        limited = _pool_limited(rule, outcome)
         if outcome.achieved is None:
             continue
-        if rule.id not in prices:
-            status: RuleStatus = "slack" if not outcome.tight else "tight, no cost"
-            if outcome.tight and limited:
-                status = "pool-limited"
-            result.append(
-                RuleExplanation(
-                    id=rule.id,
-                    kind=rule.kind.value,
-                    column=rule.column,
-                    value=rule.value,
-                    status=status,
-                    pool_limited=limited,
-                    available=outcome.available,
-                    sentence=_sentence(rule, outcome, status, limited, None, None, chosen),
+        limited = _pool_limited(rule, outcome)
+        relaxed_change = dropped_change = None
+        if rule.id in prices:
+            relaxed_price, dropped_price, has_relaxed = prices[rule.id]
+            if has_relaxed:
+                relaxed_board = board_of.get((rule.id, "relaxed"))
+                relaxed_change = _change(
+                    problem, solution, chosen, relaxed_price, "relaxed by one seat", relaxed_board
                 )
+            dropped_board = board_of.get((rule.id, "dropped"))
+            dropped_change = _change(
+                problem, solution, chosen, dropped_price, "dropped", dropped_board
             )
-            continue
-        relaxed_price, dropped_price, has_relaxed = prices[rule.id]
-        relaxed_change = (
-            _change(
-                problem,
-                solution,
-                chosen,
-                relaxed_price,
-                "relaxed by one seat",
-                board_of.get((rule.id, "relaxed")),
-            )
-            if has_relaxed
-            else None
-        )
-        dropped_change = _change(
-            problem, solution, chosen, dropped_price, "dropped", board_of.get((rule.id, "dropped"))
-        )
-        binds = rule in binding
-        if binds:
+        status: RuleStatus
+        if rule in binding:
             status = "binding"
         elif not outcome.tight:
             status = "slack"
