@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from balancer import api
+from balancer import api, commands
 from balancer.errors import InputError, Problem
 from balancer.report import Report, summary_table, versions
 
@@ -53,7 +53,7 @@ def _main(
     """balancer: provably optimal, reproducible, explained board selection."""
 
 
-def _fail_input(error: InputError) -> None:
+def fail_input(error: InputError) -> None:
     for problem in error.problems:
         err.print(f"error: {problem}", markup=False)
     count = len(error.problems)
@@ -76,7 +76,7 @@ def _out_folder(folder: Path) -> None:
         if path.exists():
             if not path.is_dir():
                 where = "is a file" if path == folder else f"is inside {path}, a file"
-                _fail_input(
+                fail_input(
                     InputError(
                         [Problem("--out", str(folder), where, "give a folder for the outputs")]
                     )
@@ -84,11 +84,11 @@ def _out_folder(folder: Path) -> None:
             return
 
 
-def _command_line() -> str:
+def command_line() -> str:
     return "balancer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
-def _exit_for(report: Report) -> int:
+def exit_for(report: Report) -> int:
     return {
         "optimal": EXIT_OK,
         "feasible": EXIT_OK,
@@ -97,7 +97,7 @@ def _exit_for(report: Report) -> int:
     }[report.status]
 
 
-def _print_diagnosis(report: Report) -> None:
+def print_diagnosis(report: Report) -> None:
     if report.diagnosis is None:
         return
     err.print("No board can meet every criterion.", markup=False)
@@ -141,12 +141,12 @@ def select(
             scenario,
             workers=workers,
             time_limit=time_limit,
-            command=_command_line(),
+            command=command_line(),
             explain_board=explain,
             why_not=why_not or [],
         )
     except InputError as error:
-        _fail_input(error)
+        fail_input(error)
         return
     written = result.write(out_dir, public=public)
     report = result.report
@@ -158,11 +158,11 @@ def select(
             f"{'unique optimum' if report.unique else 'optimum'} "
             f"({report.timings.total:.2f} s)."
         )
-    _print_diagnosis(report)
+    print_diagnosis(report)
     if report.status == "feasible":
         err.print("The time limit ended the search: this board is not proven optimal.")
     out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)
-    raise typer.Exit(_exit_for(report))
+    raise typer.Exit(exit_for(report))
 
 
 @app.command()
@@ -173,14 +173,14 @@ def validate(
     try:
         result = api.validate(scenario)
     except InputError as error:
-        _fail_input(error)
+        fail_input(error)
         return
     report = result.report
     out.print(summary_table(report))
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False)
     if report.status == "infeasible":
-        _print_diagnosis(report)
+        print_diagnosis(report)
         raise typer.Exit(EXIT_INFEASIBLE)
     out.print(
         f"OK: {report.provenance.candidates} candidates in {report.provenance.profiles} profiles; "
@@ -199,7 +199,7 @@ def generate_pool(
     from balancer.io import write_files
 
     if output.is_dir():
-        _fail_input(
+        fail_input(
             InputError([Problem("--out", str(output), "is a folder", "give a file name (.csv)")])
         )
     _out_folder(output.parent)
@@ -231,3 +231,7 @@ def main() -> None:
             markup=False,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+# Commands defined in balancer/commands/ register themselves on ``app`` when imported.
+commands.load()
