@@ -84,6 +84,7 @@ def build_model(
     patch: Patch | None = None,
     elastic: Mapping[str, int] | None = None,
     lean: bool = False,
+    largest_gap: int | None = None,
 ) -> BalanceModel:
     """Build the model for ``rules`` (default: all of the problem's rules).
 
@@ -97,7 +98,9 @@ def build_model(
     A ``lean`` model has one whole-number seat count per profile instead of one pick per
     member: the gaps and every rule depend only on the counts, and the search is far smaller
     (a 200-seat board from 240 profiles: 240 variables instead of 48,000). It cannot break
-    ties between members, which is what the full model is for.
+    ties between members, which is what the full model is for. When the ``largest_gap``
+    (scaled) is already known, no profile needs more picks than its targeted values can take
+    within that gap: a 200-seat board with five equal regions needs at most 40 per profile.
     """
     active = list(problem.rules if rules is None else rules)
     patch = patch or Patch()
@@ -107,6 +110,14 @@ def build_model(
         max(0, min(profile.size - patch.fewer.get(p, 0), n))
         for p, profile in enumerate(problem.profiles)
     ]
+    if largest_gap is not None and problem.targets:
+        scale = gap_scale(problem.targets)
+        for term in problem.targets:
+            coefficient = int(term.weight * scale)
+            offset = int(term.weight * term.seats * scale)
+            most = (offset + largest_gap) // coefficient
+            for p in problem.profiles_matching({term.column: frozenset([term.value])}):
+                upper[p] = min(upper[p], most)
     matching = [problem.profiles_matching(rule.where) for rule in active]
     elastic = elastic or {}
     if not switchable:
