@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from balancer import alternatives as second_choices
 from balancer import explain
 from balancer.errors import InputError, Problem, did_you_mean
 from balancer.io import (
@@ -74,7 +75,7 @@ class Result:
     def html(self, public: bool = False) -> str:
         return render_html(self.published(public), public_members(self))
 
-    def files(self, public: bool = False) -> dict[str, str]:
+    def files(self, public: bool = False, excel: bool = False) -> dict[str, str]:
         """The output files by name, ready to be written together.
 
         The public variant's roster holds only the columns that reports show per member.
@@ -89,11 +90,13 @@ class Result:
         if self.report.status in {"optimal", "feasible"}:
             roster = pd.DataFrame(members) if public else self.roster
             files["roster.csv"] = safe_csv(roster)
+            if excel or self.problem.scenario.excel:  # a BOM: Excel then reads UTF-8, not ANSI
+                files["roster.csv"] = "\ufeff" + files["roster.csv"]
         return files
 
-    def write(self, out_dir: str | Path, public: bool = False) -> list[Path]:
+    def write(self, out_dir: str | Path, public: bool = False, excel: bool = False) -> list[Path]:
         """Write every output file atomically into ``out_dir`` (created if missing)."""
-        return write_files(Path(out_dir), self.files(public))
+        return write_files(Path(out_dir), self.files(public, excel))
 
 
 def public_members(result: Result) -> list[dict[str, str]]:
@@ -126,7 +129,9 @@ def _resolve(
     if pool is None:
         if file is None:
             raise ValueError("give a pool when the scenario is not read from a file")
-        pool = read_pool(file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet)
+        pool = read_pool(
+            file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet, encoding=spec.encoding
+        )
     return spec, file, pool
 
 
@@ -148,15 +153,21 @@ def select(
     command: str | None = None,
     explain_board: bool = True,
     why_not: Sequence[str] = (),
+    alternatives: int = 0,
+    min_difference: int = 1,
+    alternates: int = 0,
 ) -> Result:
     """Select the best board for a scenario; infeasible scenarios come back diagnosed.
 
     With ``explain_board`` (the default) the report prices every tight rule and gives every
     member a reason, which takes further solves; ``why_not`` names candidates to explain.
+    ``alternatives`` asks for that many best boards pairwise ``min_difference`` members apart,
+    ``alternates`` for an ordered list of candidates to call (see :mod:`balancer.alternatives`).
     """
     started = time.perf_counter()
     problem, file = prepare(scenario, pool)
     _check_candidates(problem, why_not)
+    second_choices.check_options(problem, alternatives, min_difference, alternates)
     read = time.perf_counter()
     solution = solve(problem, workers=workers or default_workers(), time_limit=time_limit)
     solved = time.perf_counter()
@@ -165,6 +176,12 @@ def select(
         report.explanation = explain.explain(
             problem, solution, report.constraints, why_not_ids=why_not
         )
+    if alternatives and solution.status == "optimal":
+        report.alternatives = second_choices.alternatives(
+            problem, alternatives, min_difference, workers=workers
+        )
+    if alternates and solution.status in {"optimal", "feasible"}:
+        report.alternates = second_choices.alternates(problem, solution.rows, alternates)
     finished = time.perf_counter()
     report.timings = Timings(
         read=read - started,
@@ -178,11 +195,13 @@ def select(
 
 
 def _check_candidates(problem: BalanceProblem, candidates: Sequence[str]) -> None:
-    known = set(problem.ids)
+    if not candidates:
+        return
+    found = set(problem.ids[problem.ids.isin(list(candidates))])
     problems = [
-        Problem("--why-not", cid, "is not an id in the pool", did_you_mean(cid, known))
+        Problem("--why-not", cid, "is not an id in the pool", did_you_mean(cid, problem.ids))
         for cid in candidates
-        if cid not in known
+        if cid not in found
     ]
     if problems:
         raise InputError(problems)

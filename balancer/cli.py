@@ -133,6 +133,18 @@ def select(
         bool,
         typer.Option(help="Write the publishable variant: sensitive columns only as totals."),
     ] = False,
+    alternatives: Annotated[
+        int, typer.Option(min=0, help="Also find the N best distinct boards, in rank order.")
+    ] = 0,
+    min_difference: Annotated[
+        int, typer.Option(min=1, help="Members by which the alternative boards differ (at least).")
+    ] = 1,
+    alternates: Annotated[
+        int, typer.Option(min=0, help="Also list M alternates to call when a member steps down.")
+    ] = 0,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Write roster.csv as UTF-8 with a BOM, for Excel.")
+    ] = False,
 ) -> None:
     """Select the board; write roster.csv, report.json and report.md to --out."""
     _out_folder(out_dir)
@@ -144,11 +156,14 @@ def select(
             command=command_line(),
             explain_board=explain,
             why_not=why_not or [],
+            alternatives=alternatives,
+            min_difference=min_difference,
+            alternates=alternates,
         )
     except InputError as error:
         fail_input(error)
         return
-    written = result.write(out_dir, public=public)
+    written = result.write(out_dir, public=public, excel=excel)
     report = result.report
     out.print(summary_table(report))
     if report.objective is not None:

@@ -14,6 +14,7 @@ import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from io import StringIO
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
@@ -24,6 +25,8 @@ import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
 from balancer.errors import InputError, Problem, did_you_mean
+from balancer.formats import sortition_foundation, xlsx
+from balancer.formats import text as text_format
 from balancer.scenario import Scenario
 
 # ---------------------------------------------------------------------------------------------
@@ -106,6 +109,7 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
         raise InputError(
             [Problem(source, "", "a scenario must be a mapping of keys such as board_size: 11")]
         )
+    raw = sortition_foundation.expand_quotas(raw, source)  # quotas: features.csv
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -260,23 +264,53 @@ class Pool:
     sha256: str
     id_column: str
     problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()  # warnings from reading: encoding guessed, formulas kept as text
+    # The spreadsheet row of each table row, once empty rows (or excluded candidates) are gone.
+    source_rows: np.ndarray | None = None
 
     def row_label(self, index: int) -> str:
         """How a person finds row ``index`` in their spreadsheet (header is row 1)."""
+        if self.source_rows is not None:
+            return f"row {int(self.source_rows[index])}"
         return f"row {index + 2}"
 
 
-def read_pool(path: str | Path, *, id_column: str = "id", sheet: str | None = None) -> Pool:
-    """Read a CSV or XLSX pool; empty and repeated ids go to ``Pool.problems``, not raised."""
+def read_pool(
+    path: str | Path,
+    *,
+    id_column: str = "id",
+    sheet: str | None = None,
+    encoding: str | None = None,
+) -> Pool:
+    """Read a CSV or XLSX pool; empty and repeated ids go to ``Pool.problems``, not raised.
+
+    Rows with every cell empty are dropped (spreadsheets keep formatted blank rows); the
+    others keep their spreadsheet row numbers in messages.
+    """
     file = Path(path)
     data = _read_bytes(file, what="pool")
     digest = hashlib.sha256(data).hexdigest()
+    notes: list[str] = []
     if file.suffix.lower() in {".xlsx", ".xlsm"}:
-        table = _read_xlsx(file, sheet)
+        table, notes = xlsx.read_sheet(file, sheet)
     else:
-        table = _read_csv(file, data)
+        table, notes = _read_csv(file, data, encoding)
     table = _clean(table, file)
-    pool = Pool(table=table, path=file, sha256=digest, id_column=id_column)
+    rows = None
+    blank = np.ones(len(table), dtype=bool)
+    for column in table.columns:
+        blank &= (table[column] == "").to_numpy()
+    if blank.any():
+        rows = np.flatnonzero(~blank) + 2
+        table = table[~blank].reset_index(drop=True)
+    pool = Pool(
+        table=table,
+        path=file,
+        sha256=digest,
+        id_column=id_column,
+        notes=tuple(notes),
+        source_rows=rows,
+    )
     return replace(pool, problems=tuple(id_problems(pool)))
 
 
@@ -288,44 +322,32 @@ def pool_from_frame(frame: pd.DataFrame, *, id_column: str = "id", name: str = "
     return replace(pool, problems=tuple(id_problems(pool)))
 
 
-def _read_csv(file: Path, data: bytes) -> pd.DataFrame:
+def _read_csv(file: Path, data: bytes, encoding: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Any delimiter of , ; tab |, and any common encoding (see :mod:`balancer.formats.text`)."""
+    decoded = text_format.decode(data, str(file), encoding)
     try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            [
-                Problem(
-                    str(file),
-                    f"line {line}",
-                    "is not UTF-8 text",
-                    "save the spreadsheet as 'CSV UTF-8' (or give the .xlsx file)",
-                )
-            ]
-        ) from None
-    try:
-        return pd.read_csv(
-            file,
+        table = pd.read_csv(
+            StringIO(decoded.text),
+            sep=decoded.delimiter,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
-            encoding="utf-8-sig",
             skip_blank_lines=True,
         )
     except pd.errors.EmptyDataError:
         raise InputError([Problem(str(file), "", "the pool file is empty")]) from None
     except pd.errors.ParserError as exc:
-        raise InputError([_csv_problem(file, data, str(exc))]) from None
+        raise InputError([_csv_problem(file, decoded.text, str(exc))]) from None
+    return table, list(decoded.notes)
 
 
-def _csv_problem(file: Path, data: bytes, message: str) -> Problem:
+def _csv_problem(file: Path, text: str, message: str) -> Problem:
     """pandas' parser message, with its line numbers turned into the ones an editor shows.
 
     pandas counts only the line breaks outside quoted cells, and counts "rows" from 0, so a
     quote left open on line 2 is "row 1" to pandas and a cell with a line break in it shifts
     every later number.
     """
-    text = data.decode("utf-8-sig")
     unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
     if unclosed:
         line = _editor_line(text, int(unclosed.group(1)) + 1)
@@ -374,26 +396,6 @@ def _editor_line(text: str, record: int) -> int:
             line += 1
             count += 1
     return line
-
-
-def _read_xlsx(file: Path, sheet: str | None) -> pd.DataFrame:
-    try:
-        frames = pd.read_excel(
-            file,
-            sheet_name=sheet or 0,
-            dtype=str,
-            engine="openpyxl",
-            keep_default_na=False,  # 'NA' is Namibia, 'None' a word: every cell stays text
-            na_filter=False,
-        )
-    except ValueError as exc:
-        raise InputError([Problem(str(file), f"sheet {sheet!r}", str(exc))]) from None
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InputError(
-            [Problem(str(file), "", f"cannot read as XLSX: {exc}", "re-save it from Excel")]
-        ) from None
-    frame = frames if isinstance(frames, pd.DataFrame) else next(iter(frames.values()))
-    return frame.where(frame.notna(), "")
 
 
 def _clean(table: pd.DataFrame, file: Path) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from balancer import lottery
+from balancer import lottery, normalise
 from balancer.constraints import ID, Kind, Rule, make_rule
 from balancer.errors import InputError, Problem, did_you_mean, looks_like_typo
 from balancer.io import Pool
@@ -137,8 +137,12 @@ def build_problem(
     Every problem is collected before raising, the pool's own id problems included: an entry
     that names an unknown column is skipped, not the checks that follow it.
     """
+    prepared = normalise.prepare_pool(scenario, pool, source)  # columns, aliases, derive, missing
+    pool = prepared.pool
     checker = _Checker(scenario, pool, source)
     checker.problems.extend(pool.problems)
+    checker.problems.extend(prepared.problems)
+    checker.warnings.extend(prepared.warnings)
     checker.check_columns()
     rules = checker.rules()
     targets = checker.targets()

@@ -66,6 +66,9 @@ def redact(report: Report) -> Report:
     """A deep copy of ``report`` that is safe to publish."""
     public = report.model_copy(deep=True)
     public.public = True
+    # Alternative boards and alternates name candidates who were not selected.
+    public.alternatives = None
+    public.alternates = None
     confidential = {rule.id for rule in public.constraints if rule.confidential}
     if public.explanation is not None:
         public.explanation.why_not = []

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from rich.table import Table
 
 from balancer import charts
+from balancer.alternatives import Alternates, Alternatives
 from balancer.explain import (
     Balance,
     CompositionRow,
@@ -91,6 +92,12 @@ class Report(BaseModel):
     diagnosis: Diagnosis | None = None
     explanation: Explanation | None = None
     supply: list[SupplyRow] = Field(default_factory=list)
+    alternatives: Alternatives | None = Field(
+        default=None, description="the next-best distinct boards (select --alternatives)"
+    )
+    alternates: Alternates | None = Field(
+        default=None, description="alternates to call when a member steps down (--alternates)"
+    )
     warnings: list[str] = Field(default_factory=list)
     public: bool = Field(
         default=False, description="True for the publishable variant (see balancer.public)"

@@ -223,6 +223,32 @@ class Scenario(BaseModel):
         description="Most seats a rule may move in the smallest fix; keys are rule ids or "
         "patterns such as 'include:*' (0 keeps a rule fixed)",
     )
+    # Real-world inputs (balancer/normalise.py, balancer/countries.py): applied to the pool
+    # before any check, so the columns they make are ordinary pool columns.
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Pool header -> column name used in this scenario"
+    )
+    encoding: str | None = Field(
+        default=None, description="Text encoding of a CSV pool (default: detected)"
+    )
+    aliases: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Per column: raw cell value -> value (case-folded)"
+    )
+    missing: dict[str, Literal["unknown", "exclude", "error"]] = Field(
+        default_factory=dict, description="Per column: what an empty cell means (default error)"
+    )
+    derive: dict[str, str] = Field(
+        default_factory=dict,
+        description="Derived column (un_region, sids, ldc, lldc, global_south, iso3, iso2, "
+        "name) -> the pool column naming the country",
+    )
+    countries: str | None = Field(
+        default=None, description="A country mapping CSV laid over the shipped table"
+    )
+    strict: bool = Field(
+        default=False, description="Contradictions and unused values are errors, not warnings"
+    )
+    excel: bool = Field(default=False, description="Write CSV outputs as UTF-8 with a BOM")
 
     # Checks across entries are field validators rather than one model validator: a model
     # validator only runs when every field is valid, so its problems would be reported one

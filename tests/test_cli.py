@@ -160,7 +160,7 @@ BAD_INPUTS: dict[str, Bad] = {
         pool_edit("yes,no,JP", "yes,no,JP,extra"), "pool.csv", ("line 6", "malformed CSV")
     ),
     "non-utf8-csv": Bad(
-        pool_edit("Lucia F.", "Lucía F.", encoding="cp1252"), "pool.csv", ("line 8", "UTF-8")
+        pool_edit("Lucia F.", "Lucía F.\x81", encoding="latin-1"), "pool.csv", ("line 8", "UTF-8")
     ),
 }
 

@@ -358,9 +358,18 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     assert pool.table["name"].tolist() == ["Ana", "José"]
 
 
-def test_windows_1252_is_refused_naming_the_line(tmp_path: Path) -> None:
+def test_windows_1252_is_read_with_a_warning_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "pool.csv"
     path.write_bytes("id,name\na,Ana\nb,Bea\nc,José\n".encode("cp1252"))
+    pool = read_pool(path)
+    assert pool.table["name"].tolist()[-1] == "José"
+    [note] = pool.notes
+    assert "not UTF-8 (first at line 4); read as Windows-1252" in note
+
+
+def test_neither_utf8_nor_windows_1252_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "pool.csv"
+    path.write_bytes(b"id,name\na,Ana\nb,Bea\nc,Jos\xe9\x81\n")
     [line] = pool_problems(path)
     assert line.startswith(f"{path}: line 4: ")
     assert "UTF-8" in line

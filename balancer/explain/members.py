@@ -51,8 +51,12 @@ class WhyNot(BaseModel):
     total_gap_with: float | None = None
 
 
-def _profile_of(problem: BalanceProblem) -> dict[int, int]:
-    return {int(row): p for p, profile in enumerate(problem.profiles) for row in profile.members}
+def _profile_of(problem: BalanceProblem) -> np.ndarray:
+    """The profile of every pool row, as an array indexed by row."""
+    owner = np.empty(len(problem.pool.table), dtype=np.int64)
+    for p, profile in enumerate(problem.profiles):
+        owner[profile.members] = p
+    return owner
 
 
 def _tie_break_words(problem: BalanceProblem) -> str:

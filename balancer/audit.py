@@ -1,0 +1,421 @@
+"""Auditing a board that was not chosen by balancer: one made by hand, or last year's.
+
+A convener who inherits a board wants to know three things: which criteria it meets (and by
+how many seats it misses the others), how far it is from the best balance the pool allows, and
+the least disruptive way to fix it. The first two are a recount; the third is an exact CP-SAT
+question, "the fewest members changed such that every rule holds (and, second, such that the
+balance is optimal too)", asked on the lean model, since every rule and every gap depends only
+on how many seats each profile gets.
+
+Roster rows whose id is in the scenario's pool are matched to the pool row (the pool's values
+count); roster rows that are not in the pool are added to it, so they can stay on the board,
+but only pool candidates can come in. Without the pool file the roster itself is the pool, and
+only the recount is possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from ortools.sat.python import cp_model
+from pydantic import BaseModel, Field
+
+from balancer import explain
+from balancer.errors import InputError, Problem
+from balancer.explain.whatif import fmt, gaps_of
+from balancer.io import Pool, load_scenario, pool_from_frame, read_pool
+from balancer.model import build_model
+from balancer.problem import BalanceProblem, build_problem, gap_scale
+from balancer.report import versions
+from balancer.scenario import Scenario
+from balancer.solve import default_workers, solve
+
+
+class AuditRule(BaseModel):
+    """One constraint against the audited board: met, or missed by how many seats."""
+
+    id: str
+    kind: str
+    description: str
+    min: int
+    max: int
+    achieved: int
+    met: bool
+    short_by: int = Field(description="seats below the minimum (0 when met)")
+    over_by: int = Field(description="seats above the maximum (0 when met)")
+    confidential: bool = False
+
+
+class Fix(BaseModel):
+    """The fewest changes that turn the audited board into one meeting a goal."""
+
+    goal: str
+    possible: bool
+    changes: int = Field(default=0, description="members out plus candidates in")
+    out: list[str] = Field(default_factory=list)
+    incoming: list[str] = Field(default_factory=list)
+    objective: explain.Balance | None = None
+
+
+class AuditReport(BaseModel):
+    """The audit of one board against one scenario (``report.json`` of ``balancer check``)."""
+
+    scenario: str
+    scenario_file: str
+    scenario_sha256: str
+    roster_file: str
+    roster_sha256: str
+    board_size: int
+    members: list[str]
+    not_in_pool: list[str] = Field(
+        description="roster ids not found in the pool (they may stay; they cannot be swapped in)"
+    )
+    pool_available: bool
+    met: bool = Field(description="True when the board meets every constraint")
+    violated: int
+    constraints: list[AuditRule]
+    composition: list[explain.CompositionRow]
+    objective: explain.Balance | None
+    optimum: explain.Balance | None = Field(
+        default=None, description="the best balance any board from the pool meeting every rule has"
+    )
+    optimum_possible: bool | None = None
+    largest_gap_above_optimum: float | None = None
+    total_gap_above_optimum: float | None = None
+    to_meet_rules: Fix | None = None
+    to_optimum: Fix | None = None
+    warnings: list[str] = Field(default_factory=list)
+    balancer_version: str
+    solver_version: str
+
+
+def audit(
+    roster_path: str | Path, scenario_path: str | Path, *, workers: int | None = None
+) -> AuditReport:
+    """Audit the board in ``roster_path`` against a scenario; raises InputError on bad input."""
+    file = load_scenario(scenario_path)
+    spec = file.scenario
+    ref = spec.pool_ref
+    id_column = ref.id_column or "id"
+    roster = read_pool(roster_path, id_column=id_column)
+    _check_roster(roster, spec.board_size, _needed_columns(spec), str(roster_path))
+    pool_path = file.pool_path
+    available = pool_path.exists()
+    if available:
+        pool = read_pool(pool_path, id_column=id_column, sheet=ref.sheet)
+        if pool.problems:
+            raise InputError(pool.problems)
+        combined, outsiders = _combine(pool, roster)
+    else:
+        combined, outsiders = roster, []
+    problem = build_problem(spec, combined, source=str(file.path))
+    position = {str(cid): i for i, cid in enumerate(problem.ids.tolist())}
+    rows = sorted(position[str(cid)] for cid in roster.table[id_column].tolist())
+    outcomes = [_judge(o) for o in explain.rule_outcomes(problem, rows)]
+    violated = sum(not r.met for r in outcomes)
+    balancer_version, solver_version = versions()
+    report = AuditReport(
+        scenario=spec.name,
+        scenario_file=str(file.path),
+        scenario_sha256=file.sha256,
+        roster_file=str(roster_path),
+        roster_sha256=roster.sha256,
+        board_size=spec.board_size,
+        members=[str(cid) for cid in roster.table[id_column].tolist()],
+        not_in_pool=outsiders if available else [],
+        pool_available=available,
+        met=violated == 0,
+        violated=violated,
+        constraints=outcomes,
+        composition=explain.composition(problem, rows),
+        objective=explain.balance(problem, rows),
+        warnings=list(problem.warnings),
+        balancer_version=balancer_version,
+        solver_version=solver_version,
+    )
+    if available:
+        _compare_with_optimum(report, problem, rows, workers or default_workers())
+    return report
+
+
+def _needed_columns(spec: Scenario) -> list[str]:
+    used = set(spec.quotas) | set(spec.caps) | set(spec.targets)
+    used |= {c for g in spec.groups for c in g.where}
+    return sorted(used)
+
+
+def _check_roster(roster: Pool, board_size: int, needed: Sequence[str], name: str) -> None:
+    """Every problem with the roster at once: its ids, and the columns the scenario reads."""
+    problems = list(roster.problems)
+    for column in needed:
+        if column not in roster.table.columns:
+            problems.append(
+                Problem(
+                    name,
+                    f"column '{column}'",
+                    "is missing; the scenario's criteria read it",
+                    f"add a '{column}' column (write 'unknown' where it is not known)",
+                )
+            )
+    if roster.id_column not in roster.table.columns:
+        problems.append(Problem(name, f"column '{roster.id_column}'", "is missing (the ids)"))
+    if problems:
+        raise InputError(problems)
+
+
+def _combine(pool: Pool, roster: Pool) -> tuple[Pool, list[str]]:
+    """The pool plus the roster rows it does not hold (with the pool's columns)."""
+    pool_ids = set(pool.table[pool.id_column].tolist())
+    extra = roster.table[~roster.table[roster.id_column].isin(pool_ids)]
+    outsiders = [str(cid) for cid in extra[roster.id_column].tolist()]
+    if not outsiders:
+        return pool, []
+    columns = list(pool.table.columns)
+    missing = [c for c in columns if c not in extra.columns]
+    extra = extra.assign(**dict.fromkeys(missing, "")).reindex(columns=columns)
+    table = pd.concat([pool.table, extra], ignore_index=True)
+    combined = pool_from_frame(table, id_column=pool.id_column, name=str(pool.path))
+    return Pool(combined.table, pool.path, pool.sha256, pool.id_column), outsiders
+
+
+def _judge(outcome: explain.RuleOutcome) -> AuditRule:
+    achieved = outcome.achieved or 0
+    short = max(0, outcome.min - achieved)
+    over = max(0, achieved - outcome.max)
+    return AuditRule(
+        id=outcome.id,
+        kind=outcome.kind,
+        description=outcome.description,
+        min=outcome.min,
+        max=outcome.max,
+        achieved=achieved,
+        met=short == 0 and over == 0,
+        short_by=short,
+        over_by=over,
+        confidential=outcome.confidential,
+    )
+
+
+def _compare_with_optimum(
+    report: AuditReport, problem: BalanceProblem, rows: list[int], workers: int
+) -> None:
+    best = solve(problem, workers=workers, balance_only=True)
+    gaps = gaps_of(problem, best)
+    report.optimum_possible = gaps is not None
+    if gaps is None:
+        report.to_meet_rules = Fix(goal="every constraint met", possible=False)
+        report.to_optimum = Fix(goal="every constraint met at the optimal balance", possible=False)
+        return
+    if problem.targets:
+        report.optimum = explain.Balance(
+            max_gap=float(gaps.largest),
+            total_gap=float(gaps.total),
+            max_gap_exact=str(gaps.largest),
+            total_gap_exact=str(gaps.total),
+        )
+        if report.objective is not None:
+            report.largest_gap_above_optimum = report.objective.max_gap - float(gaps.largest)
+            report.total_gap_above_optimum = report.objective.total_gap - float(gaps.total)
+    report.to_meet_rules = closest_board(problem, rows, None, "every constraint met")
+    scaled = None
+    if problem.targets:
+        scale = gap_scale(problem.targets)
+        scaled = (int(gaps.largest * scale), int(gaps.total * scale))
+    report.to_optimum = closest_board(
+        problem, rows, scaled, "every constraint met at the optimal balance"
+    )
+
+
+def closest_board(
+    problem: BalanceProblem,
+    rows: Sequence[int],
+    gaps: tuple[int, int] | None,
+    goal: str,
+) -> Fix:
+    """The fewest members out plus candidates in that give a board meeting every rule.
+
+    With ``gaps`` (largest and total gap, scaled as in the model) the new board must also have
+    exactly that balance, the optimum. Exact: CP-SAT minimises the changes per profile count;
+    within a profile the members kept and the candidates brought in are the first by the
+    tie-break order (so the answer is the same on every run). One solver thread keeps the
+    choice among equally small fixes reproducible.
+    """
+    handles = build_model(problem, lean=True)
+    model = handles.model
+    on = set(rows)
+    current = [sum(1 for m in prof.members if int(m) in on) for prof in problem.profiles]
+    changes = []
+    for p, count in enumerate(current):
+        seats = handles.seats([p])
+        out = model.new_int_var(0, count, f"out_{p}")
+        incoming = model.new_int_var(0, problem.board_size, f"in_{p}")
+        model.add(out >= count - seats)
+        model.add(incoming >= seats - count)
+        changes += [out, incoming]
+    if gaps is not None and handles.max_gap is not None:
+        model.add(handles.max_gap == gaps[0])
+        model.add(handles.total_gap() == gaps[1])
+    model.minimize(cp_model.LinearExpr.sum(changes))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    status = solver.solve(model)
+    if status != cp_model.OPTIMAL:
+        return Fix(goal=goal, possible=False)
+    ids = problem.ids
+    out_rows: list[int] = []
+    in_rows: list[int] = []
+    board: list[int] = []
+    for p, profile in enumerate(problem.profiles):
+        seats = int(solver.value(handles.seats([p])))
+        members = [int(m) for m in profile.members]
+        sitting = [m for m in members if m in on]
+        others = [m for m in members if m not in on]
+        kept = sitting[:seats]
+        brought = others[: max(0, seats - len(sitting))]
+        out_rows += sitting[seats:]
+        in_rows += brought
+        board += kept + brought
+    return Fix(
+        goal=goal,
+        possible=True,
+        changes=len(out_rows) + len(in_rows),
+        out=[str(ids.iat[r]) for r in sorted(out_rows)],
+        incoming=[str(ids.iat[r]) for r in sorted(in_rows)],
+        objective=explain.balance(problem, sorted(board)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Renderings
+# ---------------------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def summary_lines(report: AuditReport) -> list[str]:
+    """The key findings, as the terminal shows them and the Markdown report opens with."""
+    lines = [
+        f"{len(report.members)} members audited against '{report.scenario}' "
+        f"(board of {report.board_size}).",
+    ]
+    if report.met:
+        lines.append("Every constraint is met.")
+    else:
+        lines.append(f"{report.violated} of {len(report.constraints)} constraints are violated:")
+        for rule in report.constraints:
+            if not rule.met:
+                lines.append("  " + _miss(rule))
+    if report.objective is not None:
+        lines.append(
+            f"Balance: largest gap {fmt(report.objective.max_gap)}, "
+            f"total gap {fmt(report.objective.total_gap)} seats."
+        )
+    off = [
+        f"{row.column} {row.value} {row.board} vs {fmt(row.target_seats)}"
+        for row in report.composition
+        if row.target_seats is not None and row.gap
+    ]
+    if off:
+        lines.append("Off target (seats on the board vs target): " + "; ".join(off) + ".")
+    if not report.pool_available:
+        lines.append("The scenario's pool is not available: no comparison with the optimum.")
+        return lines
+    if report.optimum_possible is False:
+        lines.append("No board from the pool meets every constraint: the pool cannot fix them.")
+    if report.optimum is not None:
+        lines.append(
+            f"Optimum from the pool: largest gap {fmt(report.optimum.max_gap)}, total gap "
+            f"{fmt(report.optimum.total_gap)} seats (this board is "
+            f"{fmt(report.largest_gap_above_optimum or 0)} / "
+            f"{fmt(report.total_gap_above_optimum or 0)} above)."
+        )
+    for fix in (report.to_meet_rules, report.to_optimum):
+        if fix is not None and fix.possible:
+            lines.append(_fix_words(fix))
+    if report.not_in_pool:
+        lines.append(
+            f"Not in the pool (may stay, cannot be swapped in): {', '.join(report.not_in_pool)}"
+        )
+    return lines
+
+
+def _miss(rule: AuditRule) -> str:
+    if rule.short_by:
+        return f"{rule.id}: {rule.achieved} seats, short by {rule.short_by} ({rule.description})"
+    return f"{rule.id}: {rule.achieved} seats, over by {rule.over_by} ({rule.description})"
+
+
+def _fix_words(fix: Fix) -> str:
+    if fix.changes == 0:
+        return f"For {fix.goal}: no change needed."
+    return (
+        f"For {fix.goal}: out {', '.join(fix.out) or 'nobody'}; "
+        f"in {', '.join(fix.incoming) or 'nobody'} "
+        f"({len(fix.out)} out, {len(fix.incoming)} in)."
+    )
+
+
+def render_markdown(report: AuditReport) -> str:
+    """The audit for a person. No column is shown per person: members appear by id only."""
+    out = [f"# Audit: {_cell(report.scenario)}", ""]
+    out += [
+        "  - " + line.strip() if line.startswith("  ") else "- " + line
+        for line in summary_lines(report)
+    ]
+    out += [
+        "",
+        "## Constraints",
+        "",
+        "| Constraint | Bounds | Board | Verdict |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for rule in report.constraints:
+        bounds = str(rule.min) if rule.min == rule.max else f"{rule.min}..{rule.max}"
+        if rule.met:
+            verdict = "met"
+        elif rule.short_by:
+            verdict = f"short by {rule.short_by}"
+        else:
+            verdict = f"over by {rule.over_by}"
+        out.append(f"| {_cell(rule.description)} | {bounds} | {rule.achieved} | {verdict} |")
+    out += [
+        "",
+        "## Composition and gaps to the targets",
+        "",
+        "Counts only; sensitive columns are totals, never per person.",
+        "",
+        "| Column | Value | Pool | Board | Target seats | Gap |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in report.composition:
+        target = "\u2013" if row.target_seats is None else fmt(row.target_seats)
+        gap = "\u2013" if row.weighted_gap is None else fmt(row.weighted_gap)
+        out.append(
+            f"| {_cell(row.column)} | {_cell(row.value)} | {row.pool} | {row.board} | "
+            f"{target} | {gap} |"
+        )
+    if report.warnings:
+        out += ["", "## Warnings", ""] + [f"- {_cell(w)}" for w in report.warnings]
+    out += [
+        "",
+        "## Inputs",
+        "",
+        f"- Scenario: {_cell(report.scenario_file)} (SHA-256 `{report.scenario_sha256}`)",
+        f"- Roster: {_cell(report.roster_file)} (SHA-256 `{report.roster_sha256}`)",
+        f"- Members: {', '.join(_cell(m) for m in report.members)}",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def files(report: AuditReport) -> dict[str, str]:
+    """The output files of ``balancer check`` by name, ready to be written together."""
+    return {
+        "report.json": report.model_dump_json(indent=2) + "\n",
+        "report.md": render_markdown(report),
+    }

@@ -1,0 +1,2 @@
+"""Reading the files conveners actually have: any CSV dialect, hostile XLSX, and the
+Sortition Foundation's features/people pair."""

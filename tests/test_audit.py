@@ -1,0 +1,202 @@
+"""``balancer check``: the recount of a given board, and the fewest swaps, against brute force."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from balancer import audit
+from balancer.cli import app
+from tests.brute import Judge
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+def _invoke(*args: str | Path) -> Any:
+    result = CliRunner().invoke(app, [str(a) for a in args], prog_name="balancer")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def _write(tmp: Path, pool: pd.DataFrame, roster: pd.DataFrame, scenario: dict[str, Any]) -> None:
+    pool.to_csv(tmp / "pool.csv", index=False)
+    roster.to_csv(tmp / "roster.csv", index=False)
+    (tmp / "s.yaml").write_text(yaml.safe_dump({**scenario, "pool": "pool.csv"}))
+
+
+def _pool(rng: random.Random, size: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [f"p{i:02d}" for i in range(size)],
+            "gender": [rng.choice(["woman", "man"]) for _ in range(size)],
+            "region": [rng.choice(["A", "B", "C"]) for _ in range(size)],
+            "country": [rng.choice(["x", "y", "z", "w"]) for _ in range(size)],
+        }
+    )
+
+
+SCENARIO: dict[str, Any] = {
+    "name": "small",
+    "board_size": 4,
+    "quotas": {"gender": {"woman": {"min": 2}}, "region": {"A": {"min": 1}}},
+    "caps": {"country": 2},
+    "targets": {"region": "equal"},
+    "seed": 7,
+}
+
+
+def _brute_fewest(judge: Judge, roster: set[int], optimal: bool) -> int | None:
+    boards = [
+        set(c)
+        for c in itertools.combinations(range(len(judge.table)), judge.size)
+        if not judge.violations(list(c))
+    ]
+    if optimal and boards:
+        best = min(judge.key(sorted(b))[:2] for b in boards)
+        boards = [b for b in boards if judge.key(sorted(b))[:2] == best]
+    return min((len(b ^ roster) for b in boards), default=None)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fewest_swaps_match_brute_force(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    pool = _pool(rng, 9)
+    roster_rows = sorted(rng.sample(range(9), 4))
+    _write(tmp_path, pool, pool.iloc[roster_rows], SCENARIO)
+    report = audit.audit(tmp_path / "roster.csv", tmp_path / "s.yaml", workers=1)
+    judge = Judge(pool, SCENARIO)
+    assert report.met == (not judge.violations(roster_rows))
+    for fix, optimal in ((report.to_meet_rules, False), (report.to_optimum, True)):
+        assert fix is not None
+        expected = _brute_fewest(judge, set(roster_rows), optimal)
+        assert fix.possible == (expected is not None)
+        if expected is None:
+            continue
+        assert fix.changes == expected
+        ids = pool["id"].tolist()
+        board = (set(report.members) - set(fix.out)) | set(fix.incoming)
+        rows = sorted(ids.index(i) for i in board)
+        assert not judge.violations(rows)
+        if optimal:
+            best = judge.best()
+            assert best is not None
+            assert judge.key(rows)[:2] == best[1][:2]
+            assert report.optimum is not None
+            assert report.optimum.max_gap == pytest.approx(float(best[1][0]))
+
+
+def test_violations_counted_in_seats(tmp_path: Path) -> None:
+    pool = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "gender": ["man", "man", "man", "woman", "woman", "woman"],
+            "region": ["A", "A", "A", "B", "C", "A"],
+            "country": ["x", "x", "x", "y", "z", "w"],
+        }
+    )
+    _write(tmp_path, pool, pool.iloc[[0, 1, 2, 3]], SCENARIO)
+    report = audit.audit(tmp_path / "roster.csv", tmp_path / "s.yaml", workers=1)
+    by_id = {r.id: r for r in report.constraints}
+    assert by_id["quota:gender=woman:min"].short_by == 1
+    assert by_id["cap:country=x"].over_by == 1
+    assert not report.met and report.violated == 2
+    assert report.to_meet_rules is not None and report.to_meet_rules.changes == 2
+    assert report.to_meet_rules.out == ["c"] or len(report.to_meet_rules.out) == 1
+
+
+def test_roster_member_not_in_pool_may_stay(tmp_path: Path) -> None:
+    pool = _pool(random.Random(3), 8)
+    stranger = pd.DataFrame(
+        {"id": ["zz"], "gender": ["woman"], "region": ["A"], "country": ["v"], "note": ["=1+1"]}
+    )
+    roster = pd.concat([pool.iloc[[0, 1, 2]], stranger], ignore_index=True)
+    _write(tmp_path, pool, roster, SCENARIO)
+    report = audit.audit(tmp_path / "roster.csv", tmp_path / "s.yaml", workers=1)
+    assert report.not_in_pool == ["zz"]
+    for fix in (report.to_meet_rules, report.to_optimum):
+        assert fix is not None
+        assert "zz" not in fix.incoming
+
+
+def test_cli_exit_codes_and_outputs(tmp_path: Path) -> None:
+    pool = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "gender": ["woman", "woman", "man", "man", "woman", "man"],
+            "region": ["A", "B", "C", "A", "B", "C"],
+            "country": ["x", "y", "z", "w", "x", "y"],
+        }
+    )
+    _write(tmp_path, pool, pool.iloc[[0, 1, 2, 3]], SCENARIO)
+    good = _invoke(
+        "check",
+        tmp_path / "roster.csv",
+        "--scenario",
+        tmp_path / "s.yaml",
+        "--out",
+        tmp_path / "ok",
+    )
+    assert good.exit_code == 0, good.output
+    assert "Every constraint is met." in good.output
+    data = json.loads((tmp_path / "ok" / "report.json").read_text())
+    assert data["met"] is True
+    pool.iloc[[2, 3, 5, 0]].to_csv(tmp_path / "bad.csv", index=False)
+    bad = _invoke(
+        "check", tmp_path / "bad.csv", "--scenario", tmp_path / "s.yaml", "--out", tmp_path / "bad"
+    )
+    assert bad.exit_code == 3, bad.output
+    assert "short by 1" in bad.output
+    assert (tmp_path / "bad" / "report.md").exists()
+
+
+def test_roster_missing_columns_is_input_error(tmp_path: Path) -> None:
+    pool = _pool(random.Random(1), 6)
+    _write(tmp_path, pool, pool.iloc[:4][["id", "gender"]], SCENARIO)
+    result = _invoke(
+        "check",
+        tmp_path / "roster.csv",
+        "--scenario",
+        tmp_path / "s.yaml",
+        "--out",
+        tmp_path / "out",
+    )
+    assert result.exit_code == 2
+    assert "column 'region'" in result.output and "column 'country'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_wsis20_audit_matches_golden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    report = audit.audit("scenarios/wsis20/members.csv", "scenarios/wsis20/audit.yaml")
+    report.balancer_version = report.solver_version = "X.Y.Z"
+    assert not report.met
+    assert report.violated == 3
+    assert report.optimum_possible is False
+    text = audit.render_markdown(report)
+    path = GOLDEN / "audit-wsis20.md"
+    if os.environ.get("BALANCER_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+    # Sensitive columns only as totals: nothing about disability next to a member id.
+    assert "disability | unknown | 12 | 12" in text
+
+
+def test_without_the_pool_only_the_recount(tmp_path: Path) -> None:
+    pool = _pool(random.Random(4), 6)
+    pool.iloc[:4].to_csv(tmp_path / "roster.csv", index=False)
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({**SCENARIO, "pool": "missing.csv"}))
+    report = audit.audit(tmp_path / "roster.csv", tmp_path / "s.yaml", workers=1)
+    assert not report.pool_available
+    assert report.to_meet_rules is None and report.optimum is None
+    assert any("pool is not available" in line for line in audit.summary_lines(report))

@@ -1,0 +1,251 @@
+"""Real-world files: CSV dialects and encodings, hostile XLSX, a million rows, Excel output."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from balancer import api
+from balancer.cli import app
+from balancer.errors import InputError
+from balancer.formats.sortition_foundation import read_features
+from balancer.io import load_scenario, read_pool
+from balancer.normalise import prepare_pool
+
+INPUTS = Path(__file__).parent / "data" / "inputs"
+ROWS = 'id{d}name{d}gender\na{d}Ana{d}woman\nb{d}"Bo, Jr{d}"{d}man\n'
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_any_common_delimiter(tmp_path: Path, delimiter: str) -> None:
+    path = tmp_path / "pool.csv"
+    path.write_text(ROWS.format(d=delimiter), encoding="utf-8")
+    table = read_pool(path).table
+    assert table.to_dict("list") == {
+        "id": ["a", "b"],
+        "name": ["Ana", f"Bo, Jr{delimiter}".strip()],  # cells are trimmed
+        "gender": ["woman", "man"],
+    }
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_common_encodings(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "pool.csv"
+    path.write_bytes("id;name\na;José\nb;Zoë\n".encode(encoding))
+    pool = read_pool(path)
+    assert pool.table.to_dict("list") == {"id": ["a", "b"], "name": ["José", "Zoë"]}
+    assert bool(pool.notes) == (encoding == "cp1252")
+
+
+def test_encoding_key_is_used(tmp_path: Path) -> None:
+    (tmp_path / "pool.csv").write_bytes("id,name\na,Ĺuboš\n".encode("cp1250"))
+    (tmp_path / "s.yaml").write_text(
+        "board_size: 1\npool: pool.csv\nencoding: cp1250\n", encoding="utf-8"
+    )
+    problem, _ = api.prepare(tmp_path / "s.yaml")
+    assert problem.pool.table["name"].tolist() == ["Ĺuboš"]
+    assert read_pool(tmp_path / "pool.csv", encoding="cp1250").notes == ()
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        read_pool(tmp_path / "pool.csv", encoding="klingon")
+
+
+def test_empty_rows_are_dropped_and_rows_keep_their_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "pool.csv"
+    path.write_text("id,gender\na,woman\n,\n,\nb,\nc,man\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "board_size: 1\npool: pool.csv\nquotas: {gender: {woman: {min: 1}}}\n", encoding="utf-8"
+    )
+    assert read_pool(path).table["id"].tolist() == ["a", "b", "c"]
+    with pytest.raises(InputError) as caught:
+        api.prepare(tmp_path / "s.yaml")
+    assert "empty in 1 row(s) (row 5)" in str(caught.value)
+
+
+def _workbook(path: Path, merged: bool = False) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Cover"
+    pool = book.create_sheet("Candidates")
+    pool.append(["ID", "Gender", "UN region", "Note"])
+    pool.append(["a", "woman", "African", '=HYPERLINK("http://x")'])
+    pool.append(["b", "man", "Asia-Pacific", "=1+1"])
+    pool.append([None, None, None, None])
+    pool.append(["c", "woman", "Eastern European", "@SUM(A1)"])
+    if merged:
+        pool.merge_cells("B1:C1")
+    book.save(path)
+    return path
+
+
+def test_xlsx_named_sheet_own_column_names_and_formulas_as_text(tmp_path: Path) -> None:
+    _workbook(tmp_path / "pool.xlsx")
+    (tmp_path / "s.yaml").write_text(
+        "board_size: 2\npool: {path: pool.xlsx, sheet: Candidates, id_column: ID}\n"
+        'columns: {Gender: gender, "UN region": un_region}\n'
+        "quotas: {gender: {woman: {min: 1}}, un_region: {African: {min: 1}}}\n",
+        encoding="utf-8",
+    )
+    problem, _ = api.prepare(tmp_path / "s.yaml")
+    table = problem.pool.table
+    assert table["ID"].tolist() == ["a", "b", "c"]
+    assert table["Note"].tolist() == ['=HYPERLINK("http://x")', "=1+1", "@SUM(A1)"]
+    assert any("2 cell(s) hold formulas" in w for w in problem.warnings)
+    result = api.select(tmp_path / "s.yaml", explain_board=False)
+    files = result.files(excel=True)
+    roster = files["roster.csv"]
+    assert roster.startswith("\ufeffID,")
+    assert "'=" in roster or "'@" in roster  # formula-like cells are neutralised on output
+
+
+def test_merged_header_is_refused(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "pool.xlsx", merged=True)
+    with pytest.raises(InputError) as caught:
+        read_pool(path, sheet="Candidates", id_column="ID")
+    assert "cells B1:C1: a merged header cell; unmerge it" in str(caught.value)
+
+
+def test_a_million_rows_quickly(tmp_path: Path) -> None:
+    size = 1_000_000
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(size)],
+            "gender": rng.choice(["F", "M", "female", "male"], size),
+            "country": rng.choice(["Kenya", "KEN", "Fiji", "Brazil", "Japan", "Türkiye"], size),
+        }
+    )
+    path = tmp_path / "big.csv"
+    path.write_bytes(frame.to_csv(index=False, sep=";").encode("utf-8-sig"))
+    (tmp_path / "s.yaml").write_text(
+        "board_size: 10\npool: big.csv\nderive: {un_region: country, sids: country}\n"
+        "aliases: {gender: {F: woman, female: woman, M: man, male: man}}\n"
+        "quotas: {sids: {yes: {min: 2}}, gender: {woman: {min: 5}}}\n"
+        "targets: {un_region: equal}\n",
+        encoding="utf-8",
+    )
+    start = time.perf_counter()
+    scenario = load_scenario(tmp_path / "s.yaml").scenario
+    prepared = prepare_pool(scenario, read_pool(path), "s.yaml")  # the lottery is not ours
+    elapsed = time.perf_counter() - start
+    assert prepared.problems == []
+    table = prepared.pool.table
+    assert len(table) == size
+    assert set(table["gender"].unique()) == {"woman", "man"}
+    assert set(table["sids"].unique()) == {"yes", "no"}
+    assert elapsed < 20, f"reading and preparing 1M rows took {elapsed:.1f} s"
+
+
+def test_world_fixture_end_to_end(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["select", str(INPUTS / "world.yaml"), "--out", str(tmp_path), "--excel"]
+    )
+    assert result.exit_code == 0, result.output
+    roster = (tmp_path / "roster.csv").read_bytes()
+    assert roster.startswith(b"\xef\xbb\xbfID,")
+    table = pd.read_csv(tmp_path / "roster.csv", dtype=str, encoding="utf-8-sig")
+    assert len(table) == 6 and table["country"].is_unique
+    assert (table["sids"] == "yes").sum() >= 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The Sortition Foundation's features/people pair
+# ---------------------------------------------------------------------------------------------
+
+SF_FEATURES = INPUTS / "sf-features.csv"
+SF_PEOPLE = INPUTS / "sf-people.csv"
+
+
+def test_sf_fixture_shape() -> None:
+    quotas = read_features(SF_FEATURES)
+    assert len(quotas) == 4 and sum(len(v) for v in quotas.values()) == 20
+    assert len(read_pool(SF_PEOPLE, id_column="nationbuilder_id").table) == 150
+
+
+def test_sf_scenario_selects_and_round_trips(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = api.select(INPUTS / "sf-panel.yaml", explain_board=False)
+    assert first.report.status == "optimal"
+    board = sorted(first.roster_ids)
+    assert len(board) == 22
+    for feature, values in read_features(SF_FEATURES).items():
+        counts = first.roster[feature].value_counts()
+        for value, bounds in values.items():
+            assert bounds["min"] <= counts.get(value, 0) <= bounds["max"]
+
+    exported = runner.invoke(
+        app, ["export-sf", str(INPUTS / "sf-panel.yaml"), "--out", str(tmp_path / "sf")]
+    )
+    assert exported.exit_code == 0, exported.output
+    scenario = tmp_path / "again.yaml"
+    imported = runner.invoke(
+        app,
+        [
+            "import-sf",
+            str(tmp_path / "sf" / "features.csv"),
+            str(tmp_path / "sf" / "people.csv"),
+            "--size",
+            "22",
+            "--seed",
+            "11",
+            "--out",
+            str(scenario),
+        ],
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "id_column: nationbuilder_id" in scenario.read_text(encoding="utf-8")
+    again = api.select(scenario, explain_board=False)
+    assert sorted(again.roster_ids) == board
+
+
+def test_sf_bad_features_all_problems(tmp_path: Path) -> None:
+    path = tmp_path / "features.csv"
+    path.write_text(
+        "category,name,min,max\ngender,Female,two,3\ngender,Male,5,3\ngender,Female,1,2\n,x,1,1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        read_features(path)
+    lines = [str(p) for p in caught.value.problems]
+    assert len(lines) == 3
+    assert "row 2, min: 'two' is not a whole number" in lines[0]
+    assert "row 3: min 5, max 3" in lines[1]
+    assert "row 5: no feature or value" in lines[2]
+
+
+def test_import_sf_reports_mismatches_exit_2(tmp_path: Path) -> None:
+    features = tmp_path / "features.csv"
+    features.write_text("feature,value,min,max\ngendr,Female,1,2\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "import-sf",
+            str(features),
+            str(SF_PEOPLE),
+            "--size",
+            "5",
+            "--out",
+            str(tmp_path / "s.yaml"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "column 'gendr' is not in the pool" in result.output
+    assert not (tmp_path / "s.yaml").exists()
+
+
+def test_excel_scenario_option(tmp_path: Path) -> None:
+    (tmp_path / "pool.csv").write_text("id,name\na,Zoë\nb,Ana\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "board_size: 1\npool: pool.csv\nexcel: true\n", encoding="utf-8"
+    )
+    result = api.select(tmp_path / "s.yaml", explain_board=False)
+    assert result.files()["roster.csv"].startswith("\ufeffid,name\n")
+    (tmp_path / "s.yaml").write_text("board_size: 1\npool: pool.csv\n", encoding="utf-8")
+    plain = api.select(tmp_path / "s.yaml", explain_board=False)
+    assert plain.files()["roster.csv"].startswith("id,name\n")
