@@ -148,18 +148,19 @@ def explain_rules(
         for rule in tested
         if any(g is not None and g.key() < chosen.key() for g in prices[rule.id][:2])
     ]
+    # One board is named per binding rule: with one seat more room when the rule has a side
+    # to relax, else without it. It shows who would come in and go out.
     boards: list[Question] = []
     for rule in binding:
         relaxed = relaxed_by_one(rule)
         if relaxed is not None:
             boards.append(Question(rules=(*without(rule), relaxed), full=True))
-        boards.append(Question(rules=without(rule), full=True))
+        else:
+            boards.append(Question(rules=without(rule), full=True))
     named = iter(ask_all(problem, boards, solution.counts, threads, chosen))
     board_of: dict[tuple[str, str], Solution] = {}
     for rule in binding:
-        if relaxed_by_one(rule) is not None:
-            board_of[(rule.id, "relaxed")] = next(named)
-        board_of[(rule.id, "dropped")] = next(named)
+        board_of[(rule.id, "relaxed" if relaxed_by_one(rule) else "dropped")] = next(named)
 
     result = []
     for rule in problem.rules:

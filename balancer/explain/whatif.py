@@ -83,6 +83,7 @@ def ask(
         hint=hint,
         max_gap_at_most=cap,
         presolve=False,
+        prove_unique=False,
     )
 
 
