@@ -15,10 +15,11 @@ only the recount is possible.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, Field
 
@@ -28,7 +29,7 @@ from balancer.explain.whatif import fmt, gaps_of
 from balancer.io import Pool, load_scenario, pool_from_frame, read_pool
 from balancer.model import build_model
 from balancer.problem import BalanceProblem, build_problem, gap_scale
-from balancer.report import versions
+from balancer.report import render, versions
 from balancer.scenario import Scenario
 from balancer.solve import default_workers, solve
 
@@ -293,27 +294,40 @@ def closest_board(
 # ---------------------------------------------------------------------------------------------
 
 
-def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+def summary_lines(report: AuditReport, *, markup: bool = False) -> list[str]:
+    """The key findings, as the terminal shows them and the reports open with.
 
+    With ``markup`` each line is :class:`markupsafe.Markup` whose data (names, ids, values)
+    is escaped, ready for the autoescaping templates; without it, plain text for the terminal.
+    """
 
-def summary_lines(report: AuditReport) -> list[str]:
-    """The key findings, as the terminal shows them and the Markdown report opens with."""
+    def say(text: str, *args: object) -> str:
+        return Markup(text).format(*args) if markup else text.format(*args)
+
     lines = [
-        f"{len(report.members)} members audited against '{report.scenario}' "
-        f"(board of {report.board_size}).",
+        say(
+            "{} members audited against '{}' (board of {}).",
+            len(report.members),
+            report.scenario,
+            report.board_size,
+        ),
     ]
     if report.met:
-        lines.append("Every constraint is met.")
+        lines.append(say("Every constraint is met."))
     else:
-        lines.append(f"{report.violated} of {len(report.constraints)} constraints are violated:")
+        lines.append(
+            say("{} of {} constraints are violated:", report.violated, len(report.constraints))
+        )
         for rule in report.constraints:
             if not rule.met:
-                lines.append("  " + _miss(rule))
+                lines.append("  " + _miss(rule, say))
     if report.objective is not None:
         lines.append(
-            f"Balance: largest gap {fmt(report.objective.max_gap)}, "
-            f"total gap {fmt(report.objective.total_gap)} seats."
+            say(
+                "Balance: largest gap {}, total gap {} seats.",
+                fmt(report.objective.max_gap),
+                fmt(report.objective.total_gap),
+            )
         )
     off = [
         f"{row.column} {row.value} {row.board} vs {fmt(row.target_seats)}"
@@ -321,96 +335,73 @@ def summary_lines(report: AuditReport) -> list[str]:
         if row.target_seats is not None and row.gap
     ]
     if off:
-        lines.append("Off target (seats on the board vs target): " + "; ".join(off) + ".")
+        lines.append(say("Off target (seats on the board vs target): {}.", "; ".join(off)))
     if not report.pool_available:
-        lines.append("The scenario's pool is not available: no comparison with the optimum.")
+        lines.append(say("The scenario's pool is not available: no comparison with the optimum."))
         return lines
     if report.optimum_possible is False:
-        lines.append("No board from the pool meets every constraint: the pool cannot fix them.")
+        lines.append(
+            say("No board from the pool meets every constraint: the pool cannot fix them.")
+        )
     if report.optimum is not None:
         lines.append(
-            f"Optimum from the pool: largest gap {fmt(report.optimum.max_gap)}, total gap "
-            f"{fmt(report.optimum.total_gap)} seats (this board is "
-            f"{fmt(report.largest_gap_above_optimum or 0)} / "
-            f"{fmt(report.total_gap_above_optimum or 0)} above)."
+            say(
+                "Optimum from the pool: largest gap {}, total gap {} seats "
+                "(this board is {} / {} above).",
+                fmt(report.optimum.max_gap),
+                fmt(report.optimum.total_gap),
+                fmt(report.largest_gap_above_optimum or 0),
+                fmt(report.total_gap_above_optimum or 0),
+            )
         )
     for fix in (report.to_meet_rules, report.to_optimum):
         if fix is not None and fix.possible:
-            lines.append(_fix_words(fix))
+            lines.append(_fix_words(fix, say))
     if report.not_in_pool:
         lines.append(
-            f"Not in the pool (may stay, cannot be swapped in): {', '.join(report.not_in_pool)}"
+            say(
+                "Not in the pool (may stay, cannot be swapped in): {}",
+                ", ".join(report.not_in_pool),
+            )
         )
     return lines
 
 
-def _miss(rule: AuditRule) -> str:
+def _miss(rule: AuditRule, say: Callable[..., str]) -> str:
     if rule.short_by:
-        return f"{rule.id}: {rule.achieved} seats, short by {rule.short_by} ({rule.description})"
-    return f"{rule.id}: {rule.achieved} seats, over by {rule.over_by} ({rule.description})"
+        return say(
+            "{}: {} seats, short by {} ({})",
+            rule.id,
+            rule.achieved,
+            rule.short_by,
+            rule.description,
+        )
+    return say(
+        "{}: {} seats, over by {} ({})", rule.id, rule.achieved, rule.over_by, rule.description
+    )
 
 
-def _fix_words(fix: Fix) -> str:
+def _fix_words(fix: Fix, say: Callable[..., str]) -> str:
     if fix.changes == 0:
-        return f"For {fix.goal}: no change needed."
-    return (
-        f"For {fix.goal}: out {', '.join(fix.out) or 'nobody'}; "
-        f"in {', '.join(fix.incoming) or 'nobody'} "
-        f"({len(fix.out)} out, {len(fix.incoming)} in)."
+        return say("For {}: no change needed.", fix.goal)
+    return say(
+        "For {}: out {}; in {} ({} out, {} in).",
+        fix.goal,
+        ", ".join(fix.out) or "nobody",
+        ", ".join(fix.incoming) or "nobody",
+        len(fix.out),
+        len(fix.incoming),
     )
 
 
 def render_markdown(report: AuditReport) -> str:
     """The audit for a person. No column is shown per person: members appear by id only."""
-    out = [f"# Audit: {_cell(report.scenario)}", ""]
-    out += [
-        "  - " + line.strip() if line.startswith("  ") else "- " + line
-        for line in summary_lines(report)
-    ]
-    out += [
-        "",
-        "## Constraints",
-        "",
-        "| Constraint | Bounds | Board | Verdict |",
-        "| --- | ---: | ---: | --- |",
-    ]
-    for rule in report.constraints:
-        bounds = str(rule.min) if rule.min == rule.max else f"{rule.min}..{rule.max}"
-        if rule.met:
-            verdict = "met"
-        elif rule.short_by:
-            verdict = f"short by {rule.short_by}"
-        else:
-            verdict = f"over by {rule.over_by}"
-        out.append(f"| {_cell(rule.description)} | {bounds} | {rule.achieved} | {verdict} |")
-    out += [
-        "",
-        "## Composition and gaps to the targets",
-        "",
-        "Counts only; sensitive columns are totals, never per person.",
-        "",
-        "| Column | Value | Pool | Board | Target seats | Gap |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
-    ]
-    for row in report.composition:
-        target = "\u2013" if row.target_seats is None else fmt(row.target_seats)
-        gap = "\u2013" if row.weighted_gap is None else fmt(row.weighted_gap)
-        out.append(
-            f"| {_cell(row.column)} | {_cell(row.value)} | {row.pool} | {row.board} | "
-            f"{target} | {gap} |"
-        )
-    if report.warnings:
-        out += ["", "## Warnings", ""] + [f"- {_cell(w)}" for w in report.warnings]
-    out += [
-        "",
-        "## Inputs",
-        "",
-        f"- Scenario: {_cell(report.scenario_file)} (SHA-256 `{report.scenario_sha256}`)",
-        f"- Roster: {_cell(report.roster_file)} (SHA-256 `{report.roster_sha256}`)",
-        f"- Members: {', '.join(_cell(m) for m in report.members)}",
-        "",
-    ]
-    return "\n".join(out)
+    return render("audit.md.j2", report=report, summary=summary_lines(report, markup=True))
+
+
+def render_html(report: AuditReport) -> str:
+    """The audit as one self-contained HTML page (inline CSS, no script, no links)."""
+    return render("audit.html.j2", report=report, summary=summary_lines(report, markup=True))
 
 
 def files(report: AuditReport) -> dict[str, str]:
@@ -418,4 +409,5 @@ def files(report: AuditReport) -> dict[str, str]:
     return {
         "report.json": report.model_dump_json(indent=2) + "\n",
         "report.md": render_markdown(report),
+        "report.html": render_html(report),
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 from pydantic import BaseModel
 from rich.table import Table
 
@@ -22,6 +22,7 @@ from balancer.errors import InputError, Problem, did_you_mean
 from balancer.explain.outcomes import Balance, CompositionRow, RuleOutcome
 from balancer.io import load_scenario
 from balancer.replace import read_roster
+from balancer.report import render
 
 
 class Option(BaseModel):
@@ -181,10 +182,6 @@ def _num(value: float | None) -> str:
     return text if text not in {"", "-0"} else "0"
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def short(label: str) -> str:
     """A label for a column header: file names without their folders (the full ones are listed)."""
     return "@".join(PurePath(part).name or part for part in label.split("@"))
@@ -219,49 +216,30 @@ def terminal(comparison: Comparison) -> Table:
     return table
 
 
-def markdown(comparison: Comparison) -> str:
+def _tables(comparison: Comparison) -> dict[str, object]:
+    """What both renderings show, as plain text rows; the templates escape it."""
     opts = comparison.options
-    head = (
-        "| | " + " | ".join(f"{i}: {_cell(short(o.label))}" for i, o in enumerate(opts, 1)) + " |"
-    )
-    rule = "|---|" + "---|" * len(opts)
-    lines = ["# Comparison", ""]
-    for i, o in enumerate(opts, 1):
-        lines.append(f"{i}. `{_cell(o.label)}`: {_cell(o.scenario)} ({o.source}, {o.status})")
-    lines += ["", "## Balance", "", head, rule]
-    lines.append(
-        "| largest gap | "
-        + " | ".join(_num(o.objective.max_gap if o.objective else None) for o in opts)
-        + " |"
-    )
-    lines.append(
-        "| total gap | "
-        + " | ".join(_num(o.objective.total_gap if o.objective else None) for o in opts)
-        + " |"
-    )
-    lines += ["", "## Composition (board seats / target seats)", "", head, rule]
-    for row in comparison.values:
-        cells = " | ".join(_seats(row, i) for i in range(len(opts)))
-        lines.append(f"| {_cell(row.column)} = {_cell(row.value)} | {cells} |")
-    lines += [
-        "",
-        "## Rules (meets, binds: met exactly, breaks, -: not a rule there)",
-        "",
-        head,
-        rule,
-    ]
-    for r in comparison.rules:
-        lines.append(f"| {_cell(r.description)} | " + " | ".join(r.states) + " |")
-    lines += [
-        "",
-        "## Members",
-        "",
-        f"On every board ({len(comparison.common)}): " + (", ".join(comparison.common) or "none"),
-        "",
-    ]
-    for i, (o, only) in enumerate(zip(opts, comparison.only, strict=True), 1):
-        lines.append(f"- Only on {i} ({_cell(o.label)}): {', '.join(only) or 'none'}")
-    return "\n".join(lines) + "\n"
+    return {
+        "options": opts,
+        "heads": [f"{i}: {short(o.label)}" for i, o in enumerate(opts, 1)],
+        "balance": [
+            ("largest gap", [_num(o.objective.max_gap if o.objective else None) for o in opts]),
+            ("total gap", [_num(o.objective.total_gap if o.objective else None) for o in opts]),
+        ],
+        "statuses": [o.status for o in opts],
+        "composition": [
+            (f"{r.column} = {r.value}", [_seats(r, i) for i in range(len(opts))])
+            for r in comparison.values
+        ],
+        "rules": [(r.description, r.states) for r in comparison.rules],
+        "common": comparison.common,
+        "only": list(zip(opts, comparison.only, strict=True)),
+    }
+
+
+def markdown(comparison: Comparison) -> str:
+    """The comparison for a person, as Markdown tables."""
+    return render("compare.md.j2", **_tables(comparison))
 
 
 _COLOURS = ["#0b6bb3", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e"]
@@ -289,7 +267,7 @@ def chart(comparison: Comparison, column: str) -> str:
         return left + span * seats / top_seats
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'<svg viewBox="0 0 {width} {height}" width="100%" '
         f'role="img" font-family="sans-serif" font-size="11">',
         f"<title>{_e(f'Seats by {column} on each board; ticks mark the targets')}</title>",
     ]
@@ -331,55 +309,9 @@ def chart(comparison: Comparison, column: str) -> str:
 
 def html(comparison: Comparison) -> str:
     """A self-contained page: the Markdown sections as tables, and one chart per column."""
-    opts = comparison.options
-    head = (
-        "<tr><th></th>"
-        + "".join(f"<th>{i}: {_e(short(o.label))}</th>" for i, o in enumerate(opts, 1))
-        + "</tr>"
-    )
-
-    def rows(cells: list[tuple[str, list[str]]]) -> str:
-        return "".join(
-            f"<tr><th>{_e(name)}</th>" + "".join(f"<td>{_e(c)}</td>" for c in values) + "</tr>"
-            for name, values in cells
-        )
-
-    balance = rows(
-        [
-            ("largest gap", [_num(o.objective.max_gap if o.objective else None) for o in opts]),
-            ("total gap", [_num(o.objective.total_gap if o.objective else None) for o in opts]),
-            ("status", [o.status for o in opts]),
-        ]
-    )
-    composition = rows(
-        [
-            (f"{r.column} = {r.value}", [_seats(r, i) for i in range(len(opts))])
-            for r in comparison.values
-        ]
-    )
-    rules = rows([(r.description, r.states) for r in comparison.rules])
     columns = list(dict.fromkeys(r.column for r in comparison.values))
-    charts = "".join(f"<h3>{_e(c)}</h3>{chart(comparison, c)}" for c in columns)
-    only = "".join(
-        f"<li>Only on {i}: {_e(', '.join(o) or 'none')}</li>"
-        for i, o in enumerate(comparison.only, 1)
-    )
-    listing = "".join(
-        f"<li><code>{_e(o.label)}</code>: {_e(o.scenario)} ({_e(o.source)}, {_e(o.status)})</li>"
-        for o in opts
-    )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Comparison</title>'
-        "<style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
-        "td{text-align:right}</style></head><body><h1>Comparison</h1>"
-        f"<ol>{listing}</ol><h2>Balance</h2><table>{head}{balance}</table>"
-        f"<h2>Composition (board seats / target seats)</h2><table>{head}{composition}</table>"
-        f"<h2>Charts</h2>{charts}"
-        f"<h2>Rules</h2><table>{head}{rules}</table>"
-        f"<h2>Members</h2><p>On every board: {_e(', '.join(comparison.common) or 'none')}</p>"
-        f"<ul>{only}</ul></body></html>\n"
-    )
+    charts = [(c, Markup(chart(comparison, c))) for c in columns]  # escaped in chart()
+    return render("compare.html.j2", charts=charts, **_tables(comparison))
 
 
 def files(comparison: Comparison) -> dict[str, str]:

@@ -30,6 +30,7 @@ from balancer.explain.outcomes import Balance
 from balancer.io import Pool, read_pool, safe_csv
 from balancer.model import Patch, build_model
 from balancer.problem import BalanceProblem, build_problem, gap_scale
+from balancer.report import render, render_text
 from balancer.solve import default_workers, solve
 
 
@@ -92,6 +93,7 @@ class ReplaceResult:
         files = {
             "replacement.json": self.replacement.model_dump_json(indent=2) + "\n",
             "replacement.md": markdown(self.replacement),
+            "replacement.html": html(self.replacement),
         }
         if self.rows:
             files["roster.csv"] = safe_csv(self.roster)
@@ -348,54 +350,28 @@ def least_bad(forced: BalanceProblem, workers: int) -> list[int]:
     return sorted(rows)
 
 
-def _md(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+_HEADINGS = {
+    "replaced": "Replacement found: every rule is kept",
+    "violates": "No replacement keeps every rule: the least-bad option",
+    "impossible": "No replacement is possible",
+}
 
 
-def _gaps(balance: Balance | None) -> str:
-    if balance is None:
-        return "no board"
-    return f"largest gap {balance.max_gap:.4g}, total gap {balance.total_gap:.4g}"
+def _context(replacement: Replacement) -> dict[str, object]:
+    changed = [c for c in replacement.rules if c.before != c.after or not c.met]
+    return {"r": replacement, "heading": _HEADINGS[replacement.status], "changed": changed}
 
 
 def markdown(replacement: Replacement) -> str:
     """The replacement for a person: who leaves, who comes in and why, what changes."""
-    r = replacement
-    heading = {
-        "replaced": "Replacement found: every rule is kept",
-        "violates": "No replacement keeps every rule: the least-bad option",
-        "impossible": "No replacement is possible",
-    }[r.status]
-    lines = [
-        f"# {_md(r.scenario)}: {heading}",
-        "",
-        f"- Withdrawn: {', '.join(r.dropped)}",
-        f"- Kept: {len(r.kept)} members",
-        f"- Before: {_gaps(r.before)}",
-        f"- After: {_gaps(r.after)}",
-        "",
-    ]
-    for warning in r.warnings:
-        lines.append(f"> {_md(warning)}")
-    if r.conflict:
-        lines += ["", "## Why no replacement keeps every rule", ""]
-        lines += [f"- {_md(s)}" for s in r.conflict]
-    if r.broken:
-        lines += ["", "## Rules the least-bad option breaks", ""]
-        lines += [f"- {_md(s)}" for s in r.broken]
-    if r.incoming:
-        lines += ["", "## Who comes in", ""]
-        for person in r.incoming:
-            who = f"{person.id} ({person.name})" if person.name else person.id
-            keeps = "; keeps: " + " ".join(person.keeps) if person.keeps else ""
-            lines.append(f"- **{_md(who)}**: {_md(person.reason)}{_md(keeps)}")
-    changed = [c for c in r.rules if c.before != c.after or not c.met]
-    if changed:
-        lines += ["", "## Rules whose count changed", "", "| rule | bounds | before | after |"]
-        lines.append("|---|---|---|---|")
-        for c in changed:
-            if c.confidential:
-                continue
-            lines.append(f"| {_md(c.description)} | {c.min}..{c.max} | {c.before} | {c.after} |")
-    lines += ["", f"New roster: {', '.join(r.roster)}", ""]
-    return "\n".join(lines)
+    return render("replacement.md.j2", **_context(replacement))
+
+
+def html(replacement: Replacement) -> str:
+    """The replacement as one self-contained HTML page (inline CSS, no script, no links)."""
+    return render("replacement.html.j2", **_context(replacement))
+
+
+def terminal(replacement: Replacement) -> str:
+    """The Markdown as plain text for the terminal (not escaped for HTML; never a file)."""
+    return render_text("replacement.md.j2", **_context(replacement))

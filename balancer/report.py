@@ -299,6 +299,25 @@ _ENV.filters["percent"] = _percent
 _ENV.filters["chart"] = _chart
 
 
+_TEXT_ENV = _ENV.overlay(autoescape=False, cache_size=50)
+"""The same templates and filters without autoescape: Markdown shown in the terminal only."""
+
+
+def render(template_name: str, **context: object) -> str:
+    """Render any template under ``balancer/templates`` with autoescape and the filters here.
+
+    Every Markdown and HTML rendering goes through this one environment, so data is escaped
+    the same way everywhere; only :class:`markupsafe.Markup` (escaped SVG charts, lines built
+    with ``Markup.format``) is inserted as is.
+    """
+    return _ENV.get_template(template_name).render(**context)
+
+
+def render_text(template_name: str, **context: object) -> str:
+    """A Markdown template as plain text for the terminal (never for a file or a browser)."""
+    return _TEXT_ENV.get_template(template_name).render(**context)
+
+
 def render_markdown(report: Report, members: list[dict[str, str]]) -> str:
     """The report for a person. ``members`` holds only the columns safe to show per person."""
     template = _ENV.get_template("report.md.j2")

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from balancer import audit
 from balancer.cli import app
 from tests.brute import Judge
+from tests.test_html import _check_page
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -200,3 +201,28 @@ def test_without_the_pool_only_the_recount(tmp_path: Path) -> None:
     assert not report.pool_available
     assert report.to_meet_rules is None and report.optimum is None
     assert any("pool is not available" in line for line in audit.summary_lines(report))
+
+
+def test_html_report_is_self_contained_and_escapes_hostile_data(tmp_path: Path) -> None:
+    hostile = "<script>alert(1)</script>"
+    pool = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "gender": ["woman", "woman", "man", "man", "woman", "man"],
+            "region": ["A", hostile, "C", "A", "B", "C"],
+            "country": ["x", "y", "z", "w", "x", "y"],
+        }
+    )
+    _write(tmp_path, pool, pool.iloc[[2, 3, 5, 1]], {**SCENARIO, "name": f"Board {hostile}"})
+    result = _invoke(
+        "check", tmp_path / "roster.csv", "--scenario", tmp_path / "s.yaml", "--out", tmp_path
+    )
+    assert result.exit_code == 3, result.output
+    text = (tmp_path / "report.html").read_text()
+    page = _check_page(text)
+    assert hostile in page.text_inside("h1") and hostile in page.text_inside("title")
+    assert any(hostile in t for stack, t in page.texts if "td" in stack)
+    markdown = (tmp_path / "report.md").read_text()
+    for rendered in (text, markdown):
+        assert "<script" not in rendered
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered

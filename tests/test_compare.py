@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from balancer import compare
 from balancer.cli import app
 from balancer.errors import InputError
+from tests.test_html import _check_page
 
 POOL = """id,name,gender,region,disability
 a1,Ann,woman,north,no
@@ -123,3 +124,21 @@ def test_a_scenario_without_a_board_is_compared_as_such(folder: Path) -> None:
     assert result.common == [] and result.only[0] == result.options[0].roster
     assert "no board" in {r.states[1] for r in result.rules}
     assert "| total gap |" in compare.markdown(result)
+
+
+def test_html_is_self_contained_and_escapes_hostile_data(folder: Path) -> None:
+    hostile = "<script>alert(1)</script>"
+    (folder / "pool.csv").write_text(POOL.replace("north", hostile))
+    (folder / "small.yaml").write_text(SMALL.replace("name: Small", f"name: Board {hostile}"))
+    out = folder / "out"
+    small, large = str(folder / "small.yaml"), str(folder / "large.yaml")
+    result = CliRunner().invoke(app, ["compare", small, large, "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    text = (out / "compare.html").read_text()
+    page = _check_page(text)
+    assert hostile in page.text_inside("li")  # the scenario's name
+    assert any(hostile in t for stack, t in page.texts if "th" in stack)  # a value's row
+    assert hostile in page.text_inside("svg")  # a bar label
+    for rendered in (text, (out / "compare.md").read_text()):
+        assert "<script" not in rendered
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered

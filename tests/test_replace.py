@@ -19,6 +19,7 @@ from balancer.errors import InputError
 from balancer.io import parse_scenario_text, pool_from_frame
 from balancer.replace import replace
 from tests.brute import Judge
+from tests.test_html import _check_page
 
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "sounding-board.yaml"
 
@@ -171,3 +172,24 @@ def test_cli_replaces_a_member_of_the_bundled_board(tmp_path: Path) -> None:
         app, ["replace", str(roster), "--scenario", str(SCENARIO), "--drop", "nobody"]
     )
     assert bad.exit_code == 2 and "not on the roster" in bad.output
+
+
+def test_html_output_is_self_contained_and_escapes_hostile_data(tmp_path: Path) -> None:
+    hostile = "<script>alert(1)</script>"
+    frame, _ = _tight_case()
+    frame = frame.assign(name=[hostile] * len(frame))
+    scenario = parse_scenario_text(
+        f"name: Board {hostile}\nboard_size: 3\npool: x.csv\n"
+        "quotas:\n  gender: {woman: {min: 1}}\ntargets:\n  region: equal\n"
+    )
+    roster = balancer.select(scenario, pool_from_frame(frame), workers=1).roster_ids
+    result = replace(scenario, roster, ["w2"], pool=frame, workers=1)
+    files = result.files()
+    text = files["replacement.html"]
+    page = _check_page(text)
+    assert hostile in page.text_inside("h1") and hostile in page.text_inside("title")
+    assert result.replacement.incoming
+    assert any(hostile in t for stack, t in page.texts if "td" in stack)  # the name
+    for rendered in (text, files["replacement.md"]):
+        assert "<script" not in rendered
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered

@@ -23,7 +23,7 @@ def replace(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
     workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
 ) -> None:
-    """Replace withdrawn members; write roster.csv, replacement.json and replacement.md."""
+    """Replace withdrawn members; write roster.csv and replacement.{json,md,html}."""
     _out_folder(out_dir)
     try:
         file = load_scenario(scenario)
@@ -33,7 +33,7 @@ def replace(
         fail_input(error)
         return
     written = write_files(out_dir, result.files())
-    out.print(replacing.markdown(result.replacement), markup=False)
+    out.print(replacing.terminal(result.replacement), markup=False)
     out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)
     if result.replacement.status != "replaced":
         err.print("No replacement keeps every rule (see above).", markup=False)
