@@ -1,0 +1,386 @@
+"""Column generation over board compositions: the fair distributions of a lottery.
+
+A board, for every rule and every gap, is only its *composition*: how many seats each profile
+gets (see :mod:`balancer.problem`). Candidates of one profile are interchangeable, so any fair
+distribution can be symmetrised within profiles without losing feasibility or fairness (the
+argument is in ``docs/lottery.md``); we therefore solve for one probability per profile,
+``pi_p = E[c_p] / |p|``, over distributions on compositions.
+
+The set of compositions is far too large to list, so the LP master holds a few of them and a
+CP-SAT *pricing* problem on the lean model (one integer seat count per profile, every rule)
+finds the composition that the current dual prices value most. When no composition is worth
+more than the master's convexity price, the master's optimum is the optimum over all boards.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from balancer.model import BalanceModel, build_model
+from balancer.problem import BalanceProblem
+from balancer.solve import default_workers, solve
+
+Rule = Literal["leximin", "maximin", "nash"]
+Composition = tuple[int, ...]
+
+TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
+WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
+
+
+class NoBoard(Exception):
+    """No board satisfies every rule (and the gap limit, when one is given)."""
+
+
+@dataclass
+class Distribution:
+    """A distribution over compositions and what it gives each profile."""
+
+    rule: Rule
+    compositions: list[Composition]
+    weights: list[float]
+    probabilities: list[float]  # per profile, per person
+    reachable: list[bool]  # False: the profile is in no allowed board
+    pricing_calls: int = 0
+    lp_solves: int = 0
+    certificate: float = 0.0  # for nash: the Frank-Wolfe bound on the lost log-sum
+    gap_limit: tuple[int, int] | None = None  # (largest, total) scaled gaps allowed
+    levels: list[float] = field(default_factory=list)  # leximin: the fixed levels in order
+
+
+class Pricer:
+    """The lean CP-SAT model of the scenario, reused for every pricing question.
+
+    Built once; only the objective changes between calls, and the last composition is kept
+    as a hint, which saves most of the search when the duals move a little.
+    """
+
+    def __init__(
+        self,
+        problem: BalanceProblem,
+        *,
+        max_gap_excess: float | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.problem = problem
+        self.workers = workers or default_workers()
+        self.handles: BalanceModel = build_model(problem, lean=True)
+        self.sizes = [profile.size for profile in problem.profiles]
+        self.gap_limit: tuple[int, int] | None = None
+        if max_gap_excess is not None and self.handles.max_gap is not None:
+            self._limit_gaps(max_gap_excess)
+        self.calls = 0
+
+    def _limit_gaps(self, excess: float) -> None:
+        """Only boards whose largest and total gap are within ``excess`` seats of the best.
+
+        The optimum is solved first (balance only); gaps are scaled integers in the model, so
+        the allowance is ``floor(excess x scale)`` in the same units.
+        """
+        best = solve(self.problem, workers=self.workers, balance_only=True)
+        if best.status != "optimal" or best.gap_values is None:
+            raise NoBoard("no board meets every rule")
+        room = math.floor(excess * self.handles.scale + 1e-9)
+        largest, total = best.gap_values
+        self.gap_limit = (largest + room, total + room)
+        assert self.handles.max_gap is not None
+        self.handles.model.add(self.handles.max_gap <= largest + room)
+        self.handles.model.add(self.handles.total_gap() <= total + room)
+
+    def _variables(self) -> list[tuple[int, cp_model.IntVar]]:
+        return [(p, row[0]) for p, row in enumerate(self.handles.picks) if row]
+
+    def _solve(self) -> cp_model.CpSolver | None:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = self.workers
+        solver.parameters.random_seed = 0
+        solver.parameters.linearization_level = 2
+        self.calls += 1
+        status = solver.solve(self.handles.model)
+        if status == cp_model.INFEASIBLE:
+            return None
+        if status != cp_model.OPTIMAL:
+            raise RuntimeError(f"pricing ended with {solver.status_name(status)}")
+        return solver
+
+    def _composition(self, solver: cp_model.CpSolver) -> Composition:
+        counts = [0] * len(self.sizes)
+        for p, variable in self._variables():
+            counts[p] = int(solver.value(variable))
+        model = self.handles.model
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        for p, variable in self._variables():
+            model.add_hint(variable, counts[p])
+        return tuple(counts)
+
+    def best(self, weights: Sequence[float]) -> Composition | None:
+        """The allowed composition with the greatest ``sum_p weights[p] x c_p``.
+
+        Weights are scaled to integers with the largest at ``WEIGHT_SCALE``: a composition
+        has at most ``board_size`` seats, so the rounding costs at most
+        ``board_size / WEIGHT_SCALE`` of the largest weight, far below the tolerances.
+        """
+        top = max((abs(w) for w in weights), default=0.0)
+        variables = self._variables()
+        model = self.handles.model
+        model.clear_objective()  # type: ignore[no-untyped-call]
+        if top > 0:
+            integer = [round(weights[p] / top * WEIGHT_SCALE) for p, _ in variables]
+            model.maximize(cp_model.LinearExpr.weighted_sum([v for _, v in variables], integer))
+        found = self._solve()
+        return None if found is None else self._composition(found)
+
+    def cover(self) -> tuple[list[Composition], list[bool]]:
+        """Boards that together seat someone of every profile that any board can seat.
+
+        Each round asks for the board seating the most profiles not yet seated; when that is
+        zero, the profiles left are in no allowed board. These boards start the master, so
+        every reachable profile has a positive probability from the first LP on.
+        """
+        model = self.handles.model
+        variables = self._variables()
+        seated = {p: model.new_bool_var(f"seated_{p}") for p, _ in variables}
+        for p, variable in variables:
+            model.add(variable >= 1).only_enforce_if(seated[p])
+        reachable = [False] * len(self.sizes)
+        boards: list[Composition] = []
+        while True:
+            open_ = [seated[p] for p, _ in variables if not reachable[p]]
+            model.clear_objective()  # type: ignore[no-untyped-call]
+            model.maximize(cp_model.LinearExpr.sum(open_))
+            found = self._solve()
+            if found is None:
+                if boards:
+                    raise RuntimeError("the model became infeasible while covering")
+                raise NoBoard("no board meets every rule")
+            board = self._composition(found)
+            new = [p for p, c in enumerate(board) if c > 0 and not reachable[p]]
+            if not boards or new:
+                boards.append(board)
+            for p in new:
+                reachable[p] = True
+            if not new or all(reachable[p] for p, _ in variables):
+                break
+        return boards, reachable
+
+
+class _Master:
+    """The restricted LP: a distribution over the known compositions."""
+
+    def __init__(self, sizes: Sequence[int], reachable: Sequence[bool]) -> None:
+        self.sizes = list(sizes)
+        self.reachable = list(reachable)
+        self.columns: list[Composition] = []
+        self.solves = 0
+
+    def add(self, column: Composition) -> bool:
+        if column in self.columns:
+            return False
+        self.columns.append(column)
+        return True
+
+    def pi(self, weights: Sequence[float]) -> list[float]:
+        """Per-person probability of each profile under column weights."""
+        return [
+            sum(w * c[p] for w, c in zip(weights, self.columns, strict=True)) / size
+            for p, size in enumerate(self.sizes)
+        ]
+
+    def maximin(self, fixed: dict[int, float]) -> tuple[float, list[float], list[float], float]:
+        """Maximise the smallest probability of the free reachable profiles.
+
+        Returns z, the column weights, the pricing weight of each profile (the dual price of
+        its probability row, per seat) and the convexity price. GLOP reports the duals of
+        ``>=`` rows of a maximisation as non-positive; they are negated here.
+        """
+        solver = pywraplp.Solver.CreateSolver("GLOP")
+        assert solver is not None
+        self.solves += 1
+        lam = [solver.NumVar(0.0, 1.0, f"l{j}") for j in range(len(self.columns))]
+        z = solver.NumVar(0.0, 1.0, "z")
+        convexity = solver.Add(solver.Sum(lam) == 1.0)
+        rows: dict[int, pywraplp.Constraint] = {}
+        for p, size in enumerate(self.sizes):
+            if not self.reachable[p]:
+                continue
+            expr = solver.Sum([lam[j] * (c[p] / size) for j, c in enumerate(self.columns)])
+            rows[p] = solver.Add(expr >= fixed[p]) if p in fixed else solver.Add(expr - z >= 0.0)
+        solver.Maximize(z)
+        if solver.Solve() != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError("the master LP has no optimum")
+        prices = [0.0] * len(self.sizes)
+        for p, row in rows.items():
+            prices[p] = max(0.0, -row.dual_value()) / self.sizes[p]
+        weights = [v.solution_value() for v in lam]
+        return z.solution_value(), weights, prices, convexity.dual_value()
+
+
+def _value(column: Sequence[float], prices: Sequence[float]) -> float:
+    return sum(price * c for price, c in zip(prices, column, strict=True))
+
+
+def _maximin_round(
+    pricer: Pricer, master: _Master, fixed: dict[int, float]
+) -> tuple[float, list[float], list[float]]:
+    """Column generation to the optimum of one maximin LP; returns z, weights, dual prices."""
+    while True:
+        z, weights, prices, convexity = master.maximin(fixed)
+        column = pricer.best(prices)
+        assert column is not None
+        if _value(column, prices) <= convexity + TOLERANCE or not master.add(column):
+            return z, weights, prices
+
+
+def leximin(
+    pricer: Pricer, master: _Master, *, only_first: bool = False
+) -> tuple[list[float], list[float]]:
+    """Maximin, then repeatedly fix the profiles that cannot do better and raise the rest.
+
+    After a round converges its duals are optimal for the full LP, so by complementary
+    slackness a profile whose row has a positive dual is at ``z`` in *every* optimal
+    distribution: it is fixed there. The duals of the free rows sum to one, so every round
+    fixes at least one profile.
+    """
+    fixed: dict[int, float] = {}
+    free = {p for p, ok in enumerate(master.reachable) if ok}
+    levels: list[float] = []
+    weights: list[float] = []
+    while free:
+        z, weights, prices = _maximin_round(pricer, master, fixed)
+        levels.append(z)
+        if only_first:
+            break
+        tight = {p for p in free if prices[p] * master.sizes[p] > TOLERANCE}
+        if not tight:  # numerically flat duals: fix the profiles at the level
+            pi = master.pi(weights)
+            tight = {p for p in free if pi[p] <= z + 1e-9}
+        for p in tight:
+            fixed[p] = max(0.0, z - 1e-10)  # a hair below, so rounding never cuts it off
+        free -= tight
+    return weights, levels
+
+
+def nash(pricer: Pricer, master: _Master) -> tuple[list[float], float]:
+    """Maximise the sum over candidates of log probability (Nash welfare).
+
+    Simplicial decomposition with Frank-Wolfe pricing: the restricted problem over the
+    known compositions is solved by pairwise Frank-Wolfe steps (mass moves from the worst
+    used composition to the best, with an exact line search), then CP-SAT prices a new
+    composition with the gradient ``|p| / x_p = 1 / pi_p`` per seat. By concavity the
+    Frank-Wolfe gap ``max_c g.(c - x)`` bounds how far the log-sum is from the optimum, so
+    the returned gap certifies the answer.
+    """
+    reach = np.array(master.reachable, dtype=bool)
+    sizes = np.array(master.sizes, dtype=float)
+    weights = np.full(len(master.columns), 1.0 / len(master.columns))
+    while True:
+        table = np.array(master.columns, dtype=float)[:, reach]
+        if len(weights) < len(table):
+            weights = np.r_[weights, np.zeros(len(table) - len(weights))]
+        weights = _pairwise(table, sizes[reach], weights)
+        x = weights @ table
+        gradient = np.zeros(len(sizes))
+        gradient[reach] = sizes[reach] / x  # d/dx_p of |p| log(x_p/|p|), per seat
+        column = pricer.best(gradient.tolist())
+        assert column is not None
+        gap = float(np.asarray(column, dtype=float)[reach] @ gradient[reach] - x @ gradient[reach])
+        if gap <= 1e-7 or not master.add(column):
+            return weights.tolist(), max(gap, 0.0)
+
+
+def _pairwise(table: np.ndarray, sizes: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Pairwise Frank-Wolfe on ``max sum_p s_p log(x_p)``, ``x = weights @ table``.
+
+    Stops when the pairwise gap (best minus worst used composition, in gradient terms) is
+    below 1e-9: that bounds how far the restricted log-sum is from its optimum.
+    """
+    weights = weights.copy()
+    for _ in range(5000):
+        x = weights @ table
+        values = table @ (sizes / x)  # g.c for every composition
+        best = int(np.argmax(values))
+        used = np.flatnonzero(weights > 0)
+        worst = int(used[np.argmin(values[used])])
+        if values[best] - values[worst] <= 1e-9:
+            break
+        step = _line_search(sizes, x, table[best] - table[worst], float(weights[worst]))
+        weights[best] += step
+        weights[worst] -= step
+        if weights[worst] < 1e-15:
+            weights[worst] = 0.0
+    result: np.ndarray = weights / weights.sum()
+    return result
+
+
+def _line_search(sizes: np.ndarray, x: np.ndarray, direction: np.ndarray, room: float) -> float:
+    """The step in [0, room] maximising ``sum s log(x + step d)``: safeguarded Newton.
+
+    The function is concave in the step, so its slope falls; Newton steps that leave the
+    bracket where the slope changes sign are replaced by bisection.
+    """
+
+    def slope(step: float) -> tuple[float, float]:
+        with np.errstate(divide="ignore", invalid="ignore"):  # reaching 0: slope -inf
+            ratio = direction / (x + step * direction)
+        return float(np.sum(sizes * ratio)), float(-np.sum(sizes * ratio * ratio))
+
+    top, _ = slope(room)
+    if top >= 0:
+        return room
+    low, high, step = 0.0, room, 0.0
+    for _ in range(100):
+        first, second = slope(step)
+        if first > 0:
+            low = step
+        else:
+            high = step
+        if high - low <= 1e-15 * max(1.0, room) or abs(first) <= 1e-13:
+            break
+        newton = step - first / second if second < 0 else high
+        step = newton if low < newton < high else (low + high) / 2
+    return step
+
+
+def fair_distribution(
+    problem: BalanceProblem,
+    rule: Rule = "leximin",
+    *,
+    max_gap_excess: float | None = None,
+    workers: int | None = None,
+) -> Distribution:
+    """The fairest distribution over allowed boards, one probability per profile."""
+    pricer = Pricer(problem, max_gap_excess=max_gap_excess, workers=workers)
+    initial, reachable = pricer.cover()
+    master = _Master(pricer.sizes, reachable)
+    for board in initial:
+        master.add(board)
+    certificate = 0.0
+    levels: list[float] = []
+    if rule == "nash":
+        weights, certificate = nash(pricer, master)
+    else:
+        weights, levels = leximin(pricer, master, only_first=rule == "maximin")
+    kept = [(c, w) for c, w in zip(master.columns, weights, strict=True) if w > 1e-12]
+    total = sum(w for _, w in kept)
+    compositions = [c for c, _ in kept]
+    final = [w / total for _, w in kept]
+    master_final = _Master(pricer.sizes, reachable)
+    master_final.columns = compositions
+    return Distribution(
+        rule=rule,
+        compositions=compositions,
+        weights=final,
+        probabilities=master_final.pi(final),
+        reachable=reachable,
+        pricing_calls=pricer.calls,
+        lp_solves=master.solves,
+        certificate=certificate,
+        gap_limit=pricer.gap_limit,
+        levels=levels,
+    )

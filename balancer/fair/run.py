@@ -1,0 +1,206 @@
+"""The fair lottery end to end: distribution, rounding, explanations and published files."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from balancer.api import ScenarioInput, prepare
+from balancer.constraints import Kind
+from balancer.explain import minimal_conflict
+from balancer.fair.columns import Distribution, Rule, fair_distribution
+from balancer.fair.draw import (
+    BOARDS_FILE,
+    PROBABILITIES_FILE,
+    RECORD_FILE,
+    FairnessFigures,
+    LotteryRecord,
+    SupportBoard,
+)
+from balancer.fair.rounding import RoundedLottery, round_lottery
+from balancer.io import Pool, safe_csv, write_files
+from balancer.model import Patch
+from balancer.problem import BalanceProblem, rows_matching
+
+
+@dataclass
+class LotteryResult:
+    """A fair lottery: the exact distribution, its M-board rounding and the record."""
+
+    problem: BalanceProblem
+    distribution: Distribution
+    rounded: RoundedLottery
+    record: LotteryRecord
+    person_probability: list[float]  # per pool row
+
+    def files(self) -> dict[str, str]:
+        problem = self.problem
+        ids = [str(i) for i in problem.ids]
+        labels = profile_labels(problem)
+        row_profile = [0] * len(ids)
+        for p, profile in enumerate(problem.profiles):
+            for member in profile.members:
+                row_profile[int(member)] = p
+        boards_csv = boards_table(ids, self.rounded.boards)
+        people = pd.DataFrame(
+            {
+                "id": ids,
+                "profile": [labels[row_profile[r]] for r in range(len(ids))],
+                "probability": [f"{v:.9f}" for v in self.person_probability],
+                "lottery_probability": [
+                    f"{s / self.record.boards:.9f}" for s in self.rounded.seated
+                ],
+                "why_zero": [self.record.unreachable.get(i, "") for i in ids],
+            }
+        )
+        profiles = pd.DataFrame(
+            {
+                "profile": labels,
+                "candidates": [p.size for p in problem.profiles],
+                "probability": [f"{v:.9f}" for v in self.distribution.probabilities],
+            }
+        )
+        return {
+            PROBABILITIES_FILE: safe_csv(people),
+            "profiles.csv": safe_csv(profiles),
+            BOARDS_FILE: boards_csv,
+            RECORD_FILE: self.record.model_dump_json(indent=2) + "\n",
+        }
+
+    def write(self, out_dir: Path) -> list[Path]:
+        return write_files(out_dir, self.files())
+
+
+def boards_table(ids: list[str], boards: list[list[int]]) -> str:
+    width = max((len(b) for b in boards), default=0)
+    table = pd.DataFrame(
+        [[str(n), *(ids[r] for r in board)] for n, board in enumerate(boards, start=1)],
+        columns=["board", *(f"member_{k}" for k in range(1, width + 1))],
+    )
+    return safe_csv(table)
+
+
+def profile_labels(problem: BalanceProblem) -> list[str]:
+    """A readable name per profile: its values, column=value joined by '; '."""
+    return [
+        "; ".join(f"{c}={v}" for c, v in sorted(p.values.items())) or "everyone"
+        for p in problem.profiles
+    ]
+
+
+def fairness(values: np.ndarray, board_size: int) -> FairnessFigures:
+    """Minimum, geometric mean (of positive values), Gini, and the share below k/n."""
+    fair_share = board_size / len(values)
+    positive = values[values > 0]
+    ordered = np.sort(values)
+    n = len(ordered)
+    total = float(ordered.sum())
+    gini = (
+        float(np.sum((2 * np.arange(1, n + 1) - n - 1) * ordered) / (n * total)) if total else 0.0
+    )
+    return FairnessFigures(
+        minimum=float(values.min()),
+        geometric_mean=float(np.exp(np.log(positive).mean())) if len(positive) else 0.0,
+        gini=max(0.0, gini),
+        share_below_fair=float(np.mean(values < fair_share - 1e-9)),
+        fair_share=fair_share,
+    )
+
+
+def why_unreachable(problem: BalanceProblem, profile: int, gap_limited: bool) -> str:
+    """Why nobody of this profile can be on an allowed board."""
+    for rule in problem.rules:
+        if rule.kind is Kind.EXCLUDE and problem.profiles_matching(rule.where) == [profile]:
+            return "excluded"
+    conflict = minimal_conflict(problem, problem.rules, Patch(at_least={profile: 1}))
+    if conflict is None:
+        if gap_limited:
+            return "every board with them is outside the gap limit (--max-gap-excess)"
+        return "no allowed board seats them"  # not expected: the pricer found none
+    return "no board with them meets: " + " + ".join(rule.description for rule in conflict)
+
+
+def run_lottery(
+    scenario: ScenarioInput,
+    pool: Pool | pd.DataFrame | None = None,
+    *,
+    rule: Rule = "leximin",
+    max_gap_excess: float | None = None,
+    boards: int = 1000,
+    workers: int | None = None,
+) -> LotteryResult:
+    """The fairest lottery over allowed boards, rounded to ``boards`` equally likely boards.
+
+    Raises :class:`balancer.fair.columns.NoBoard` when no board meets every rule.
+    """
+    started = time.perf_counter()
+    problem, _ = prepare(scenario, pool)
+    distribution = fair_distribution(problem, rule, max_gap_excess=max_gap_excess, workers=workers)
+    rows = len(problem.pool.table)
+    person = np.zeros(rows)
+    for p, profile in enumerate(problem.profiles):
+        person[profile.members] = distribution.probabilities[p]
+    rounded = round_lottery(
+        problem,
+        distribution.compositions,
+        distribution.weights,
+        distribution.probabilities,
+        boards,
+    )
+    ids = [str(i) for i in problem.ids]
+    unreachable: dict[str, str] = {}
+    for p, ok in enumerate(distribution.reachable):
+        if not ok:
+            reason = why_unreachable(problem, p, distribution.gap_limit is not None)
+            for member in problem.profiles[p].members:
+                unreachable[ids[int(member)]] = reason
+    labels = profile_labels(problem)
+    record = LotteryRecord(
+        scenario=problem.scenario.name,
+        rule=rule,
+        board_size=problem.board_size,
+        candidates=rows,
+        boards=boards,
+        boards_sha256=hashlib.sha256(boards_table(ids, rounded.boards).encode()).hexdigest(),
+        exact=fairness(person, problem.board_size),
+        lottery=fairness(np.array(rounded.seated) / boards, problem.board_size),
+        rounding_bound=rounded.bound,
+        rounding_worst_loss=rounded.worst_loss,
+        gap_limit=list(distribution.gap_limit) if distribution.gap_limit else None,
+        nash_certificate=distribution.certificate if rule == "nash" else None,
+        support=[
+            SupportBoard(
+                weight=w,
+                boards_in_lottery=count,
+                seats={labels[p]: c for p, c in enumerate(comp) if c},
+            )
+            for comp, w, count in zip(
+                distribution.compositions, distribution.weights, rounded.counts, strict=True
+            )
+        ],
+        profiles=dict(zip(labels, distribution.probabilities, strict=True)),
+        unreachable=unreachable,
+        seconds=time.perf_counter() - started,
+    )
+    assert math.isclose(sum(person), problem.board_size, rel_tol=1e-6)
+    return LotteryResult(problem, distribution, rounded, record, person.tolist())
+
+
+def rule_violations(problem: BalanceProblem, members: list[str]) -> list[str]:
+    """The rules a board of these ids breaks (an independent recount on the pool table)."""
+    table = problem.pool.table
+    chosen = table[problem.pool.id_column].isin(members).to_numpy()
+    broken = []
+    if int(chosen.sum()) != problem.board_size or len(set(members)) != len(members):
+        broken.append("board size")
+    for rule in problem.rules:
+        count = int((rows_matching(table, rule.where, problem.pool.id_column) & chosen).sum())
+        if not rule.lo <= count <= rule.hi:
+            broken.append(rule.description)
+    return broken

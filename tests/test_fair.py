@@ -1,0 +1,265 @@
+"""Fair lottery mode: checked against an LP over every board, enumerated independently.
+
+The reference never uses the engine's profiles, pricing or duals: :mod:`brute` reads the
+scenario from its written semantics and lists every allowed board, and the leximin LP here
+is solved person by person over that list with GLOP, fixing a person's level by a *check LP*
+(can they do better with everyone else held?) rather than by the dual values the engine uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from brute import Judge
+from ortools.linear_solver import pywraplp
+from typer.testing import CliRunner
+
+from balancer.cli import app
+from balancer.fair.columns import NoBoard, fair_distribution
+from balancer.fair.draw import TamperedError, board_number, verify
+from balancer.fair.run import run_lottery
+from balancer.io import parse_scenario_text, pool_from_frame
+from balancer.problem import build_problem
+
+
+def random_case(seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A pool of 6-10 people in two columns, with random quotas (most cases feasible)."""
+    rng = random.Random(seed)
+    size = rng.randint(6, 10)
+    frame = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(size)],
+            "gender": [rng.choice(["w", "m", "x"]) for _ in range(size)],
+            "region": [rng.choice(["ne", "sw"]) for _ in range(size)],
+        }
+    )
+    board = rng.randint(2, min(5, size - 1))
+    spec: dict[str, Any] = {"name": f"case {seed}", "board_size": board, "pool": "x.csv"}
+    quotas: dict[str, Any] = {}
+    if rng.random() < 0.8:
+        quotas["gender"] = {"w": {"min": rng.randint(0, 2)}}
+    if rng.random() < 0.6:
+        quotas["region"] = {"ne": {"max": rng.randint(1, board)}}
+    if quotas:
+        spec["quotas"] = quotas
+    if rng.random() < 0.3:
+        spec["exclude"] = [f"p{rng.randrange(size)}"]
+    if rng.random() < 0.3:
+        spec["targets"] = {"gender": "equal"}
+    return frame, spec
+
+
+def scenario_of(spec: dict[str, Any]) -> Any:
+    return parse_scenario_text(yaml.safe_dump(spec, sort_keys=False))
+
+
+def allowed_boards(judge: Judge) -> list[tuple[int, ...]]:
+    return [
+        combo
+        for combo in itertools.combinations(range(len(judge.table)), judge.size)
+        if not judge.violations(list(combo))
+    ]
+
+
+def _lp(
+    boards: list[tuple[int, ...]], people: int, floors: dict[int, float]
+) -> tuple[pywraplp.Solver, list[pywraplp.Variable], list[Any]]:
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    lam = [solver.NumVar(0.0, 1.0, "") for _ in boards]
+    solver.Add(solver.Sum(lam) == 1.0)
+    prob = [
+        solver.Sum([lam[b] for b, board in enumerate(boards) if i in board]) for i in range(people)
+    ]
+    for i, level in floors.items():
+        solver.Add(prob[i] >= level)
+    return solver, lam, prob
+
+
+def exhaustive_leximin(boards: list[tuple[int, ...]], people: int) -> list[float]:
+    """Leximin over all boards, person by person; levels fixed by check LPs."""
+    reachable = {i for board in boards for i in board}
+    fixed = {i: 0.0 for i in range(people) if i not in reachable}
+    while len(fixed) < people:
+        solver, _, prob = _lp(boards, people, fixed)
+        z = solver.NumVar(0.0, 1.0, "z")
+        free = [i for i in range(people) if i not in fixed]
+        for i in free:
+            solver.Add(prob[i] >= z)
+        solver.Maximize(z)
+        assert solver.Solve() == pywraplp.Solver.OPTIMAL
+        level = z.solution_value()
+        newly = []
+        for i in free:
+            check, _, check_prob = _lp(boards, people, {**fixed, **{j: level - 1e-9 for j in free}})
+            check.Maximize(check_prob[i])
+            assert check.Solve() == pywraplp.Solver.OPTIMAL
+            if check.Objective().Value() <= level + 1e-7:
+                newly.append(i)
+        assert newly
+        for i in newly:
+            fixed[i] = level - 1e-9
+    return [max(0.0, fixed[i]) for i in range(people)]
+
+
+CASES = [s for s in range(40) if allowed_boards(Judge(*random_case(s)))][:14]
+
+
+@pytest.mark.parametrize("seed", CASES)
+def test_leximin_equals_the_lp_over_every_board(seed: int) -> None:
+    frame, spec = random_case(seed)
+    judge = Judge(frame, spec)
+    boards = allowed_boards(judge)
+    expected = exhaustive_leximin(boards, len(frame))
+    result = run_lottery(scenario_of(spec), pool_from_frame(frame), boards=1000, workers=1)
+    got = result.person_probability
+    assert got == pytest.approx(expected, abs=1e-6)
+    assert sum(got) == pytest.approx(spec["board_size"], abs=1e-6)
+    # Every published board is allowed, checked by the independent reading of the scenario.
+    ids = frame["id"].tolist()
+    for board in result.rounded.boards:
+        assert not judge.violations(board), [ids[r] for r in board]
+    # The rounding loses no more than its bound, and each support composition is allowed.
+    assert result.rounded.worst_loss <= result.rounded.bound + 1e-12
+    assert len(result.rounded.boards) == 1000
+    seated = np.array(result.rounded.seated) / 1000
+    assert np.all(np.abs(seated - np.array(got)) <= result.rounded.bound + 1e-9)
+    # Candidates in no allowed board have probability zero and a reason.
+    for row, cid in enumerate(ids):
+        reachable = any(row in b for b in boards)
+        assert (cid in result.record.unreachable) == (not reachable)
+
+
+@pytest.mark.parametrize("seed", CASES[:6])
+def test_maximin_and_nash_are_optimal_for_their_rule(seed: int) -> None:
+    frame, spec = random_case(seed)
+    judge = Judge(frame, spec)
+    boards = allowed_boards(judge)
+    people = len(frame)
+    leximin = exhaustive_leximin(boards, people)
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    maximin = fair_distribution(problem, "maximin", workers=1)
+    reach = [p for p, ok in enumerate(maximin.reachable) if ok]
+    assert min(maximin.probabilities[p] for p in reach) == pytest.approx(
+        min(v for v in leximin if v > 0), abs=1e-6
+    )
+    nash = fair_distribution(problem, "nash", workers=1)
+
+    def log_sum(probabilities: list[float]) -> float:
+        return sum(problem.profiles[p].size * math.log(probabilities[p]) for p in reach)
+
+    # Nash maximises the log-sum: no better than its certificate allows, no worse than leximin.
+    per_profile = [leximin[int(profile.members[0])] for profile in problem.profiles]
+    assert log_sum(nash.probabilities) >= log_sum(per_profile) - 1e-6
+    assert nash.certificate <= 1e-6
+    assert sum(
+        nash.probabilities[p] * problem.profiles[p].size for p in range(len(problem.profiles))
+    ) == pytest.approx(spec["board_size"], abs=1e-6)
+
+
+def test_gap_limit_keeps_only_nearly_best_boards() -> None:
+    frame, spec = random_case(next(s for s in CASES if "targets" in random_case(s)[1]))
+    judge = Judge(frame, spec)
+    keys = [judge.key(list(b)) for b in allowed_boards(judge)]
+    best = min((k[0], k[1]) for k in keys)
+    result = run_lottery(scenario_of(spec), pool_from_frame(frame), max_gap_excess=0, workers=1)
+    for board in result.rounded.boards:
+        key = judge.key(board)
+        assert (key[0], key[1]) == best
+
+
+def nature(k: int) -> tuple[pd.DataFrame, Any]:
+    """The Nature paper's synthetic pool: 1 / 100k-1 / 100k, board of 20k, 10k-1 each."""
+    rows = [("female", "conservative")]
+    rows += [("female", "liberal")] * (100 * k - 1) + [("male", "conservative")] * (100 * k)
+    frame = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(len(rows))],
+            "gender": [g for g, _ in rows],
+            "leaning": [v for _, v in rows],
+        }
+    )
+    m = 10 * k - 1
+    text = (
+        f"name: nature\nboard_size: {20 * k}\npool: x.csv\nquotas:\n"
+        f"  gender: {{female: {{min: {m}}}, male: {{min: {m}}}}}\n"
+        f"  leaning: {{conservative: {{min: {m}}}, liberal: {{min: {m}}}}}\n"
+    )
+    return frame, parse_scenario_text(text)
+
+
+def test_nature_instance_gives_everyone_ten_percent() -> None:
+    frame, scenario = nature(1)
+    result = run_lottery(scenario, pool_from_frame(frame), workers=1)
+    assert result.record.exact.minimum == pytest.approx(0.1, abs=1e-9)
+
+
+def test_infeasible_scenario_raises() -> None:
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "gender": ["w", "m", "m"]})
+    scenario = parse_scenario_text(
+        "name: x\nboard_size: 2\npool: x.csv\nquotas:\n  gender: {w: {min: 2}}\n"
+    )
+    with pytest.raises(NoBoard):
+        run_lottery(scenario, pool_from_frame(frame), workers=1)
+
+
+def test_unreachable_candidate_has_a_reason() -> None:
+    frame = pd.DataFrame(
+        {"id": ["a", "b", "c", "d"], "gender": ["w", "m", "m", "x"], "region": ["ne"] * 4}
+    )
+    scenario = parse_scenario_text(
+        "name: x\nboard_size: 2\npool: x.csv\nexclude: [b]\n"
+        "quotas:\n  gender: {w: {min: 1}, x: {max: 0}}\n"
+    )
+    result = run_lottery(scenario, pool_from_frame(frame), workers=1)
+    assert result.record.unreachable["b"] == "excluded"
+    assert "x" in result.record.unreachable["d"]
+    assert result.person_probability == pytest.approx([1.0, 0.0, 1.0, 0.0])
+
+
+def test_board_number_is_documented_formula() -> None:
+    import hashlib
+
+    text = "lottery result 2026-12-01 12 17 23 31 40 44"
+    digest = int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
+    assert board_number(text, 1000) == digest % 1000 + 1
+
+
+def test_cli_lottery_then_verify_and_tampering(tmp_path: Path) -> None:
+    frame, _ = random_case(CASES[0])
+    pool = tmp_path / "pool.csv"
+    frame.to_csv(pool, index=False)
+    _, spec = random_case(CASES[0])
+    spec["pool"] = "pool.csv"
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "out"
+    runner = CliRunner()
+    made = runner.invoke(app, ["lottery", str(scenario), "--out", str(out), "--boards", "100"])
+    assert made.exit_code == 0, made.output
+    good = runner.invoke(
+        app, ["verify", str(out), "--seed-text", "draw 1", "--scenario", str(scenario)]
+    )
+    assert good.exit_code == 0, good.output
+    number = board_number("draw 1", 100)
+    assert f"Board {number}:" in good.output
+    members = verify(out, number)
+    lines = (out / "boards.csv").read_text().splitlines()
+    assert lines[number].split(",")[1:] == members
+    # Swap one member of board 1 for someone else: the digest no longer matches.
+    ids = frame["id"].tolist()
+    first = lines[1].split(",")
+    outsider = next(i for i in ids if i not in first)
+    lines[1] = ",".join([first[0], outsider, *first[2:]])
+    (out / "boards.csv").write_text("\n".join(lines) + "\n")
+    bad = runner.invoke(app, ["verify", str(out), "--draw", "1"])
+    assert bad.exit_code == 3, bad.output
+    with pytest.raises(TamperedError):
+        verify(out, 1)
