@@ -366,3 +366,31 @@ def write_pool_csv(path: str | Path, size: int, seed: int = 0) -> Path:
     target = Path(path)
     generate_pool(size, seed).to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
     return target
+
+
+def nature_instance(scale: int = 1) -> tuple[pd.DataFrame, str]:
+    """The synthetic instance of Flanigan et al. (Nature, 2021), scaled by ``scale``.
+
+    A pool of 1 female-conservative, 100k-1 female-liberal and 100k male-conservative
+    candidates (no male-liberal) for a board of 20k with at least 10k-1 seats for each of the
+    four values. Its published leximin minimum probability is 10% for k = 1 and k = 10, which
+    makes it the reference test and benchmark of the fair lottery. Returns the pool and the
+    scenario's YAML text.
+    """
+    rows = [("female", "conservative")]
+    rows += [("female", "liberal")] * (100 * scale - 1)
+    rows += [("male", "conservative")] * (100 * scale)
+    frame = pd.DataFrame(
+        {
+            "id": [f"c{i:05d}" for i in range(len(rows))],
+            "gender": [g for g, _ in rows],
+            "leaning": [v for _, v in rows],
+        }
+    )
+    least = 10 * scale - 1
+    text = (
+        f"name: Nature synthetic x{scale}\nboard_size: {20 * scale}\npool: generated.csv\n"
+        f"quotas:\n  gender: {{female: {{min: {least}}}, male: {{min: {least}}}}}\n"
+        f"  leaning: {{conservative: {{min: {least}}}, liberal: {{min: {least}}}}}\n"
+    )
+    return frame, text

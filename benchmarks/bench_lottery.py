@@ -40,6 +40,7 @@ from typing import Any
 import pandas as pd
 
 from balancer.fair.run import run_lottery
+from balancer.generate import nature_instance
 from balancer.io import parse_scenario_text, pool_from_frame
 
 PUBLISHED = {1: (0.100, 2.7), 10: (0.100, 1162.0)}
@@ -47,21 +48,7 @@ PUBLISHED = {1: (0.100, 2.7), 10: (0.100, 1162.0)}
 
 def nature(k: int) -> tuple[pd.DataFrame, Any]:
     """The pool and scenario of the Nature paper's synthetic instance, scaled by ``k``."""
-    rows = [("female", "conservative")]
-    rows += [("female", "liberal")] * (100 * k - 1) + [("male", "conservative")] * (100 * k)
-    frame = pd.DataFrame(
-        {
-            "id": [f"c{i:05d}" for i in range(len(rows))],
-            "gender": [g for g, _ in rows],
-            "leaning": [v for _, v in rows],
-        }
-    )
-    m = 10 * k - 1
-    text = (
-        f"name: Nature synthetic x{k}\nboard_size: {20 * k}\npool: generated.csv\nquotas:\n"
-        f"  gender: {{female: {{min: {m}}}, male: {{min: {m}}}}}\n"
-        f"  leaning: {{conservative: {{min: {m}}}, liberal: {{min: {m}}}}}\n"
-    )
+    frame, text = nature_instance(k)
     return frame, parse_scenario_text(text)
 
 

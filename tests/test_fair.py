@@ -26,6 +26,7 @@ from balancer.cli import app
 from balancer.fair.columns import NoBoard, fair_distribution
 from balancer.fair.draw import TamperedError, board_number, verify
 from balancer.fair.run import run_lottery
+from balancer.generate import nature_instance
 from balancer.io import parse_scenario_text, pool_from_frame
 from balancer.problem import build_problem
 
@@ -177,21 +178,7 @@ def test_gap_limit_keeps_only_nearly_best_boards() -> None:
 
 def nature(k: int) -> tuple[pd.DataFrame, Any]:
     """The Nature paper's synthetic pool: 1 / 100k-1 / 100k, board of 20k, 10k-1 each."""
-    rows = [("female", "conservative")]
-    rows += [("female", "liberal")] * (100 * k - 1) + [("male", "conservative")] * (100 * k)
-    frame = pd.DataFrame(
-        {
-            "id": [f"c{i}" for i in range(len(rows))],
-            "gender": [g for g, _ in rows],
-            "leaning": [v for _, v in rows],
-        }
-    )
-    m = 10 * k - 1
-    text = (
-        f"name: nature\nboard_size: {20 * k}\npool: x.csv\nquotas:\n"
-        f"  gender: {{female: {{min: {m}}}, male: {{min: {m}}}}}\n"
-        f"  leaning: {{conservative: {{min: {m}}}, liberal: {{min: {m}}}}}\n"
-    )
+    frame, text = nature_instance(k)
     return frame, parse_scenario_text(text)
 
 
