@@ -31,7 +31,7 @@ from balancer import explain, lottery
 from balancer.errors import InputError, Problem
 from balancer.model import build_model
 from balancer.problem import BalanceProblem, build_problem
-from balancer.solve import _gap_objectives, _Stager, default_workers
+from balancer.solve import Stager, default_workers, gap_objectives
 
 
 class Alternative(BaseModel):
@@ -147,7 +147,7 @@ def _best_avoiding(
         shared = [pick_of[r] for r in board if r in pick_of]
         if len(shared) > limit:
             model.add(cp_model.LinearExpr.sum(shared) <= limit)
-    stager = _Stager(handles, workers, None)
+    stager = Stager(handles, workers, None)
 
     def stage(name: str, objective: cp_model.LinearExprT | None, sense: int) -> bool:
         status = stager.run(name, objective, sense)
@@ -159,7 +159,7 @@ def _best_avoiding(
             stager.fix(objective)
         return True
 
-    gap_stages = _gap_objectives(handles)[0]
+    gap_stages = gap_objectives(handles)[0]
     for name, objective in gap_stages:
         if not stage(name, objective, 1):
             return None

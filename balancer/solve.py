@@ -62,7 +62,7 @@ def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-class _Stager:
+class Stager:
     """Runs the stages on one model, carrying each solution forward as a hint."""
 
     def __init__(
@@ -174,7 +174,7 @@ class _Stager:
         return None
 
 
-def _gap_objectives(handles: BalanceModel) -> tuple[list[tuple[str, LinearExpr]], int]:
+def gap_objectives(handles: BalanceModel) -> tuple[list[tuple[str, LinearExpr]], int]:
     """The balance objectives, and the multiplier when they are combined into one.
 
     Largest gap first, then total gap: one solve of (largest x K + total), where K is one
@@ -215,12 +215,12 @@ def solve(
     started = time.perf_counter()
     lean = build_model(problem, rules=rules, patch=patch, lean=True)
     built = time.perf_counter()
-    stager = _Stager(lean, workers, time_limit, presolve)
+    stager = Stager(lean, workers, time_limit, presolve)
     if hint is not None:
         stager.hint(hint)
     if max_gap_at_most is not None and lean.max_gap is not None:
         lean.model.add(lean.max_gap <= max_gap_at_most)
-    gap_stages, combined = _gap_objectives(lean)
+    gap_stages, combined = gap_objectives(lean)
 
     def finish(status: Status, unique: bool | None = None) -> Solution:
         rows = stager.chosen() if stager.values else []
@@ -270,7 +270,7 @@ def solve(
     if gap_stages:
         largest = divmod(fixed[0], combined)[0] if combined else fixed[0]
     full = build_model(problem, rules=rules, patch=patch, largest_gap=largest)
-    for (_, objective), value in zip(_gap_objectives(full)[0], fixed, strict=True):
+    for (_, objective), value in zip(gap_objectives(full)[0], fixed, strict=True):
         full.model.add(objective == value)
     stager.switch(full)
     scored = problem.score_column is not None
