@@ -2,10 +2,11 @@
 
 Real exports spell one value many ways ("F", "female", "Woman "), name columns in their own
 words ("UN region"), leave cells empty, and name countries rather than the regional groups a
-quota is about. The scenario says how to read them (``columns``, ``aliases``, ``missing``,
-``derive``, ``countries``, ``strict``); this module applies that to the pool table once, so
-everything after it (checks, profiles, model, reports) sees ordinary text columns, and says in
-warnings what it did to every distinct raw value, so a convener can check it.
+quota is about; some cells hold several values ("Civil Society; Academia"). The scenario says
+how to read them (``columns``, ``multi``, ``aliases``, ``missing``, ``derive``, ``countries``,
+``strict``); this module applies that to the pool table once, so everything after it (checks,
+profiles, model, reports) sees ordinary text columns, and says in warnings what it did to every
+distinct raw value, so a convener can check it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,51 @@ _MOST_ROWS = 5
 _MOST_VALUES = 30
 
 
+def cell_parts(cell: str, separator: str | None) -> frozenset[str]:
+    """The values one cell stands for: its trimmed, non-empty parts (a plain cell is one part).
+
+    Every reader of a multi-valued column goes through here (or :func:`column_parts`), so the
+    checks, the model's index and the independent recount all split cells the same way.
+    """
+    if separator is None:
+        return frozenset([cell]) if cell != "" else frozenset()
+    return frozenset(part.strip() for part in cell.split(separator) if part.strip())
+
+
+def canonical(cell: str, separator: str) -> str:
+    """One spelling per set of parts (sorted, joined), so equal sets share one profile."""
+    return separator.join(sorted(cell_parts(cell, separator)))
+
+
+def column_parts(table: pd.DataFrame, column: str, separator: str | None) -> pd.Series:
+    """Each row's set of values in ``column`` (frozensets; an empty cell is the empty set)."""
+    return table[column].map(lambda cell: cell_parts(str(cell), separator))
+
+
+def part_counts(table: pd.DataFrame, column: str, separator: str | None) -> pd.Series:
+    """Candidates per value (non-empty values only): a multi-valued row counts for each part."""
+    if separator is None:
+        cells = table[column]
+        return cells[cells != ""].value_counts()
+    exploded = column_parts(table, column, separator).map(sorted).explode().dropna()
+    return exploded.astype(str).value_counts()
+
+
+def has_any(
+    table: pd.DataFrame, column: str, allowed: Iterable[str], separator: str | None
+) -> np.ndarray:
+    """Boolean mask of rows holding at least one of the ``allowed`` values in ``column``."""
+    wanted = list(allowed)
+    if separator is None:
+        return table[column].isin(wanted).to_numpy()
+    chosen = set(wanted)
+    return (
+        column_parts(table, column, separator)
+        .map(lambda ps: bool(ps & chosen))
+        .to_numpy(dtype=bool)
+    )
+
+
 @dataclass
 class Prepared:
     """The pool as the scenario reads it, and what was done to get there."""
@@ -42,16 +88,17 @@ class Prepared:
 
 
 def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
-    """Apply ``columns``, ``aliases``, ``derive`` and ``missing`` to the pool, in that order.
+    """Apply ``columns``, ``multi``, ``aliases``, ``derive`` and ``missing``, in that order.
 
     Problems are collected, not raised, so that :func:`balancer.problem.build_problem` reports
     them with the scenario's own. A scenario that uses none of the keys returns the pool as is.
     """
     s = scenario
-    if not (s.columns or s.aliases or s.missing or s.derive):
+    if not (s.columns or s.aliases or s.missing or s.derive or s.multi):
         return Prepared(pool, warnings=list(pool.notes))
     work = _Work(s, pool, source)
     work.rename()
+    work.split()
     work.alias()
     work.derive()
     work.apply_missing()
@@ -146,8 +193,22 @@ class _Work:
             self.table = self.table.rename(columns=mapping)
             self.id_column = mapping.get(self.id_column, self.id_column)
 
+    def split(self) -> None:
+        """Multi-valued cells to one spelling per set of parts (sorted, trimmed, joined).
+
+        Before ``missing``, so that a cell of separators only counts as empty.
+        """
+        for column, separator in self.s.multi.items():
+            if self.has(column, f"multi.{column}"):
+                cells = self.table[column]
+                spelled = {raw: canonical(str(raw), separator) for raw in cells.unique()}
+                self.table[column] = cells.map(spelled).astype(cells.dtype)
+
     def alias(self) -> None:
-        """Every alias, and every case variant of a value an alias leads to, to that value."""
+        """Every alias, and every case variant of a value an alias leads to, to that value.
+
+        In a multi-valued column each part is aliased on its own (the parts are what counts).
+        """
         for column, aliases in self.s.aliases.items():
             if not self.has(column, f"aliases.{column}"):
                 continue
@@ -158,9 +219,22 @@ class _Work:
                 {str(raw).strip().casefold(): str(value).strip() for raw, value in aliases.items()}
             )
             cells = self.table[column]
-            counts = cells.value_counts(sort=False)
+            separator = self.s.multi.get(column)
+            if separator is None:
+                counts = cells.value_counts(sort=False)
+            else:
+                counts = part_counts(self.table, column, separator)
             mapped = {str(raw): lookup.get(str(raw).casefold(), str(raw)) for raw in counts.index}
-            self.table[column] = cells.map(mapped).astype(cells.dtype)
+            if separator is None:
+                self.table[column] = cells.map(mapped).astype(cells.dtype)
+            else:
+                renamed = {
+                    raw: separator.join(
+                        sorted({mapped[part] for part in cell_parts(str(raw), separator)})
+                    )
+                    for raw in cells.unique()
+                }
+                self.table[column] = cells.map(renamed).astype(cells.dtype)
             self.warnings.append(self._describe(f"aliases.{column}", counts, mapped))
 
     @staticmethod
@@ -315,7 +389,7 @@ class _Work:
             if not named:
                 continue
             named = {n.strip() for n in named}
-            present = set(self.table[column].unique().tolist()) - {""}
+            present = set(part_counts(self.table, column, s.multi.get(column)).index.tolist())
             unused = sorted(str(v) for v in present - named)
             if unused:
                 self.add(

@@ -101,7 +101,7 @@ class BalanceProblem:
         """A copy with more profiles: hypothetical recruits, for balance-only questions."""
         profiles = [*self.profiles, *extra]
         copy = dataclasses.replace(self, profiles=profiles)
-        copy._index = _inverted_index(profiles, self.model_columns)
+        copy._index = _inverted_index(profiles, self.model_columns, self.scenario.multi)
         return copy
 
     def available(self, rule: Rule) -> int:
@@ -179,7 +179,7 @@ def build_problem(
         score_unit=checker.score_unit,
         warnings=checker.warnings,
     )
-    problem._index = _inverted_index(profiles, model_columns)
+    problem._index = _inverted_index(profiles, model_columns, scenario.multi)
     return problem
 
 
@@ -227,11 +227,19 @@ def _profiles(
     return profiles
 
 
-def _inverted_index(profiles: list[Profile], columns: list[str]) -> dict[str, dict[str, list[int]]]:
+def _inverted_index(
+    profiles: list[Profile], columns: list[str], multi: Mapping[str, str]
+) -> dict[str, dict[str, list[int]]]:
+    """Value -> profiles holding it, per column; a multi-valued profile is listed per part.
+
+    Every rule and gap finds its profiles here, so indexing parts is all the model needs to
+    count one person towards each of their values.
+    """
     index: dict[str, dict[str, list[int]]] = {c: {} for c in [*columns, ID]}
     for position, profile in enumerate(profiles):
         for column, value in profile.values.items():
-            index[column].setdefault(value, []).append(position)
+            for part in sorted(normalise.cell_parts(value, multi.get(column)) or {value}):
+                index[column].setdefault(part, []).append(position)
     return index
 
 
@@ -312,9 +320,10 @@ class _Checker:
             self.add("objective.tie_break", "the id column cannot be a score", "use lottery")
 
     def counts(self, column: str) -> pd.Series:
+        """Candidates per non-empty value; a multi-valued cell counts once for each part."""
         if column not in self._counts:
-            cells = self.pool.table[column]
-            self._counts[column] = cells[cells != ""].value_counts()
+            separator = self.scenario.multi.get(column)
+            self._counts[column] = normalise.part_counts(self.pool.table, column, separator)
         return self._counts[column]
 
     def resolve(self, column: str, raw: str, where: str) -> str:
@@ -542,11 +551,31 @@ class _Checker:
 
 
 def rows_matching(
-    table: pd.DataFrame, where: Mapping[str, Iterable[str]], id_column: str
+    table: pd.DataFrame,
+    where: Mapping[str, Iterable[str]],
+    id_column: str,
+    multi: Mapping[str, str] | None = None,
 ) -> np.ndarray:
-    """Boolean mask of pool rows counted by a rule (used to check boards independently)."""
+    """Boolean mask of pool rows counted by a rule (used to check boards independently).
+
+    Splits multi-valued cells itself rather than asking the profile index, so that a mistake
+    in the index shows up as a disagreement with this recount.
+    """
+    multi = multi or {}
     mask = np.ones(len(table), dtype=bool)
     for column, allowed in where.items():
-        cells = table[id_column if column == ID else column]
-        mask &= cells.isin(list(allowed)).to_numpy()
+        if column == ID:
+            mask &= table[id_column].isin(list(allowed)).to_numpy()
+        else:
+            mask &= normalise.has_any(table, column, allowed, multi.get(column))
     return mask
+
+
+def value_counts(table: pd.DataFrame, column: str, multi: Mapping[str, str]) -> pd.Series:
+    """Rows per non-empty value of ``column``; a multi-valued row counts for each of its parts."""
+    return normalise.part_counts(table, column, multi.get(column))
+
+
+def column_parts(table: pd.DataFrame, column: str, multi: Mapping[str, str]) -> pd.Series:
+    """Each row's set of values in ``column`` (one value, or the parts of a multi cell)."""
+    return normalise.column_parts(table, column, multi.get(column))

@@ -249,6 +249,10 @@ class Scenario(BaseModel):
         default=False, description="Contradictions and unused values are errors, not warnings"
     )
     excel: bool = Field(default=False, description="Write CSV outputs as UTF-8 with a BOM")
+    multi: dict[str, str] = Field(
+        default_factory=dict,
+        description="Multi-valued column -> the separator between its values (e.g. ';')",
+    )
 
     # Checks across entries are field validators rather than one model validator: a model
     # validator only runs when every field is valid, so its problems would be reported one
@@ -272,6 +276,19 @@ class Scenario(BaseModel):
         if errors:
             raise _located("groups", errors)
         return groups
+
+    @field_validator("multi")
+    @classmethod
+    def _separators(cls, multi: dict[str, str]) -> dict[str, str]:
+        # An empty separator cannot split a cell; checked here so the column is named.
+        errors: list[tuple[tuple[str | int, ...], str]] = [
+            ((column,), f"the separator of '{column}' is empty; write one such as ';'")
+            for column, separator in multi.items()
+            if separator == ""
+        ]
+        if errors:
+            raise _located("multi", errors)
+        return multi
 
     @field_validator("exclude")
     @classmethod

@@ -13,7 +13,7 @@ from fractions import Fraction
 import pandas as pd
 from pydantic import BaseModel
 
-from balancer.problem import BalanceProblem, rows_matching
+from balancer.problem import BalanceProblem, column_parts, rows_matching, value_counts
 
 
 class RuleOutcome(BaseModel):
@@ -72,7 +72,9 @@ def rule_outcomes(problem: BalanceProblem, rows: Sequence[int] | None) -> list[R
     for rule in problem.rules:
         achieved = slack = tight = None
         if chosen is not None:
-            counted = rows_matching(table, rule.where, problem.pool.id_column)
+            counted = rows_matching(
+                table, rule.where, problem.pool.id_column, problem.scenario.multi
+            )
             achieved = int((counted & chosen).sum())
             slack = rule.slack(achieved)
             tight = slack == 0
@@ -103,8 +105,9 @@ def composition(problem: BalanceProblem, rows: Sequence[int] | None) -> list[Com
     sensitive = set(problem.scenario.sensitive)
     result = []
     for column in problem.criteria_columns():
-        pool_counts = table[column].value_counts()
-        board_counts = board[column].value_counts()
+        # Per value, not per cell: a multi-valued member is counted in each of their values.
+        pool_counts = value_counts(table, column, problem.scenario.multi)
+        board_counts = value_counts(board, column, problem.scenario.multi)
         values = {str(v) for v in pool_counts.index if v != ""}
         values |= {value for (col, value) in targets if col == column}
         for value in sorted(values):
@@ -134,7 +137,8 @@ def balance(problem: BalanceProblem, rows: Sequence[int]) -> Balance | None:
     board = problem.pool.table.iloc[list(rows)]
     gaps = []
     for term in problem.targets:
-        seats = int((board[term.column] == term.value).sum())
+        parts = column_parts(board, term.column, problem.scenario.multi)
+        seats = int(sum(term.value in p for p in parts))
         gaps.append(abs(seats - term.seats) * term.weight)
     largest = max(gaps)
     total = sum(gaps, Fraction(0))

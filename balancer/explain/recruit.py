@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from balancer.constraints import REGISTRY, Rule
 from balancer.explain.whatif import Gaps
 from balancer.model import build_model
-from balancer.problem import BalanceProblem, Profile, gap_scale
+from balancer.problem import BalanceProblem, Profile, gap_scale, value_counts
 
 MAX_KINDS = 2000  # combinations of criteria values considered; beyond it, no advice
 
@@ -47,7 +47,8 @@ def _kinds(problem: BalanceProblem, rule: Rule) -> list[dict[str, str]] | None:
     choices = []
     for column in columns:
         allowed = rule.where.get(column)
-        values = sorted(allowed) if allowed else sorted(v for v in table[column].unique() if v)
+        present = value_counts(table, column, problem.scenario.multi).index
+        values = sorted(allowed) if allowed else sorted(str(v) for v in present)
         choices.append(values)
     count = int(np.prod([len(c) for c in choices])) if choices else 0
     if count == 0 or count > MAX_KINDS:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from balancer.constraints import Kind
-from balancer.problem import BalanceProblem
+from balancer.problem import BalanceProblem, value_counts
 
 
 class SupplyRow(BaseModel):
@@ -35,8 +35,10 @@ def supply(problem: BalanceProblem, rows: Sequence[int] | None) -> list[SupplyRo
     usable = table[~table[problem.pool.id_column].isin(excluded)]
     result = []
     for column in problem.criteria_columns():
-        counts = usable[column].value_counts()
-        values = {str(v) for v in table[column].unique() if v != ""}
+        multi = problem.scenario.multi
+        counts = value_counts(usable, column, multi)
+        values = {str(v) for v in value_counts(table, column, multi).index}
+        on_board = None if board is None else value_counts(board, column, multi)
         values |= {v for (c, v) in [*minimums, *targets] if c == column}
         for value in sorted(values):
             available = int(counts.get(value, 0))
@@ -48,7 +50,7 @@ def supply(problem: BalanceProblem, rows: Sequence[int] | None) -> list[SupplyRo
                     available=available,
                     min_seats=asked,
                     target_seats=targets.get((column, value)),
-                    board=None if board is None else int((board[column] == value).sum()),
+                    board=None if on_board is None else int(on_board.get(value, 0)),
                     short_by=max(0, asked - available),
                 )
             )

@@ -200,7 +200,8 @@ def rule_violations(problem: BalanceProblem, members: list[str]) -> list[str]:
     if int(chosen.sum()) != problem.board_size or len(set(members)) != len(members):
         broken.append("board size")
     for rule in problem.rules:
-        count = int((rows_matching(table, rule.where, problem.pool.id_column) & chosen).sum())
+        counted = rows_matching(table, rule.where, problem.pool.id_column, problem.scenario.multi)
+        count = int((counted & chosen).sum())
         if not rule.lo <= count <= rule.hi:
             broken.append(rule.description)
     return broken
