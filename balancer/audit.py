@@ -31,7 +31,7 @@ from balancer.model import build_model
 from balancer.problem import BalanceProblem, build_problem, gap_scale
 from balancer.report import render, versions
 from balancer.scenario import Scenario
-from balancer.solve import default_workers, solve
+from balancer.solve import default_workers, new_solver, solve
 
 
 class AuditRule(BaseModel):
@@ -259,9 +259,7 @@ def closest_board(
         model.add(handles.max_gap == gaps[0])
         model.add(handles.total_gap() == gaps[1])
     model.minimize(cp_model.LinearExpr.sum(changes))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
+    solver = new_solver(1, strong_lp=False)
     status = solver.solve(model)
     if status != cp_model.OPTIMAL:
         return Fix(goal=goal, possible=False)

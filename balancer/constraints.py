@@ -9,7 +9,7 @@ Ids are stable across runs and versions; reports and diffs between scenarios key
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 ID = "__id__"
@@ -35,49 +35,39 @@ class KindInfo:
 
     id_pattern: str
     sentence: str
-    label: str
     side: str  # which bound the rule exists for: "min", "max" or "exact"
 
 
 REGISTRY: Mapping[Kind, KindInfo] = {
-    Kind.BOARD_SIZE: KindInfo(
-        "board-size", "The board has exactly {lo} members.", "Board size", "exact"
-    ),
+    Kind.BOARD_SIZE: KindInfo("board-size", "The board has exactly {lo} members.", "exact"),
     Kind.QUOTA_MIN: KindInfo(
         "quota:{column}={value}:min",
         "At least {lo} seat{s_lo} for candidates whose {column} is {value}.",
-        "Minimum quota",
         "min",
     ),
     Kind.QUOTA_MAX: KindInfo(
         "quota:{column}={value}:max",
         "At most {hi} seat{s_hi} for candidates whose {column} is {value}.",
-        "Maximum quota",
         "max",
     ),
     Kind.GROUP_MIN: KindInfo(
         "group:{name}:min",
         "At least {lo} seat{s_lo} for {name} ({condition}).",
-        "Group minimum",
         "min",
     ),
     Kind.GROUP_MAX: KindInfo(
         "group:{name}:max",
         "At most {hi} seat{s_hi} for {name} ({condition}).",
-        "Group maximum",
         "max",
     ),
     Kind.CAP: KindInfo(
         "cap:{column}={value}",
         "At most {hi} member{s_hi} may share the {column} {value}.",
-        "Cap",
         "max",
     ),
-    Kind.INCLUDE: KindInfo(
-        "include:{value}", "Candidate {value} must be on the board.", "Include", "exact"
-    ),
+    Kind.INCLUDE: KindInfo("include:{value}", "Candidate {value} must be on the board.", "exact"),
     Kind.EXCLUDE: KindInfo(
-        "exclude:{value}", "Candidate {value} may not be on the board.", "Exclude", "exact"
+        "exclude:{value}", "Candidate {value} may not be on the board.", "exact"
     ),
 }
 
@@ -95,7 +85,6 @@ class Rule:
     column: str | None = None
     value: str | None = None
     group: str | None = None
-    sources: tuple[str, ...] = field(default=())
 
     def slack(self, achieved: int) -> int:
         """Room left on the side the rule exists for (a cap has no lower side worth naming)."""

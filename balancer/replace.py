@@ -31,7 +31,7 @@ from balancer.io import Pool, read_pool, safe_csv
 from balancer.model import Patch, build_model
 from balancer.problem import BalanceProblem, build_problem, gap_scale
 from balancer.report import render, render_text
-from balancer.solve import default_workers, solve
+from balancer.solve import default_workers, new_solver, solve
 
 
 class RuleChange(BaseModel):
@@ -333,9 +333,7 @@ def least_bad(forced: BalanceProblem, workers: int) -> list[int]:
     if forced.score_column is not None:
         stages.append(-handles.score_total())
     stages += [handles.lottery_total(level) for level in range(2)]
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = 0
+    solver = new_solver(workers, strong_lp=False)
     for objective in stages:
         model.minimize(objective)
         status = solver.solve(model)

@@ -20,7 +20,7 @@ from balancer.constraints import Kind, Rule
 from balancer.explain.outcomes import Balance, balance
 from balancer.model import Patch, build_model
 from balancer.problem import BalanceProblem
-from balancer.solve import solve
+from balancer.solve import new_solver, solve
 
 
 class Conflict(BaseModel):
@@ -88,12 +88,7 @@ def _subject(rule: Rule) -> str:
 
 
 def _solver() -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    # Switched rules are big-M rows in the LP only at level 2; without them a conflict as
-    # plain as "6 women + 6 men > 11 seats" can take minutes of search to prove.
-    solver.parameters.linearization_level = 2
-    return solver
+    return new_solver(1)
 
 
 def feasible(problem: BalanceProblem, rules: Sequence[Rule], patch: Patch | None = None) -> bool:

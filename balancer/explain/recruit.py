@@ -20,6 +20,7 @@ from balancer.constraints import REGISTRY, Rule
 from balancer.explain.whatif import Gaps
 from balancer.model import build_model
 from balancer.problem import BalanceProblem, Profile, gap_scale, value_counts
+from balancer.solve import new_solver
 
 MAX_KINDS = 2000  # combinations of criteria values considered; beyond it, no advice
 
@@ -77,10 +78,7 @@ def recruitment(
     first = len(problem.profiles)
     new_seats = [handles.seats([first + k]) for k in range(len(kinds))]
     handles.model.minimize(cp_model.LinearExpr.sum(new_seats))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.linearization_level = 2
-    solver.parameters.max_time_in_seconds = time_limit
+    solver = new_solver(1, time_limit=time_limit)
     if solver.solve(handles.model) != cp_model.OPTIMAL:
         return None
     advice = [

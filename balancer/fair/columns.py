@@ -25,7 +25,7 @@ from ortools.sat.python import cp_model
 
 from balancer.model import BalanceModel, build_model
 from balancer.problem import BalanceProblem
-from balancer.solve import default_workers, solve
+from balancer.solve import default_workers, new_solver, solve
 
 Rule = Literal["leximin", "maximin", "nash"]
 Composition = tuple[int, ...]
@@ -97,10 +97,7 @@ class Pricer:
         return [(p, row[0]) for p, row in enumerate(self.handles.picks) if row]
 
     def _solve(self) -> cp_model.CpSolver | None:
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = self.workers
-        solver.parameters.random_seed = 0
-        solver.parameters.linearization_level = 2
+        solver = new_solver(self.workers)
         self.calls += 1
         status = solver.solve(self.handles.model)
         if status == cp_model.INFEASIBLE:
