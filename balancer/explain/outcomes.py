@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-import pandas as pd
 from pydantic import BaseModel
 
 from balancer.problem import BalanceProblem, column_parts, rows_matching, value_counts
@@ -57,25 +56,19 @@ class Balance(BaseModel):
     score_total: float | None = None
 
 
-def selected_mask(problem: BalanceProblem, rows: Sequence[int]) -> pd.Series:
-    mask = pd.Series(False, index=problem.pool.table.index)
-    mask.iloc[list(rows)] = True
-    return mask
-
-
 def rule_outcomes(problem: BalanceProblem, rows: Sequence[int] | None) -> list[RuleOutcome]:
     """Every rule with what the board achieves (``rows`` None: no board, bounds only)."""
-    table = problem.pool.table
-    chosen = None if rows is None else selected_mask(problem, rows).to_numpy()
+    # Only the board's rows are recounted: a million-row pool costs no more than the board.
+    board = None if rows is None else problem.pool.table.iloc[list(rows)]
     sensitive = set(problem.scenario.sensitive)
     outcomes = []
     for rule in problem.rules:
         achieved = slack = tight = None
-        if chosen is not None:
+        if board is not None:
             counted = rows_matching(
-                table, rule.where, problem.pool.id_column, problem.scenario.multi
+                board, rule.where, problem.pool.id_column, problem.scenario.multi
             )
-            achieved = int((counted & chosen).sum())
+            achieved = int(counted.sum())
             slack = rule.slack(achieved)
             tight = slack == 0
         outcomes.append(
