@@ -16,6 +16,7 @@ their own, which keeps those rules ordinary counting rules.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,15 +105,19 @@ class BalanceProblem:
         copy._index = _inverted_index(profiles, self.model_columns, self.scenario.multi)
         return copy
 
+    @functools.cached_property
+    def excluded(self) -> frozenset[str]:
+        """Ids the scenario excludes (worked out once, asked for every rule)."""
+        return frozenset(
+            next(iter(r.where[ID])) for r in self.rules if r.kind is Kind.EXCLUDE and r.hi == 0
+        )
+
     def available(self, rule: Rule) -> int:
         """How many candidates could count towards the rule (excluded ones cannot)."""
-        excluded = {
-            next(iter(r.where[ID])) for r in self.rules if r.kind is Kind.EXCLUDE and r.hi == 0
-        }
         total = 0
         for p in self.profiles_matching(rule.where):
             profile = self.profiles[p]
-            if profile.values.get(ID) in excluded:
+            if profile.values.get(ID) in self.excluded:
                 continue
             total += profile.size
         return total
