@@ -18,10 +18,11 @@ rounding to 1,000 boards, the explanations). Results go to stdout and to
 
 With ``--compare PYTHON`` (the interpreter of a separate venv holding the PyPI package
 ``sortition-algorithms``, never a dependency of balancer), maximin and nash are also run
-side by side against that package on generated pools of 150, 200 and 1,000 people with 5-6
-attributes and quotas around proportionality: its time in its own process (solving only,
-after reading), ours in-process (solving and rounding), and each side's minimum probability
-and Nash log-sum, computed here from the returned distributions.
+side by side against that package on generated pools of 150, 200, 1,000 and 5,000 people
+(``--compare-sizes``) with 5-6 attributes and quotas around proportionality: its time in its
+own process (solving only, after reading; killed after ``--their-timeout`` seconds), ours
+in-process (solving and rounding), and each side's minimum probability and Nash log-sum,
+computed here from the returned distributions.
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ def comparison_instance(
     return frame, quotas, seats
 
 
-def compare(python: str, lines: list[str], rules: list[str]) -> None:
+def compare(
+    python: str, lines: list[str], rules: list[str], sizes: list[int], timeout: float
+) -> None:
     """Maximin and nash: sortition-algorithms (its own venv) against balancer, side by side."""
     lines += [
         "",
@@ -111,7 +114,8 @@ def compare(python: str, lines: list[str], rules: list[str]) -> None:
         "| ours min | theirs log-sum | ours log-sum |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for size, attributes in ((150, 5), (200, 6), (1000, 6)):
+    for size in sizes:
+        attributes = 5 if size <= 150 else 6
         frame, quotas, seats = comparison_instance(size, attributes, seed=size)
         with tempfile.TemporaryDirectory() as folder:
             frame.to_csv(f"{folder}/pool.csv", index=False)
@@ -129,23 +133,36 @@ def compare(python: str, lines: list[str], rules: list[str]) -> None:
                 text += f"  {c}: {{{inner}}}\n"
             scenario = parse_scenario_text(text)
             for rule in rules:
-                done = subprocess.run(
-                    [python, "-c", THEIRS, folder, rule, str(seats)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                theirs = json.loads(done.stdout.strip().splitlines()[-1])
+                try:
+                    done = subprocess.run(
+                        [python, "-c", THEIRS, folder, rule, str(seats)],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                        timeout=timeout,
+                    )
+                    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+                except subprocess.TimeoutExpired:
+                    theirs = {"seconds": None, "probability": {}}
                 started = time.perf_counter()
                 ours = run_lottery(scenario, pool_from_frame(frame), rule=rule)  # type: ignore[arg-type]
                 our_seconds = time.perf_counter() - started
                 their_p = list(theirs["probability"].values())
                 our_p = ours.person_probability
+                if theirs["seconds"] is None:  # did not finish: the ratio is a lower bound
+                    their_cells = (
+                        f"> {timeout:.0f} | {our_seconds:.2f} | > {timeout / our_seconds:.0f}x | -"
+                    )
+                    their_log = "-"
+                else:
+                    their_cells = (
+                        f"{theirs['seconds']:.2f} | {our_seconds:.2f} "
+                        f"| {theirs['seconds'] / our_seconds:.1f}x | {min(their_p):.5f}"
+                    )
+                    their_log = f"{sum(math.log(p) for p in their_p if p > 1e-12):.5f}"
                 line = (
-                    f"| {size} / {seats} / {attributes} | {rule} | {theirs['seconds']:.2f} "
-                    f"| {our_seconds:.2f} | {theirs['seconds'] / our_seconds:.1f}x "
-                    f"| {min(their_p):.5f} | {min(our_p):.5f} "
-                    f"| {sum(math.log(p) for p in their_p if p > 1e-12):.5f} "
+                    f"| {size} / {seats} / {attributes} | {rule} | {their_cells} "
+                    f"| {min(our_p):.5f} | {their_log} "
                     f"| {sum(math.log(p) for p in our_p if p > 1e-12):.5f} |"
                 )
                 print(line, flush=True)
@@ -157,8 +174,10 @@ def main() -> None:
     parser.add_argument("--rules", default="leximin,maximin,nash")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--compare", default=None, help="python of a sortition-algorithms venv")
-    # Our nash is slow on pools where most candidates are their own profile (see the report).
-    parser.add_argument("--compare-rules", default="maximin")
+    parser.add_argument("--compare-rules", default="maximin,nash")
+    parser.add_argument("--compare-sizes", default="150,200,1000,5000")
+    parser.add_argument("--their-timeout", type=float, default=600.0)
+    parser.add_argument("--skip-nature", action="store_true")
     args = parser.parse_args()
     lines = [
         "# balancer lottery on the Nature synthetic instances",
@@ -170,7 +189,7 @@ def main() -> None:
         "| published seconds | support boards | pricing calls |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for k in (1, 10):
+    for k in () if args.skip_nature else (1, 10):
         for rule in args.rules.split(","):
             frame, scenario = nature(k)
             started = time.perf_counter()
@@ -188,7 +207,13 @@ def main() -> None:
             print(line, flush=True)
             lines.append(line)
     if args.compare:
-        compare(args.compare, lines, args.compare_rules.split(","))
+        compare(
+            args.compare,
+            lines,
+            args.compare_rules.split(","),
+            [int(s) for s in args.compare_sizes.split(",")],
+            args.their_timeout,
+        )
     out = Path(__file__).parent / "results" / "lottery.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 from balancer.cli import app
 from balancer.fair.columns import NoBoard, fair_distribution
 from balancer.fair.draw import TamperedError, board_number, verify
-from balancer.fair.run import run_lottery
+from balancer.fair.run import boards_table, run_lottery
 from balancer.generate import nature_instance
-from balancer.io import parse_scenario_text, pool_from_frame
+from balancer.io import parse_scenario_text, pool_from_frame, safe_csv
 from balancer.problem import build_problem
 
 
@@ -250,3 +250,14 @@ def test_cli_lottery_then_verify_and_tampering(tmp_path: Path) -> None:
     assert bad.exit_code == 3, bad.output
     with pytest.raises(TamperedError):
         verify(out, 1)
+
+
+def test_boards_table_is_the_text_safe_csv_would_write() -> None:
+    ids = ["a", "=1+1", 'x,"y"', "-3", "ok\nline", "@@", "plain"]
+    boards = [[0, 1, 2], [3, 4, 5], [6, 0, 1]]
+    frame = pd.DataFrame(
+        [[str(n), *(ids[r] for r in board)] for n, board in enumerate(boards, start=1)],
+        columns=["board", "member_1", "member_2", "member_3"],
+    )
+    assert boards_table(ids, boards) == safe_csv(frame)
+    assert "'=1+1" in boards_table(ids, boards)

@@ -15,7 +15,7 @@ more than the master's convexity price, the master's optimum is the optimum over
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,7 +23,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from balancer.fair.relaxation import Relaxation
+from balancer.fair.relaxation import Relaxation, leximin_levels
 from balancer.model import BalanceModel, build_model
 from balancer.problem import BalanceProblem
 from balancer.solve import default_workers, new_solver, solve
@@ -32,6 +32,7 @@ Rule = Literal["leximin", "maximin", "nash"]
 Composition = tuple[int, ...]
 
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
+NASH_GAP = 1e-9  # nash stops when its log-sum is certified within this per candidate
 WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
 
 
@@ -81,7 +82,9 @@ class Pricer:
         if max_gap_excess is not None and self.handles.max_gap is not None:
             self._limit_gaps(max_gap_excess)
         self.relaxation = Relaxation.of(self.handles.model)  # before cover() adds switches
-        self.calls = 0
+        self._hint: Composition | None = None  # the last composition found
+        self.calls = 0  # CP-SAT searches
+        self.relaxations = 0  # questions put to the LP relaxation
 
     def _limit_gaps(self, excess: float) -> None:
         """Only boards whose largest and total gap are within ``excess`` seats of the best.
@@ -99,10 +102,20 @@ class Pricer:
         self.handles.model.add(self.handles.max_gap <= largest + room)
         self.handles.model.add(self.handles.total_gap() <= total + room)
 
-    def _variables(self) -> list[tuple[int, cp_model.IntVar]]:
+    def variables(self) -> list[tuple[int, cp_model.IntVar]]:
+        """Each profile that has a seat count, with its variable in the lean model."""
         return [(p, row[0]) for p, row in enumerate(self.handles.picks) if row]
 
+    def profile_variables(self) -> list[cp_model.IntVar | None]:
+        """The seat-count variable of every profile (None: the profile can have no seat)."""
+        return [row[0] if row else None for row in self.handles.picks]
+
     def _solve(self) -> cp_model.CpSolver | None:
+        model = self.handles.model
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        if self._hint is not None:
+            for p, variable in self.variables():
+                model.add_hint(variable, self._hint[p])
         solver = new_solver(1, presolve=False)
         self.calls += 1
         status = solver.solve(self.handles.model)
@@ -114,36 +127,39 @@ class Pricer:
 
     def _composition(self, solver: cp_model.CpSolver) -> Composition:
         counts = [0] * len(self.sizes)
-        for p, variable in self._variables():
+        for p, variable in self.variables():
             counts[p] = int(solver.value(variable))
         return self._keep(counts)
 
     def _keep(self, counts: list[int]) -> Composition:
         """The composition, also kept as the hint of the next CP-SAT search."""
-        model = self.handles.model
-        model.clear_hints()  # type: ignore[no-untyped-call]
-        for p, variable in self._variables():
-            model.add_hint(variable, counts[p])
-        return tuple(counts)
+        self._hint = tuple(counts)
+        return self._hint
 
-    def best(self, weights: Sequence[float], *, exact: bool = False) -> Composition | None:
-        """An allowed composition with the greatest ``sum_p weights[p] x c_p``.
+    def improving(
+        self, weights: Sequence[float], threshold: float
+    ) -> tuple[Composition | None, float]:
+        """An allowed composition worth more than ``threshold``, or None if there is none.
 
-        Without ``exact`` a whole-number optimum of the LP relaxation is accepted; it is
-        optimal up to GLOP's tolerances, which is all column generation needs to make
-        progress. The answer that stops a round is always CP-SAT's. There, weights are scaled
-        to integers with the largest at ``WEIGHT_SCALE``: a composition has at most
-        ``board_size`` seats, so the rounding costs at most ``board_size / WEIGHT_SCALE`` of
-        the largest weight, far below the tolerances.
+        Worth is ``sum_p weights[p] x c_p``. Also returns an upper bound on the worth of
+        every allowed composition. The LP relaxation answers first: a whole-number optimum
+        above the threshold is returned, and a proven bound at or below it settles that there
+        is none. Only in between, or with no relaxation, does CP-SAT search; there the weights
+        are scaled to integers with the largest at ``WEIGHT_SCALE``, which costs at most
+        ``board_size / WEIGHT_SCALE`` of the largest weight, far below the tolerances.
         """
-        variables = self._variables()
-        if not exact and self.relaxation is not None:
-            values = self.relaxation.maximize({v.index: weights[p] for p, v in variables})
+        variables = self.variables()
+        if self.relaxation is not None:
+            self.relaxations += 1
+            values, bound = self.relaxation.maximize({v.index: weights[p] for p, v in variables})
             if values is not None:
                 counts = [0] * len(self.sizes)
                 for p, variable in variables:
                     counts[p] = values[variable.index]
-                return self._keep(counts)
+                if _value(counts, weights) > threshold:
+                    return self._keep(counts), bound
+            if bound <= threshold:
+                return None, bound
         top = max((abs(w) for w in weights), default=0.0)
         model = self.handles.model
         model.clear_objective()  # type: ignore[no-untyped-call]
@@ -151,7 +167,10 @@ class Pricer:
             integer = [round(weights[p] / top * WEIGHT_SCALE) for p, _ in variables]
             model.maximize(cp_model.LinearExpr.weighted_sum([v for _, v in variables], integer))
         found = self._solve()
-        return None if found is None else self._composition(found)
+        assert found is not None, "pricing cannot be infeasible once a board is known"
+        column = self._composition(found)
+        worth = _value(column, weights)
+        return (column if worth > threshold else None), worth
 
     def cover(self) -> tuple[list[Composition], list[bool]]:
         """Boards that together seat someone of every profile that any board can seat.
@@ -161,7 +180,7 @@ class Pricer:
         every reachable profile has a positive probability from the first LP on.
         """
         model = self.handles.model
-        variables = self._variables()
+        variables = self.variables()
         seated = {p: model.new_bool_var(f"seated_{p}") for p, _ in variables}
         for p, variable in variables:
             model.add(variable >= 1).only_enforce_if(seated[p])
@@ -235,6 +254,17 @@ class _Master:
         """Per-person probability of each profile under column weights."""
         return probabilities(self.columns, weights, self.sizes)
 
+    def reach(self, levels: Mapping[int, float]) -> list[float] | None:
+        """Column weights giving every profile at least its level, or None if there are none."""
+        for p, level in levels.items():
+            self._rows[p].SetCoefficient(self._z, 0.0)
+            self._rows[p].SetLb(level)
+            self._fixed[p] = level
+        self.solves += 1
+        if self._solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        return [v.solution_value() for v in self._lam]
+
     def maximin(self, fixed: dict[int, float]) -> tuple[float, list[float], list[float], float]:
         """Maximise the smallest probability of the free reachable profiles.
 
@@ -268,7 +298,7 @@ def probabilities(
     return (seats / np.asarray(sizes, dtype=float)).tolist()  # type: ignore[no-any-return]
 
 
-def _value(column: Sequence[float], prices: Sequence[float]) -> float:
+def _value(column: Sequence[int], prices: Sequence[float]) -> float:
     return sum(price * c for price, c in zip(prices, column, strict=True))
 
 
@@ -278,13 +308,9 @@ def _maximin_round(
     """Column generation to the optimum of one maximin LP; returns z, weights, dual prices."""
     while True:
         z, weights, prices, convexity = master.maximin(fixed)
-        column = pricer.best(prices)
-        assert column is not None
-        if _value(column, prices) <= convexity + TOLERANCE or not master.add(column):
-            column = pricer.best(prices, exact=True)  # the proof that the round is over
-            assert column is not None
-            if _value(column, prices) <= convexity + TOLERANCE or not master.add(column):
-                return z, weights, prices
+        column, _ = pricer.improving(prices, convexity + TOLERANCE)
+        if column is None or not master.add(column):
+            return z, weights, prices
 
 
 def leximin(
@@ -316,7 +342,9 @@ def leximin(
     return weights, levels
 
 
-def nash(pricer: Pricer, master: _Master) -> tuple[list[float], float]:
+def nash(
+    pricer: Pricer, master: _Master, start: Sequence[float] | None = None
+) -> tuple[list[float], float]:
     """Maximise the sum over candidates of log probability (Nash welfare).
 
     Simplicial decomposition with Frank-Wolfe pricing: the restricted problem over the
@@ -324,11 +352,16 @@ def nash(pricer: Pricer, master: _Master) -> tuple[list[float], float]:
     used composition to the best, with an exact line search), then CP-SAT prices a new
     composition with the gradient ``|p| / x_p = 1 / pi_p`` per seat. By concavity the
     Frank-Wolfe gap ``max_c g.(c - x)`` bounds how far the log-sum is from the optimum, so
-    the returned gap certifies the answer.
+    the returned gap certifies the answer. ``start`` (column weights) is where it begins;
+    by default the known compositions weigh the same.
     """
     reach = np.array(master.reachable, dtype=bool)
     sizes = np.array(master.sizes, dtype=float)
-    weights = np.full(len(master.columns), 1.0 / len(master.columns))
+    tolerance = NASH_GAP * max(1.0, float(sizes[reach].sum()))
+    if start is None:
+        weights = np.full(len(master.columns), 1.0 / len(master.columns))
+    else:
+        weights = np.array(start, dtype=float)
     while True:
         table = np.array(master.columns, dtype=float)[:, reach]
         if len(weights) < len(table):
@@ -337,19 +370,10 @@ def nash(pricer: Pricer, master: _Master) -> tuple[list[float], float]:
         x = weights @ table
         gradient = np.zeros(len(sizes))
         gradient[reach] = sizes[reach] / x  # d/dx_p of |p| log(x_p/|p|), per seat
-        column = pricer.best(gradient.tolist())
-        assert column is not None
-        if _gain(column, gradient, x, reach) <= 1e-7 or not master.add(column):
-            column = pricer.best(gradient.tolist(), exact=True)  # the certificate is exact
-            assert column is not None
-            gap = _gain(column, gradient, x, reach)
-            if gap <= 1e-7 or not master.add(column):
-                return weights.tolist(), max(gap, 0.0)
-
-
-def _gain(column: Composition, gradient: np.ndarray, x: np.ndarray, reach: np.ndarray) -> float:
-    """The Frank-Wolfe gap of ``column``: how much it beats the current point, to first order."""
-    return float(np.asarray(column, dtype=float)[reach] @ gradient[reach] - x @ gradient[reach])
+        here = float(x @ gradient[reach])
+        column, bound = pricer.improving(gradient.tolist(), here + tolerance)
+        if column is None or not master.add(column):
+            return weights.tolist(), max(bound - here, 0.0)
 
 
 def _pairwise(table: np.ndarray, sizes: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -420,10 +444,30 @@ def fair_distribution(
         master.add(board)
     certificate = 0.0
     levels: list[float] = []
-    if rule == "nash":
-        weights, certificate = nash(pricer, master)
+    solved = None
+    if pricer.relaxation is not None:
+        solved = _from_relaxation(pricer, master, only_first=rule != "leximin")
+    if solved is not None:
+        master, weights, levels = solved
     else:
-        weights, levels = leximin(pricer, master, only_first=rule == "maximin")
+        weights, levels = leximin(pricer, master, only_first=rule != "leximin")
+    if rule == "nash":
+        # Nash starts from the maximin lottery: where everyone can have k/n, that is the
+        # Nash optimum already and the first Frank-Wolfe bound certifies it.
+        weights, certificate = nash(pricer, master, weights)
+        levels = []
+    return _distribution(rule, pricer, master, weights, levels=levels, certificate=certificate)
+
+
+def _distribution(
+    rule: Rule,
+    pricer: Pricer,
+    master: _Master,
+    weights: Sequence[float],
+    *,
+    levels: list[float],
+    certificate: float = 0.0,
+) -> Distribution:
     kept = [(c, w) for c, w in zip(master.columns, weights, strict=True) if w > 1e-12]
     total = sum(w for _, w in kept)
     compositions = [c for c, _ in kept]
@@ -433,10 +477,48 @@ def fair_distribution(
         compositions=compositions,
         weights=final,
         probabilities=probabilities(compositions, final, pricer.sizes),
-        reachable=reachable,
+        reachable=master.reachable,
         pricing_calls=pricer.calls,
         lp_solves=master.solves,
         certificate=certificate,
         gap_limit=pricer.gap_limit,
         levels=levels,
     )
+
+
+def _from_relaxation(
+    pricer: Pricer, master: _Master, *, only_first: bool
+) -> tuple[_Master, list[float], list[float]] | None:
+    """The leximin (or maximin) lottery straight from the LP relaxation, when it splits.
+
+    The relaxation's levels bound every lottery over boards (see
+    :mod:`balancer.fair.relaxation`); if the boards of its Caratheodory split reach every
+    level, they are optimal and no pricing is needed. Otherwise the boards found are added to
+    ``master`` as a head start for column generation, and None is returned.
+    """
+    assert pricer.relaxation is not None
+    variables = pricer.variables()
+    reachable = master.reachable
+    found = leximin_levels(
+        pricer.relaxation.polytope,
+        {p: v.index for p, v in variables if reachable[p]},
+        [v.index for p, v in variables if not reachable[p]],
+        pricer.sizes,
+        pricer.problem.board_size,
+        only_first=only_first,
+    )
+    if found is None:
+        return None
+    bound, point = found
+    vertices, _ = pricer.relaxation.decompose(point)
+    profile_variables = pricer.profile_variables()
+    for vertex in vertices:
+        master.add(tuple(0 if v is None else int(vertex[v.index]) for v in profile_variables))
+    check = _Master(pricer.sizes, reachable)
+    for board in master.columns:
+        check.add(board)
+    weights = check.reach(bound)
+    if weights is None:
+        return None
+    levels = sorted(set(round(level, 9) for level in bound.values()))
+    return check, weights, levels

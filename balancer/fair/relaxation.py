@@ -1,115 +1,396 @@
-"""The LP relaxation of a pricing model, used as a fast exact shortcut.
+"""The LP relaxation of the lean model: fast pricing, and often the whole fair lottery.
 
-Pricing asks for the allowed composition with the greatest weighted seat count. On quota
-scenarios the LP relaxation of that integer program nearly always has a whole-number optimum
-(165 of 172 pricing questions on a 200-person pool with six attributes), and a whole-number
-optimum of the relaxation is an optimum of the integer program. GLOP answers in about 1 ms
-where the CP-SAT search, which branches down to every one of hundreds of seat counts, takes
-6-50 ms. When the relaxation's optimum is fractional the caller asks CP-SAT; a whole-number
-answer is also re-checked against every constraint in integers before it is trusted.
+A *composition* (seats per profile) is a whole-number point of the polytope ``P`` cut out by
+the lean model's linear rows. Its LP relaxation helps in two exact ways.
 
-The relaxation is only offered for models made of plain linear constraints (no enforcement
-literals, no other constraint types, interval domains): otherwise dropping a constraint would
-make an answer that is not a board look optimal.
+Pricing. The composition with the greatest weighted seat count is an integer program; when
+the LP relaxation's optimum is whole it is also the integer optimum. On quota scenarios it
+nearly always is (165 of 172 pricing questions on a 200-person pool with six attributes), and
+GLOP answers in about 1 ms where CP-SAT, which branches down every one of hundreds of seat
+counts, takes 6-50 ms. A fractional optimum sends the question to CP-SAT.
+
+The whole lottery. Every distribution over boards gives a seat vector inside ``P``, so the
+leximin (or maximin) vector over ``P``, a handful of small LPs, is an upper bound. When that
+point of ``P`` splits into whole-number vertices (:func:`decompose`, Caratheodory's steps),
+those boards achieve the bound, so they are an optimal lottery, with no search at all.
+When a vertex is fractional the caller falls back to column generation, seeded with the
+boards found so far.
+
+Only models made of plain linear rows (no enforcement literals, no other constraint types,
+interval domains) get a relaxation: dropping a constraint could make a non-board look best.
+Every whole-number answer is re-checked against every row in integers before it is used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from balancer.solve import new_solver
+
 INTEGRAL = 1e-6  # an LP value this close to a whole number counts as that number
+TIGHT = 1e-7  # a row or bound this close to its limit is tight (for the face of a point)
+LEVEL = 1e-9  # leximin: a dual or a level difference below this is zero
 
 
 @dataclass(frozen=True)
-class _Row:
-    lo: int
-    hi: int
-    variables: tuple[int, ...]
-    coefficients: tuple[int, ...]
+class Polytope:
+    """``lo <= A x <= hi``, ``lower <= x <= upper``: the linear part of a CP-SAT model."""
 
-
-class Relaxation:
-    """GLOP over the linear constraints of a CP-SAT model; only the objective changes."""
-
-    def __init__(
-        self,
-        solver: pywraplp.Solver,
-        variables: list[pywraplp.Variable],
-        rows: list[_Row],
-        bounds: list[tuple[int, int]],
-    ) -> None:
-        self._solver = solver
-        self._variables = variables
-        self._rows = rows
-        self._bounds = bounds
-        self.solves = 0
+    matrix: np.ndarray  # int64, rows x variables
+    lo: np.ndarray  # float, -inf when open
+    hi: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
 
     @classmethod
-    def of(cls, model: cp_model.CpModel) -> Relaxation | None:
-        """The relaxation of ``model``, or None when it has anything but plain linear rows."""
+    def of(cls, model: cp_model.CpModel) -> Polytope | None:
+        """The polytope of ``model``, or None when it has anything but plain linear rows."""
         proto = model.proto
-        bounds: list[tuple[int, int]] = []
+        lower, upper = [], []
         for variable in proto.variables:
             domain = list(variable.domain)
             if len(domain) != 2:
                 return None
-            bounds.append((domain[0], domain[1]))
-        rows: list[_Row] = []
-        for constraint in proto.constraints:
+            lower.append(domain[0])
+            upper.append(domain[1])
+        matrix = np.zeros((len(proto.constraints), len(lower)), dtype=np.int64)
+        lo, hi = [], []
+        for r, constraint in enumerate(proto.constraints):
             if len(constraint.enforcement_literal) or not constraint.has_linear():
                 return None
             linear = constraint.linear
             domain = list(linear.domain)
             if len(domain) != 2:
                 return None
-            rows.append(_Row(domain[0], domain[1], tuple(linear.vars), tuple(linear.coeffs)))
+            for v, a in zip(linear.vars, linear.coeffs, strict=True):
+                matrix[r, v] += a
+            lo.append(-np.inf if domain[0] <= cp_model.INT_MIN else domain[0])
+            hi.append(np.inf if domain[1] >= cp_model.INT_MAX else domain[1])
+        return cls(
+            matrix,
+            np.array(lo, dtype=float),
+            np.array(hi, dtype=float),
+            np.array(lower, dtype=float),
+            np.array(upper, dtype=float),
+        )
+
+    def contains(self, point: np.ndarray) -> bool:
+        """Whether a whole-number point meets every row and bound, in exact integers."""
+        whole = point.astype(np.int64)
+        if np.any(whole < self.lower) or np.any(whole > self.upper):
+            return False
+        seats = self.matrix @ whole
+        return bool(np.all(seats >= self.lo) and np.all(seats <= self.hi))
+
+    def glop(self) -> tuple[pywraplp.Solver, list[pywraplp.Variable], list[pywraplp.Constraint]]:
+        """A GLOP model of the polytope, with no objective yet."""
         solver = pywraplp.Solver.CreateSolver("GLOP")
         assert solver is not None
         infinity = solver.infinity()
-        variables = [solver.NumVar(lo, hi, f"v{i}") for i, (lo, hi) in enumerate(bounds)]
-        for row in rows:
-            constraint = solver.Constraint(
-                max(row.lo, -infinity) if row.lo > cp_model.INT_MIN else -infinity,
-                row.hi if row.hi < cp_model.INT_MAX else infinity,
-            )
-            for v, a in zip(row.variables, row.coefficients, strict=True):
-                constraint.SetCoefficient(variables[v], a)
-        return cls(solver, variables, rows, bounds)
 
-    def maximize(self, objective: Mapping[int, float]) -> list[int] | None:
-        """A whole-number optimum of ``sum objective[v] x v`` that meets every row, or None.
+        def finite(value: float) -> float:
+            return value if np.isfinite(value) else (infinity if value > 0 else -infinity)
 
-        None means "ask the integer solver": the LP optimum was fractional, or the LP did not
-        end optimal, or rounding it broke a row (not expected; checked all the same).
+        variables = [
+            solver.NumVar(finite(lo), finite(hi), f"v{i}")
+            for i, (lo, hi) in enumerate(zip(self.lower, self.upper, strict=True))
+        ]
+        rows = []
+        for r in range(len(self.matrix)):
+            row = solver.Constraint(finite(self.lo[r]), finite(self.hi[r]), f"r{r}")
+            for v in np.flatnonzero(self.matrix[r]):
+                row.SetCoefficient(variables[v], float(self.matrix[r, v]))
+            rows.append(row)
+        return solver, variables, rows
+
+
+def _whole(values: np.ndarray) -> np.ndarray | None:
+    rounded = np.round(values)
+    if np.any(np.abs(values - rounded) > INTEGRAL):
+        return None
+    return rounded
+
+
+class Relaxation:
+    """GLOP over a model's polytope; between questions only the objective changes."""
+
+    def __init__(self, polytope: Polytope) -> None:
+        self.polytope = polytope
+        self._solver, self._variables, self._rows = polytope.glop()
+        self.solves = 0
+
+    @classmethod
+    def of(cls, model: cp_model.CpModel) -> Relaxation | None:
+        polytope = Polytope.of(model)
+        return None if polytope is None else cls(polytope)
+
+    def maximize(self, objective: Mapping[int, float]) -> tuple[list[int] | None, float]:
+        """A whole-number optimum of ``sum objective[v] x v``, and a proven upper bound.
+
+        The optimum is None ("ask the integer solver") when the LP's optimum was fractional,
+        or the LP did not end optimal, or rounding broke a row (checked all the same). The
+        bound holds for every whole-number point, whatever the LP's tolerances: see
+        :meth:`_bound`. When it is no better than what the caller already has, no search is
+        needed to know that.
         """
+        weights = np.zeros(len(self._variables))
+        for v, weight in objective.items():
+            weights[v] = weight
+        found = self._vertex(weights)
+        duals = np.array([row.dual_value() for row in self._rows])
+        bound = self._bound(weights, duals)
+        return (None if found is None else [int(v) for v in found]), bound
+
+    def _bound(self, weights: np.ndarray, duals: np.ndarray) -> float:
+        """Weak LP duality with any row prices ``u``: ``w.x = (w - A'u).x + u.Ax``.
+
+        Over the box of bounds and the row ranges each part is maximised term by term, so the
+        sum bounds ``w.x`` for every point of the polytope; GLOP's duals make it tight. A
+        relative margin of 1e-12 covers the rounding of the sums.
+        """
+        poly = self.polytope
+        reduced = weights - duals @ poly.matrix
+        with np.errstate(invalid="ignore"):  # inf x 0 for an open side with no price
+            box = np.where(reduced > 0, reduced * poly.upper, reduced * poly.lower)
+            rows = np.where(duals > 0, duals * poly.hi, duals * poly.lo)
+        terms = np.concatenate([box[reduced != 0], rows[duals != 0]])
+        if not np.all(np.isfinite(terms)):
+            return float("inf")
+        return float(terms.sum() + 1e-12 * (1.0 + np.abs(terms).sum()))
+
+    def _vertex(self, weights: np.ndarray) -> np.ndarray | None:
         self.solves += 1
         goal = self._solver.Objective()
         goal.Clear()
-        for v, weight in objective.items():
-            goal.SetCoefficient(self._variables[v], weight)
+        for v in np.flatnonzero(weights):
+            goal.SetCoefficient(self._variables[v], float(weights[v]))
         goal.SetMaximization()
         if self._solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
-        values = []
-        for variable in self._variables:
-            value = variable.solution_value()
-            whole = round(value)
-            if abs(value - whole) > INTEGRAL:
-                return None
-            values.append(whole)
-        if not self._meets_every_row(values):
+        found = _whole(np.array([v.solution_value() for v in self._variables]))
+        if found is None or not self.polytope.contains(found):
             return None
-        return values
+        return found
 
-    def _meets_every_row(self, values: list[int]) -> bool:
-        if any(not lo <= x <= hi for x, (lo, hi) in zip(values, self._bounds, strict=True)):
-            return False
-        for row in self._rows:
-            total = sum(values[v] * a for v, a in zip(row.variables, row.coefficients, strict=True))
-            if not row.lo <= total <= row.hi:
-                return False
-        return True
+    def decompose(self, point: np.ndarray) -> tuple[list[np.ndarray], bool]:
+        """Whole-number vertices whose convex hull holds ``point``, found by Caratheodory steps.
+
+        Each step takes a vertex ``v`` of the smallest face holding the current point ``r``
+        (the rows and bounds tight at ``r`` held as equalities) and moves ``r`` away from
+        ``v`` until a new row or bound is tight, so the face loses a dimension and at most
+        ``dim + 1`` steps are needed. The vertex maximises ``r`` itself (a vertex leaning the
+        way ``r`` leans leaves a long step), with a fixed pseudo-random tie-break; when it is
+        fractional, two other tie-breaks are tried. Returns the vertices found and whether
+        the split finished. The weights are left to the master LP, which also absorbs drift.
+        """
+        poly = self.polytope
+        current = point.astype(float).copy()
+        vertices: list[np.ndarray] = []
+        noise = np.random.default_rng(0)
+        try:
+            for _ in range(len(current) + 2):
+                whole = _whole(current)
+                if whole is not None and poly.contains(whole):
+                    vertices.append(whole)
+                    return vertices, True
+                face = _Face.at(poly, current)
+                current = face.snap(poly, current)
+                self._restrict_to_face(face)
+                vertex = None
+                for attempt in range(3):
+                    goal = current if attempt == 0 else noise.random(len(current))
+                    vertex = self._vertex(goal)
+                    if vertex is not None:
+                        break
+                if vertex is None:
+                    vertex = _face_point(poly, face, current)
+                if vertex is None:
+                    return vertices, False
+                vertices.append(vertex)
+                direction = current - vertex
+                if np.max(np.abs(direction)) <= TIGHT:
+                    return vertices, True
+                current = current + _longest_step(poly, face, current, direction) * direction
+            return vertices, False
+        finally:
+            self._restore()
+
+    def _restrict_to_face(self, face: _Face) -> None:
+        """Hold every row and bound of the face at its limit."""
+        for r, value in face.rows.items():
+            self._rows[r].SetBounds(value, value)
+        for v, value in face.variables.items():
+            self._variables[v].SetBounds(value, value)
+
+    def _restore(self) -> None:
+        poly = self.polytope
+        infinity = self._solver.infinity()
+        for r, row in enumerate(self._rows):
+            lo, hi = poly.lo[r], poly.hi[r]
+            row.SetBounds(lo if np.isfinite(lo) else -infinity, hi if np.isfinite(hi) else infinity)
+        for v, variable in enumerate(self._variables):
+            variable.SetBounds(poly.lower[v], poly.upper[v])
+
+
+@dataclass(frozen=True)
+class _Face:
+    """The rows and bounds tight at a point, each with the limit it sits at."""
+
+    rows: dict[int, float]
+    variables: dict[int, float]
+
+    @classmethod
+    def at(cls, poly: Polytope, point: np.ndarray) -> _Face:
+        """Limits within ``TIGHT`` count, and so do limits the point has drifted past."""
+        seats = poly.matrix @ point
+        rows: dict[int, float] = {}
+        for r in range(len(seats)):
+            if seats[r] >= poly.hi[r] - TIGHT:
+                rows[r] = float(poly.hi[r])
+            elif seats[r] <= poly.lo[r] + TIGHT:
+                rows[r] = float(poly.lo[r])
+        variables: dict[int, float] = {}
+        for v in range(len(point)):
+            if point[v] >= poly.upper[v] - TIGHT:
+                variables[v] = float(poly.upper[v])
+            elif point[v] <= poly.lower[v] + TIGHT:
+                variables[v] = float(poly.lower[v])
+        return cls(rows, variables)
+
+    def snap(self, poly: Polytope, point: np.ndarray) -> np.ndarray:
+        """The point moved onto the face exactly, undoing the drift of earlier steps.
+
+        Bounds are set; the rows get the least-squares correction of the other variables
+        (each step scales old rounding errors by ``1 + t``, so without this they grow).
+        """
+        snapped = point.copy()
+        for v, value in self.variables.items():
+            snapped[v] = value
+        rows = sorted(self.rows)
+        free = [v for v in range(len(point)) if v not in self.variables]
+        if rows and free:
+            block = poly.matrix[np.ix_(rows, free)].astype(float)
+            error = np.array([self.rows[r] for r in rows]) - poly.matrix[rows] @ snapped
+            snapped[free] += np.linalg.lstsq(block, error, rcond=None)[0]
+        return snapped
+
+
+def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | None:
+    """A whole-number point of the face, from CP-SAT, or None when the face has none.
+
+    Used when GLOP's vertices of the face are fractional. Any whole point of the face will
+    do for a Caratheodory step; the objective only leans it towards ``near``.
+    """
+    model = cp_model.CpModel()
+    xs = []
+    for v in range(len(near)):
+        if v in face.variables:
+            xs.append(model.new_constant(int(face.variables[v])))
+        else:
+            xs.append(model.new_int_var(int(poly.lower[v]), int(poly.upper[v]), f"x{v}"))
+    for r in range(len(poly.matrix)):
+        columns = np.flatnonzero(poly.matrix[r])
+        total = cp_model.LinearExpr.weighted_sum(
+            [xs[v] for v in columns], [int(poly.matrix[r, v]) for v in columns]
+        )
+        if r in face.rows:
+            model.add(total == int(face.rows[r]))
+        else:
+            if np.isfinite(poly.lo[r]):
+                model.add(total >= int(poly.lo[r]))
+            if np.isfinite(poly.hi[r]):
+                model.add(total <= int(poly.hi[r]))
+    model.maximize(cp_model.LinearExpr.weighted_sum(xs, [round(1000 * max(0.0, x)) for x in near]))
+    solver = new_solver(1, presolve=True, time_limit=10.0)
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    found = np.array([solver.value(x) for x in xs], dtype=float)
+    return found if poly.contains(found) else None
+
+
+def _longest_step(poly: Polytope, face: _Face, point: np.ndarray, direction: np.ndarray) -> float:
+    """The largest ``t >= 0`` keeping ``point + t direction`` inside the polytope.
+
+    The face's own rows and bounds are skipped: the point and the vertex both sit on them,
+    so the direction only carries rounding there.
+    """
+    limits = [np.inf]
+    rows = np.array([r not in face.rows for r in range(len(poly.matrix))], dtype=bool)
+    bounds = np.array([v not in face.variables for v in range(len(point))], dtype=bool)
+    for values, moves, lo, hi, open_ in (
+        (poly.matrix @ point, poly.matrix @ direction, poly.lo, poly.hi, rows),
+        (point, direction, poly.lower, poly.upper, bounds),
+    ):
+        up = open_ & (moves > TIGHT)
+        down = open_ & (moves < -TIGHT)
+        with np.errstate(invalid="ignore"):
+            limits.extend(((hi[up] - values[up]) / moves[up]).tolist())
+            limits.extend(((lo[down] - values[down]) / moves[down]).tolist())
+    return max(0.0, min(limits))
+
+
+def leximin_levels(
+    polytope: Polytope,
+    profile_variable: Mapping[int, int],
+    zero: Sequence[int],
+    sizes: Sequence[int],
+    board_size: int,
+    *,
+    only_first: bool = False,
+) -> tuple[dict[int, float], np.ndarray] | None:
+    """The leximin (or, with ``only_first``, maximin) probabilities over the relaxation.
+
+    ``profile_variable`` maps each reachable profile to its seat-count variable; the
+    variables in ``zero`` (unreachable profiles) are held at zero, as in every board.
+    Returns each profile's level and the point of the polytope that reaches them, or None
+    if GLOP does not end optimal.
+    The levels are an upper bound for boards: no distribution over boards can be leximin
+    better, since its seat vector is a point of the polytope.
+
+    Each round maximises the lowest free level; free profiles whose row has a positive dual
+    are at that level in every optimum (complementary slackness) and are fixed. When the
+    level equals the seats left over per free person, every free profile is at it.
+    """
+    solver, variables, _ = polytope.glop()
+    for v in zero:
+        variables[v].SetUb(0.0)
+    z = solver.NumVar(0.0, 1.0, "z")
+    rows: dict[int, pywraplp.Constraint] = {}
+    for p, v in profile_variable.items():
+        row = solver.Constraint(0.0, solver.infinity(), f"p{p}")
+        row.SetCoefficient(variables[v], 1.0 / sizes[p])
+        row.SetCoefficient(z, -1.0)
+        rows[p] = row
+    objective = solver.Objective()
+    objective.SetCoefficient(z, 1.0)
+    objective.SetMaximization()
+    free = set(profile_variable)
+    levels: dict[int, float] = {}
+    point = np.zeros(len(variables))
+    while free:
+        if solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        level = z.solution_value()
+        point = np.array([v.solution_value() for v in variables])
+        duals = {p: -rows[p].dual_value() for p in free}
+        left = board_size - sum(levels[p] * sizes[p] for p in levels)
+        people = sum(sizes[p] for p in free)
+        if only_first or level >= left / people - LEVEL:
+            tight = set(free)
+        else:
+            tight = {p for p in free if duals[p] > LEVEL}
+        if not tight:  # numerically flat duals: fix the profiles at the level
+            tight = {p for p in free if point[profile_variable[p]] / sizes[p] <= level + LEVEL}
+        for p in tight:
+            levels[p] = max(0.0, level - 1e-10)  # a hair below, so rounding never cuts it off
+            rows[p].SetCoefficient(z, 0.0)
+            rows[p].SetLb(levels[p])
+        free -= tight
+        if only_first:
+            break
+    return levels, point

@@ -1,0 +1,127 @@
+"""The LP relaxation shortcuts, checked against every whole-number point of small models."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from balancer.fair.relaxation import Polytope, Relaxation, leximin_levels
+
+
+def random_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int, int]], list]:
+    """A few small integer variables, a fixed sum and random 0/1 range rows (quota-like)."""
+    n = rng.randint(3, 5)
+    model = cp_model.CpModel()
+    bounds = [(0, rng.randint(1, 3)) for _ in range(n)]
+    xs = [model.new_int_var(lo, hi, f"x{i}") for i, (lo, hi) in enumerate(bounds)]
+    total = rng.randint(1, sum(hi for _, hi in bounds))
+    model.add(sum(xs) == total)
+    rows = [("sum", list(range(n)), total, total)]
+    for _ in range(rng.randint(1, 4)):
+        members = [i for i in range(n) if rng.random() < 0.5] or [0]
+        lo = rng.randint(0, 2)
+        hi = lo + rng.randint(0, 3)
+        model.add(sum(xs[i] for i in members) >= lo)
+        model.add(sum(xs[i] for i in members) <= hi)
+        rows.append(("range", members, lo, hi))
+    return model, bounds, rows
+
+
+def feasible_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int, int]], list]:
+    """A random model with at least two boards (redrawn until it has them)."""
+    while True:
+        model, bounds, rows = random_model(rng)
+        if len(whole_points(bounds, rows)) >= 2:
+            return model, bounds, rows
+
+
+def whole_points(bounds: list[tuple[int, int]], rows: list) -> list[tuple[int, ...]]:
+    found = []
+    for point in itertools.product(*(range(lo, hi + 1) for lo, hi in bounds)):
+        if all(lo <= sum(point[i] for i in members) <= hi for _, members, lo, hi in rows):
+            found.append(point)
+    return found
+
+
+def in_hull(point: np.ndarray, vertices: list[np.ndarray]) -> bool:
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    weights = [solver.NumVar(0.0, 1.0, f"w{j}") for j in range(len(vertices))]
+    solver.Add(solver.Sum(weights) == 1.0)
+    for i in range(len(point)):
+        row = solver.Sum([w * float(v[i]) for w, v in zip(weights, vertices, strict=True)])
+        solver.Add(row >= point[i] - 1e-7)
+        solver.Add(row <= point[i] + 1e-7)
+    return bool(solver.Solve() == pywraplp.Solver.OPTIMAL)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pricing_answer_and_bound_match_every_whole_point(seed: int) -> None:
+    rng = random.Random(seed)
+    model, bounds, rows = random_model(rng) if seed % 4 == 0 else feasible_model(rng)
+    points = whole_points(bounds, rows)
+    polytope = Polytope.of(model)
+    assert polytope is not None
+    for point in itertools.product(*(range(lo, hi + 1) for lo, hi in bounds)):
+        assert polytope.contains(np.array(point, dtype=float)) == (point in points)
+    relaxation = Relaxation(polytope)
+    for _ in range(5):
+        weights = [rng.uniform(-1, 1) for _ in bounds]
+        values, bound = relaxation.maximize(dict(enumerate(weights)))
+        if not points:
+            assert values is None
+            continue
+        best = max(sum(w * x for w, x in zip(weights, p, strict=True)) for p in points)
+        assert bound >= best - 1e-9  # the bound holds for every board
+        if values is not None:
+            assert tuple(values) in points
+            assert sum(w * x for w, x in zip(weights, values, strict=True)) == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_decomposition_vertices_are_boards_and_hold_the_point(seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    model, bounds, rows = feasible_model(rng)
+    points = whole_points(bounds, rows)
+    polytope = Polytope.of(model)
+    assert polytope is not None
+    mixed = rng.sample(points, min(len(points), rng.randint(2, 4)))
+    shares = np.array([rng.random() + 0.1 for _ in mixed])
+    point = (shares / shares.sum()) @ np.array(mixed, dtype=float)
+    vertices, complete = Relaxation(polytope).decompose(point)
+    assert all(tuple(int(x) for x in v) in points for v in vertices)
+    if complete:  # every one of these 40 seeds completes today
+        assert in_hull(point, vertices)
+
+
+def test_models_with_more_than_linear_rows_get_no_relaxation() -> None:
+    model = cp_model.CpModel()
+    x = model.new_int_var(0, 3, "x")
+    switch = model.new_bool_var("on")
+    model.add(x >= 2).only_enforce_if(switch)
+    assert Polytope.of(model) is None
+    other = cp_model.CpModel()
+    y = other.new_int_var(0, 3, "y")
+    other.add_max_equality(y, [y, other.new_int_var(0, 1, "z")])
+    assert Polytope.of(other) is None
+
+
+def test_leximin_levels_raise_the_rest_after_the_lowest() -> None:
+    # Three profiles of one person each, two seats, and profile 0 can never sit:
+    # the others get probability 1 each, profile 0 stays at 0.
+    model = cp_model.CpModel()
+    xs = [model.new_int_var(0, 1, f"x{i}") for i in range(3)]
+    model.add(sum(xs) == 2)
+    model.add(xs[0] <= 0)
+    polytope = Polytope.of(model)
+    assert polytope is not None
+    found = leximin_levels(polytope, {0: 0, 1: 1, 2: 2}, [], [1, 1, 1], 2)
+    assert found is not None
+    levels, point = found
+    assert levels[0] == pytest.approx(0.0, abs=1e-9)
+    assert levels[1] == pytest.approx(1.0) and levels[2] == pytest.approx(1.0)
+    assert point.tolist() == pytest.approx([0.0, 1.0, 1.0])
