@@ -184,8 +184,8 @@ class Relaxation:
         (the rows and bounds tight at ``r`` held as equalities) and moves ``r`` away from
         ``v`` until a new row or bound is tight, so the face loses a dimension and at most
         ``dim + 1`` steps are needed. The vertex maximises ``r`` itself (a vertex leaning the
-        way ``r`` leans leaves a long step), with a fixed pseudo-random tie-break; when it is
-        fractional, two other tie-breaks are tried. Returns the vertices found and whether
+        way ``r`` leans leaves a long step); when it is fractional, a fixed pseudo-random
+        objective is tried, then CP-SAT looks for any whole point of the face. Returns the vertices found and whether
         the split finished. The weights are left to the master LP, which also absorbs drift.
         """
         poly = self.polytope
@@ -202,7 +202,7 @@ class Relaxation:
                 current = face.snap(poly, current)
                 self._restrict_to_face(face)
                 vertex = None
-                for attempt in range(3):
+                for attempt in range(2):
                     goal = current if attempt == 0 else noise.random(len(current))
                     vertex = self._vertex(goal)
                     if vertex is not None:
@@ -284,32 +284,38 @@ def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | N
     """A whole-number point of the face, from CP-SAT, or None when the face has none.
 
     Used when GLOP's vertices of the face are fractional. Any whole point of the face will
-    do for a Caratheodory step; the objective only leans it towards ``near``.
+    do for a Caratheodory step, so this is a feasibility search from a hint near ``near``
+    (an objective only slowed it down). Only the
+    variables the face leaves free enter the model (late faces have few); the fixed ones
+    are folded into the row limits.
     """
+    fixed = np.array([face.variables.get(v, 0.0) for v in range(len(near))])
+    free = [v for v in range(len(near)) if v not in face.variables]
     model = cp_model.CpModel()
-    xs = []
-    for v in range(len(near)):
-        if v in face.variables:
-            xs.append(model.new_constant(int(face.variables[v])))
-        else:
-            xs.append(model.new_int_var(int(poly.lower[v]), int(poly.upper[v]), f"x{v}"))
+    xs = {v: model.new_int_var(int(poly.lower[v]), int(poly.upper[v]), f"x{v}") for v in free}
+    settled = poly.matrix @ fixed
     for r in range(len(poly.matrix)):
-        columns = np.flatnonzero(poly.matrix[r])
+        columns = [v for v in free if poly.matrix[r, v]]
+        if not columns:
+            continue
         total = cp_model.LinearExpr.weighted_sum(
             [xs[v] for v in columns], [int(poly.matrix[r, v]) for v in columns]
         )
         if r in face.rows:
-            model.add(total == int(face.rows[r]))
-        else:
-            if np.isfinite(poly.lo[r]):
-                model.add(total >= int(poly.lo[r]))
-            if np.isfinite(poly.hi[r]):
-                model.add(total <= int(poly.hi[r]))
-    model.maximize(cp_model.LinearExpr.weighted_sum(xs, [round(1000 * max(0.0, x)) for x in near]))
-    solver = new_solver(1, presolve=True, time_limit=10.0)
+            model.add(total == int(face.rows[r] - settled[r]))
+            continue
+        if np.isfinite(poly.lo[r]):
+            model.add(total >= int(poly.lo[r] - settled[r]))
+        if np.isfinite(poly.hi[r]):
+            model.add(total <= int(poly.hi[r] - settled[r]))
+    for v in free:  # start the search at the nearest whole point
+        model.add_hint(xs[v], int(np.clip(round(near[v]), poly.lower[v], poly.upper[v])))
+    solver = new_solver(1, presolve=False, time_limit=10.0)
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    found = np.array([solver.value(x) for x in xs], dtype=float)
+    found = fixed.copy()
+    for v in free:
+        found[v] = solver.value(xs[v])
     return found if poly.contains(found) else None
 
 
