@@ -185,8 +185,8 @@ class Relaxation:
         ``v`` until a new row or bound is tight, so the face loses a dimension and at most
         ``dim + 1`` steps are needed. The vertex maximises ``r`` itself (a vertex leaning the
         way ``r`` leans leaves a long step); when it is fractional, a fixed pseudo-random
-        objective is tried, then CP-SAT looks for any whole point of the face. Returns the vertices found and whether
-        the split finished. The weights are left to the master LP, which also absorbs drift.
+        objective is tried, then CP-SAT looks for any whole point of the face. Returns the
+        vertices found and whether the split finished. The weights are left to the master LP.
         """
         poly = self.polytope
         current = point.astype(float).copy()
