@@ -189,7 +189,8 @@ def nature(k: int) -> tuple[pd.DataFrame, Any]:
 def test_nature_instance_gives_everyone_ten_percent() -> None:
     frame, scenario = nature(1)
     result = run_lottery(scenario, pool_from_frame(frame), workers=1)
-    assert result.record.exact.minimum == pytest.approx(0.1, abs=1e-9)
+    # Leximin levels are fixed a hair (1e-9) below the level found, for GLOP's tolerances.
+    assert result.record.exact.minimum == pytest.approx(0.1, abs=2e-9)
 
 
 def test_infeasible_scenario_raises() -> None:

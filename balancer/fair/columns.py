@@ -32,6 +32,7 @@ Rule = Literal["leximin", "maximin", "nash"]
 Composition = tuple[int, ...]
 
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
+HAIR = 1e-9  # a fixed leximin level sits this far below the level found (GLOP tolerances)
 NASH_GAP = 1e-9  # nash stops when its log-sum is certified within this per candidate
 WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
 
@@ -220,6 +221,11 @@ class _Master:
         self.columns: list[Composition] = []
         self._known: set[Composition] = set()
         self.solves = 0
+        self._fixed: dict[int, float] = {}
+        self._build()
+
+    def _build(self) -> None:
+        """The GLOP model of the known columns and fixed levels, from scratch."""
         solver = pywraplp.Solver.CreateSolver("GLOP")
         assert solver is not None
         self._solver = solver
@@ -230,25 +236,55 @@ class _Master:
         for p, ok in enumerate(self.reachable):
             if ok:
                 row = solver.Constraint(0.0, solver.infinity(), f"p{p}")
-                row.SetCoefficient(self._z, -1.0)
+                if p in self._fixed:
+                    row.SetLb(self._fixed[p])
+                else:
+                    row.SetCoefficient(self._z, -1.0)
                 self._rows[p] = row
-        self._fixed: dict[int, float] = {}
         objective = solver.Objective()
         objective.SetCoefficient(self._z, 1.0)
         objective.SetMaximization()
+        for column in self.columns:
+            self._column(column)
+
+    def _solve(self, *, may_be_infeasible: bool) -> bool:
+        """Solve; after a numerical failure try again without presolve, then rebuilt.
+
+        GLOP has been seen to end ABNORMAL, or INFEASIBLE where the last solution is feasible,
+        on a kept model after hundreds of columns and a few fixed levels (a 20,000-candidate
+        pool); the same LP without presolve, or built afresh, solves. ``may_be_infeasible``:
+        whether INFEASIBLE can be a true answer (a check of levels) rather than a failure.
+        """
+        self.solves += 1
+        answers = {pywraplp.Solver.OPTIMAL}
+        if may_be_infeasible:
+            answers.add(pywraplp.Solver.INFEASIBLE)
+        status = self._solver.Solve()
+        for remedy in ("use_preprocessing: false", "rebuild", "use_dual_simplex: true"):
+            if status in answers:
+                break
+            if remedy == "rebuild":
+                self._build()
+            else:
+                self._solver.SetSolverSpecificParametersAsString(remedy)
+            status = self._solver.Solve()
+        return bool(status == pywraplp.Solver.OPTIMAL)
 
     def add(self, column: Composition) -> bool:
         if column in self._known:
             return False
         self._known.add(column)
         self.columns.append(column)
+        self._column(column)
+        return True
+
+    def _column(self, column: Composition) -> None:
         variable = self._solver.NumVar(0.0, 1.0, f"l{len(self._lam)}")
         self._lam.append(variable)
         self._convexity.SetCoefficient(variable, 1.0)
         for p, seats in enumerate(column):
             if seats and p in self._rows:
                 self._rows[p].SetCoefficient(variable, seats / self.sizes[p])
-        return True
 
     def pi(self, weights: Sequence[float]) -> list[float]:
         """Per-person probability of each profile under column weights."""
@@ -260,8 +296,7 @@ class _Master:
             self._rows[p].SetCoefficient(self._z, 0.0)
             self._rows[p].SetLb(level)
             self._fixed[p] = level
-        self.solves += 1
-        if self._solver.Solve() != pywraplp.Solver.OPTIMAL:
+        if not self._solve(may_be_infeasible=True):
             return None
         return [v.solution_value() for v in self._lam]
 
@@ -278,8 +313,7 @@ class _Master:
                 self._rows[p].SetCoefficient(self._z, 0.0)
                 self._rows[p].SetLb(level)
                 self._fixed[p] = level
-        self.solves += 1
-        if self._solver.Solve() != pywraplp.Solver.OPTIMAL:
+        if not self._solve(may_be_infeasible=False):
             raise RuntimeError("the master LP has no optimum")
         prices = [0.0] * len(self.sizes)
         for p, row in self._rows.items():
@@ -337,7 +371,7 @@ def leximin(
             pi = master.pi(weights)
             tight = {p for p in free if pi[p] <= z + 1e-9}
         for p in tight:
-            fixed[p] = max(0.0, z - 1e-10)  # a hair below, so rounding never cuts it off
+            fixed[p] = max(0.0, z - HAIR)  # a hair below, so rounding never cuts it off
         free -= tight
     return weights, levels
 

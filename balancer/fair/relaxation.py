@@ -393,7 +393,7 @@ def leximin_levels(
         if not tight:  # numerically flat duals: fix the profiles at the level
             tight = {p for p in free if point[profile_variable[p]] / sizes[p] <= level + LEVEL}
         for p in tight:
-            levels[p] = max(0.0, level - 1e-10)  # a hair below, so rounding never cuts it off
+            levels[p] = max(0.0, level - 1e-9)  # a hair below (GLOP tolerances)
             rows[p].SetCoefficient(z, 0.0)
             rows[p].SetLb(levels[p])
         free -= tight
