@@ -20,6 +20,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from balancer.fair.columns import Composition
 from balancer.problem import BalanceProblem
 
@@ -59,27 +61,23 @@ def round_lottery(
 ) -> RoundedLottery:
     """The M-board lottery closest to the distribution, with its loss bound and actual loss."""
     counts = multiples(weights, boards)
-    sequence = [j for j, count in enumerate(counts) for _ in range(count)]
-    rows: list[list[int]] = [[] for _ in sequence]
+    sequence = np.repeat(np.arange(len(counts)), counts)
+    table = np.asarray(compositions, dtype=np.int64).reshape(len(compositions), -1)
+    dealt = table[sequence]  # seats of each profile on each of the M boards, in order
+    rows: list[list[int]] = [[] for _ in range(len(sequence))]
     seated = [0] * len(problem.pool.table)
     for p, profile in enumerate(problem.profiles):
         members = [int(m) for m in profile.members]
         pointer = 0
-        for number, j in enumerate(sequence):
-            for _ in range(compositions[j][p]):
+        for number in np.flatnonzero(dealt[:, p]).tolist():
+            for _ in range(int(dealt[number, p])):
                 member = members[pointer % len(members)]
                 rows[number].append(member)
                 seated[member] += 1
                 pointer += 1
-    bound = [
-        sum(
-            abs(count / boards - w) * c[p]
-            for count, w, c in zip(counts, weights, compositions, strict=True)
-        )
-        / profile.size
-        + 1 / boards
-        for p, profile in enumerate(problem.profiles)
-    ]
+    moved = np.abs(np.asarray(counts, dtype=float) / boards - np.asarray(weights, dtype=float))
+    sizes = np.array([profile.size for profile in problem.profiles], dtype=float)
+    bound = (moved @ table / sizes + 1 / boards).tolist()
     loss, gain, worst = 0.0, 0.0, 0.0
     for p, profile in enumerate(problem.profiles):
         worst = max(worst, bound[p])
