@@ -85,7 +85,6 @@ class Pricer:
         self.relaxation = Relaxation.of(self.handles.model)  # before cover() adds switches
         self._hint: Composition | None = None  # the last composition found
         self.calls = 0  # CP-SAT searches
-        self.relaxations = 0  # questions put to the LP relaxation
 
     def _limit_gaps(self, excess: float) -> None:
         """Only boards whose largest and total gap are within ``excess`` seats of the best.
@@ -151,7 +150,6 @@ class Pricer:
         """
         variables = self.variables()
         if self.relaxation is not None:
-            self.relaxations += 1
             values, bound = self.relaxation.maximize({v.index: weights[p] for p, v in variables})
             if values is not None:
                 counts = [0] * len(self.sizes)
