@@ -33,7 +33,7 @@ Composition = tuple[int, ...]
 
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
 HAIR = 1e-9  # a fixed leximin level sits this far below the level found (GLOP tolerances)
-NASH_GAP = 1e-9  # nash stops when its log-sum is certified within this per candidate
+NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
 WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
 
 
