@@ -246,21 +246,10 @@ class _Face:
 
     @classmethod
     def at(cls, poly: Polytope, point: np.ndarray) -> _Face:
-        """Limits within ``TIGHT`` count, and so do limits the point has drifted past."""
-        seats = poly.matrix @ point
-        rows: dict[int, float] = {}
-        for r in range(len(seats)):
-            if seats[r] >= poly.hi[r] - TIGHT:
-                rows[r] = float(poly.hi[r])
-            elif seats[r] <= poly.lo[r] + TIGHT:
-                rows[r] = float(poly.lo[r])
-        variables: dict[int, float] = {}
-        for v in range(len(point)):
-            if point[v] >= poly.upper[v] - TIGHT:
-                variables[v] = float(poly.upper[v])
-            elif point[v] <= poly.lower[v] + TIGHT:
-                variables[v] = float(poly.lower[v])
-        return cls(rows, variables)
+        return cls(
+            _tight(poly.matrix @ point, poly.lo, poly.hi),
+            _tight(point, poly.lower, poly.upper),
+        )
 
     def snap(self, poly: Polytope, point: np.ndarray) -> np.ndarray:
         """The point moved onto the face exactly, undoing the drift of earlier steps.
@@ -278,6 +267,17 @@ class _Face:
             error = np.array([self.rows[r] for r in rows]) - poly.matrix[rows] @ snapped
             snapped[free] += np.linalg.lstsq(block, error, rcond=None)[0]
         return snapped
+
+
+def _tight(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[int, float]:
+    """Each index at a limit, with that limit: within ``TIGHT``, or drifted past it."""
+    found: dict[int, float] = {}
+    for i in range(len(values)):
+        if values[i] >= hi[i] - TIGHT:
+            found[i] = float(hi[i])
+        elif values[i] <= lo[i] + TIGHT:
+            found[i] = float(lo[i])
+    return found
 
 
 def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | None:
@@ -310,7 +310,10 @@ def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | N
             model.add(total <= int(poly.hi[r] - settled[r]))
     for v in free:  # start the search at the nearest whole point
         model.add_hint(xs[v], int(np.clip(round(near[v]), poly.lower[v], poly.upper[v])))
-    solver = new_solver(1, presolve=False, time_limit=10.0)
+    solver = new_solver(1, presolve=False)
+    # A deterministic limit, not a wall-clock one: the boards found must not depend on the
+    # machine's speed. Running out only sends the lottery to column generation.
+    solver.parameters.max_deterministic_time = 10.0
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     found = fixed.copy()
