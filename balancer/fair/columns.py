@@ -23,7 +23,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from balancer.fair.relaxation import Relaxation, leximin_levels
+from balancer.fair.relaxation import HAIR, Relaxation, leximin_levels, settled
 from balancer.model import BalanceModel, build_model
 from balancer.problem import BalanceProblem
 from balancer.solve import default_workers, new_solver, solve
@@ -32,7 +32,6 @@ Rule = Literal["leximin", "maximin", "nash"]
 Composition = tuple[int, ...]
 
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
-HAIR = 1e-9  # a fixed leximin level sits this far below the level found (GLOP tolerances)
 NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
 WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
 
@@ -62,8 +61,8 @@ class Pricer:
 
     Built once; only the objective changes between calls, and the last composition is kept
     as a hint, which saves most of the search when the duals move a little. Most questions
-    are answered by the model's LP relaxation (see :mod:`balancer.fair.relaxation`); CP-SAT
-    answers the rest and every question whose answer would end a round (``exact=True``).
+    are answered by the model's LP relaxation and its proven bound (see
+    :mod:`balancer.fair.relaxation`); CP-SAT searches only where neither settles the question.
     CP-SAT runs on one worker without presolve: on these small models the second worker and
     presolve cost more than they save (2.3 s against 3.8 s for a 200-person maximin).
     """
@@ -288,12 +287,17 @@ class _Master:
         """Per-person probability of each profile under column weights."""
         return probabilities(self.columns, weights, self.sizes)
 
+    def _fix(self, levels: Mapping[int, float]) -> None:
+        """Hold these profiles at or above their levels and take them out of the minimum."""
+        for p, level in levels.items():
+            if self._fixed.get(p) != level:
+                self._rows[p].SetCoefficient(self._z, 0.0)
+                self._rows[p].SetLb(level)
+                self._fixed[p] = level
+
     def reach(self, levels: Mapping[int, float]) -> list[float] | None:
         """Column weights giving every profile at least its level, or None if there are none."""
-        for p, level in levels.items():
-            self._rows[p].SetCoefficient(self._z, 0.0)
-            self._rows[p].SetLb(level)
-            self._fixed[p] = level
+        self._fix(levels)
         if not self._solve(may_be_infeasible=True):
             return None
         return [v.solution_value() for v in self._lam]
@@ -306,11 +310,7 @@ class _Master:
         row, per seat) and the convexity price. GLOP reports the duals of ``>=`` rows of a
         maximisation as non-positive; they are negated here.
         """
-        for p, level in fixed.items():
-            if self._fixed.get(p) != level:
-                self._rows[p].SetCoefficient(self._z, 0.0)
-                self._rows[p].SetLb(level)
-                self._fixed[p] = level
+        self._fix(fixed)
         if not self._solve(may_be_infeasible=False):
             raise RuntimeError("the master LP has no optimum")
         prices = [0.0] * len(self.sizes)
@@ -364,10 +364,8 @@ def leximin(
         levels.append(z)
         if only_first:
             break
-        tight = {p for p in free if prices[p] * master.sizes[p] > TOLERANCE}
-        if not tight:  # numerically flat duals: fix the profiles at the level
-            pi = master.pi(weights)
-            tight = {p for p in free if pi[p] <= z + 1e-9}
+        pi = master.pi(weights)
+        tight = settled(free, z, {p: prices[p] * master.sizes[p] for p in free}, pi)
         for p in tight:
             fixed[p] = max(0.0, z - HAIR)  # a hair below, so rounding never cuts it off
         free -= tight
@@ -381,11 +379,12 @@ def nash(
 
     Simplicial decomposition with Frank-Wolfe pricing: the restricted problem over the
     known compositions is solved by pairwise Frank-Wolfe steps (mass moves from the worst
-    used composition to the best, with an exact line search), then CP-SAT prices a new
-    composition with the gradient ``|p| / x_p = 1 / pi_p`` per seat. By concavity the
-    Frank-Wolfe gap ``max_c g.(c - x)`` bounds how far the log-sum is from the optimum, so
-    the returned gap certifies the answer. ``start`` (column weights) is where it begins;
-    by default the known compositions weigh the same.
+    used composition to the best, with an exact line search), then pricing
+    (:meth:`Pricer.improving`) finds a new composition with the gradient
+    ``|p| / x_p = 1 / pi_p`` per seat. By concavity the Frank-Wolfe gap ``max_c g.(c - x)``
+    bounds how far the log-sum is from the optimum, so the returned gap certifies the answer.
+    ``start`` (column weights) is where it begins; by default the known compositions weigh
+    the same.
     """
     reach = np.array(master.reachable, dtype=bool)
     sizes = np.array(master.sizes, dtype=float)
@@ -488,18 +487,6 @@ def fair_distribution(
         # Nash optimum already and the first Frank-Wolfe bound certifies it.
         weights, certificate = nash(pricer, master, weights)
         levels = []
-    return _distribution(rule, pricer, master, weights, levels=levels, certificate=certificate)
-
-
-def _distribution(
-    rule: Rule,
-    pricer: Pricer,
-    master: _Master,
-    weights: Sequence[float],
-    *,
-    levels: list[float],
-    certificate: float = 0.0,
-) -> Distribution:
     kept = [(c, w) for c, w in zip(master.columns, weights, strict=True) if w > 1e-12]
     total = sum(w for _, w in kept)
     compositions = [c for c, _ in kept]

@@ -35,6 +35,7 @@ from balancer.solve import new_solver
 INTEGRAL = 1e-6  # an LP value this close to a whole number counts as that number
 TIGHT = 1e-7  # a row or bound this close to its limit is tight (for the face of a point)
 LEVEL = 1e-9  # leximin: a dual or a level difference below this is zero
+HAIR = 1e-9  # a fixed leximin level sits this far below the level found (GLOP tolerances)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,6 @@ class Relaxation:
     def __init__(self, polytope: Polytope) -> None:
         self.polytope = polytope
         self._solver, self._variables, self._rows = polytope.glop()
-        self.solves = 0
 
     @classmethod
     def of(cls, model: cp_model.CpModel) -> Relaxation | None:
@@ -164,7 +164,6 @@ class Relaxation:
         return float(terms.sum() + 1e-12 * (1.0 + np.abs(terms).sum()))
 
     def _vertex(self, weights: np.ndarray) -> np.ndarray | None:
-        self.solves += 1
         goal = self._solver.Objective()
         goal.Clear()
         for v in np.flatnonzero(weights):
@@ -343,6 +342,22 @@ def _longest_step(poly: Polytope, face: _Face, point: np.ndarray, direction: np.
     return max(0.0, min(limits))
 
 
+def settled(
+    free: set[int],
+    level: float,
+    duals: Mapping[int, float],
+    probability: Sequence[float] | Mapping[int, float],
+) -> set[int]:
+    """The free profiles a converged maximin round fixes at its level.
+
+    A positive dual means the profile is at the level in every optimum (complementary
+    slackness); the duals of the free rows sum to one, so there is one unless they are
+    numerically flat, and then the profiles sitting at the level are taken.
+    """
+    tight = {p for p in free if duals[p] > LEVEL}
+    return tight or {p for p in free if probability[p] <= level + LEVEL}
+
+
 def leximin_levels(
     polytope: Polytope,
     profile_variable: Mapping[int, int],
@@ -392,11 +407,10 @@ def leximin_levels(
         if only_first or level >= left / people - LEVEL:
             tight = set(free)
         else:
-            tight = {p for p in free if duals[p] > LEVEL}
-        if not tight:  # numerically flat duals: fix the profiles at the level
-            tight = {p for p in free if point[profile_variable[p]] / sizes[p] <= level + LEVEL}
+            shares = {p: point[profile_variable[p]] / sizes[p] for p in free}
+            tight = settled(free, level, duals, shares)
         for p in tight:
-            levels[p] = max(0.0, level - 1e-9)  # a hair below (GLOP tolerances)
+            levels[p] = max(0.0, level - HAIR)  # a hair below, so rounding never cuts it off
             rows[p].SetCoefficient(z, 0.0)
             rows[p].SetLb(levels[p])
         free -= tight
