@@ -175,9 +175,7 @@ def big_pool(lines: list[str], rule: str, size: int = 20_000, seats: int = 50) -
     text = (
         f"name: big lottery\nboard_size: {seats}\npool: x.csv\n"
         "quotas:\n"
-        "  un_region: {"
-        + ", ".join(f"{r}: {{min_share: 0.1}}" for r in UN_REGIONS)
-        + "}\n"
+        "  un_region: {" + ", ".join(f"{r}: {{min_share: 0.1}}" for r in UN_REGIONS) + "}\n"
         "  gender: {woman: {min_share: 0.45}}\n"
         f"  disability: {{yes: {{min: {max(1, math.ceil(0.04 * seats))}}}}}\n"
         f"  sids: {{yes: {{min: {max(1, math.ceil(0.05 * seats))}}}}}\n"
