@@ -1,273 +1,39 @@
-"""The library API: what the CLI calls, and what a notebook user calls directly.
+"""The library API in one place: what the CLI and a notebook user call.
 
 >>> import balancer
 >>> result = balancer.select("scenarios/sounding-board.yaml")
 >>> result.status, result.roster_ids[:3]
+
+Each entry point lives in its layer's package (see the README's module table); this module
+only gathers them, so ``from balancer import api`` is all a caller needs.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from balancer.decide.audit import audit
+from balancer.decide.compare import compare, compare_arguments
+from balancer.decide.replace import replace
+from balancer.decide.sweep import run_sweep
+from balancer.engine.load import ScenarioInput, prepare
+from balancer.fair.run import run_lottery
+from balancer.io.files import load_scenario, read_pool
+from balancer.selection.run import Result, select, validate
+from balancer.spec.errors import InputError, Problem
 
-import pandas as pd
-
-from balancer import alternatives as second_choices
-from balancer import explain
-from balancer.errors import InputError, Problem, did_you_mean
-from balancer.io import (
-    Pool,
-    ScenarioFile,
-    load_scenario,
-    pool_from_frame,
-    read_pool,
-    safe_csv,
-    write_files,
-)
-from balancer.problem import BalanceProblem, build_problem
-from balancer.public import redact
-from balancer.report import (
-    Provenance,
-    Report,
-    StageTiming,
-    Timings,
-    now,
-    render_html,
-    render_markdown,
-    versions,
-)
-from balancer.scenario import Scenario
-from balancer.solve import Solution, default_workers, solve
-
-ScenarioInput = str | Path | ScenarioFile | Scenario
-
-
-@dataclass
-class Result:
-    """A selection: the report, the roster table, and the problem and solution behind them."""
-
-    report: Report
-    problem: BalanceProblem
-    solution: Solution
-
-    @property
-    def status(self) -> str:
-        return self.report.status
-
-    @property
-    def roster_ids(self) -> list[str]:
-        return list(self.report.roster)
-
-    @property
-    def roster(self) -> pd.DataFrame:
-        """The selected rows with every pool column, in pool order."""
-        return self.problem.pool.table.iloc[self.solution.rows].reset_index(drop=True)
-
-    def published(self, public: bool = False) -> Report:
-        """The report as it is written: the full one, or the redacted public variant."""
-        return redact(self.report) if public else self.report
-
-    def markdown(self, public: bool = False) -> str:
-        return render_markdown(self.published(public), public_members(self))
-
-    def html(self, public: bool = False) -> str:
-        return render_html(self.published(public), public_members(self))
-
-    def files(self, public: bool = False, excel: bool = False) -> dict[str, str]:
-        """The output files by name, ready to be written together.
-
-        The public variant's roster holds only the columns that reports show per member.
-        """
-        report = self.published(public)
-        members = public_members(self)
-        files = {
-            "report.json": report.model_dump_json(indent=2) + "\n",
-            "report.md": render_markdown(report, members),
-            "report.html": render_html(report, members),
-        }
-        if self.report.status in {"optimal", "feasible"}:
-            roster = pd.DataFrame(members) if public else self.roster
-            files["roster.csv"] = safe_csv(roster)
-            if excel or self.problem.scenario.excel:  # a BOM: Excel then reads UTF-8, not ANSI
-                files["roster.csv"] = "\ufeff" + files["roster.csv"]
-        return files
-
-    def write(self, out_dir: str | Path, public: bool = False, excel: bool = False) -> list[Path]:
-        """Write every output file atomically into ``out_dir`` (created if missing)."""
-        return write_files(Path(out_dir), self.files(public, excel))
-
-
-def public_members(result: Result) -> list[dict[str, str]]:
-    """Per-member rows for reports: id, name if any, and the non-sensitive model columns."""
-    problem = result.problem
-    table = problem.pool.table
-    sensitive = set(problem.scenario.sensitive)
-    shown = [problem.pool.id_column]
-    if "name" in table.columns and "name" not in sensitive:
-        shown.append("name")
-    shown += [c for c in problem.model_columns if c not in sensitive and c not in shown]
-    return [
-        {column: str(table[column].iat[row]) for column in shown} for row in result.solution.rows
-    ]
-
-
-def _resolve(
-    scenario: ScenarioInput, pool: Pool | pd.DataFrame | None
-) -> tuple[Scenario, ScenarioFile | None, Pool]:
-    file = None
-    if isinstance(scenario, str | Path):
-        file = load_scenario(scenario)
-    elif isinstance(scenario, ScenarioFile):
-        file = scenario
-    spec = file.scenario if file else scenario
-    assert isinstance(spec, Scenario)
-    ref = spec.pool_ref
-    if isinstance(pool, pd.DataFrame):
-        pool = pool_from_frame(pool, id_column=ref.id_column or "id")
-    if pool is None:
-        if file is None:
-            raise ValueError("give a pool when the scenario is not read from a file")
-        pool = read_pool(
-            file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet, encoding=spec.encoding
-        )
-    return spec, file, pool
-
-
-def prepare(
-    scenario: ScenarioInput, pool: Pool | pd.DataFrame | None = None
-) -> tuple[BalanceProblem, ScenarioFile | None]:
-    """Read and check everything; raises :class:`balancer.errors.InputError` on bad input."""
-    spec, file, table = _resolve(scenario, pool)
-    source = str(file.path) if file else "<scenario>"
-    return build_problem(spec, table, source=source), file
-
-
-def select(
-    scenario: ScenarioInput,
-    pool: Pool | pd.DataFrame | None = None,
-    *,
-    workers: int | None = None,
-    time_limit: float | None = None,
-    command: str | None = None,
-    explain_board: bool = True,
-    why_not: Sequence[str] = (),
-    alternatives: int = 0,
-    min_difference: int = 1,
-    alternates: int = 0,
-) -> Result:
-    """Select the best board for a scenario; infeasible scenarios come back diagnosed.
-
-    With ``explain_board`` (the default) the report prices every tight rule and gives every
-    member a reason, which takes further solves; ``why_not`` names candidates to explain.
-    ``alternatives`` asks for that many best boards pairwise ``min_difference`` members apart,
-    ``alternates`` for an ordered list of candidates to call (see :mod:`balancer.alternatives`).
-    """
-    started = time.perf_counter()
-    problem, file = prepare(scenario, pool)
-    _check_candidates(problem, why_not)
-    second_choices.check_options(problem, alternatives, min_difference, alternates)
-    read = time.perf_counter()
-    solution = solve(problem, workers=workers or default_workers(), time_limit=time_limit)
-    solved = time.perf_counter()
-    report = build_report(problem, solution, file, command=command)
-    if explain_board and solution.status == "optimal":
-        report.explanation = explain.explain(
-            problem, solution, report.constraints, why_not_ids=why_not
-        )
-    if alternatives and solution.status == "optimal":
-        report.alternatives = second_choices.alternatives(
-            problem, alternatives, min_difference, workers=workers
-        )
-    if alternates and solution.status in {"optimal", "feasible"}:
-        report.alternates = second_choices.alternates(problem, solution.rows, alternates)
-    finished = time.perf_counter()
-    report.timings = Timings(
-        read=read - started,
-        build=solution.build_seconds,
-        solve=solution.seconds,
-        explain=finished - solved,
-        total=finished - started,
-        stages=[StageTiming(**vars(stage)) for stage in solution.stages],
-    )
-    return Result(report=report, problem=problem, solution=solution)
-
-
-def _check_candidates(problem: BalanceProblem, candidates: Sequence[str]) -> None:
-    if not candidates:
-        return
-    found = set(problem.ids[problem.ids.isin(list(candidates))])
-    problems = [
-        Problem("--why-not", cid, "is not an id in the pool", did_you_mean(cid, problem.ids))
-        for cid in candidates
-        if cid not in found
-    ]
-    if problems:
-        raise InputError(problems)
-
-
-def build_report(
-    problem: BalanceProblem,
-    solution: Solution,
-    file: ScenarioFile | None,
-    *,
-    command: str | None = None,
-) -> Report:
-    """Assemble the report from an independent recount of the board."""
-    has_board = solution.status in {"optimal", "feasible"} and bool(solution.rows)
-    rows = solution.rows if has_board else None
-    balancer_version, solver_version = versions()
-    scenario = problem.scenario
-    return Report(
-        scenario=scenario.name,
-        status=solution.status,
-        board_size=problem.board_size,
-        roster=[] if rows is None else [str(problem.ids.iat[r]) for r in rows],
-        objective=explain.balance(problem, rows) if rows is not None else None,
-        unique=solution.unique,
-        constraints=explain.rule_outcomes(problem, rows),
-        composition=explain.composition(problem, rows),
-        diagnosis=explain.diagnose(problem, scenario.relax_limits)
-        if solution.status == "infeasible"
-        else None,
-        supply=explain.supply(problem, rows),
-        warnings=problem.warnings,
-        provenance=Provenance(
-            balancer_version=balancer_version,
-            solver_version=solver_version,
-            scenario_file=str(file.path) if file else None,
-            scenario_sha256=file.sha256 if file else None,
-            pool_file=_shown_path(problem.pool.path),
-            pool_sha256=problem.pool.sha256,
-            seed=scenario.seed,
-            tie_break=scenario.objective.tie_break,
-            workers=solution.workers,
-            command=command,
-            candidates=len(problem.pool.table),
-            profiles=len(problem.profiles),
-            created=now(),
-        ),
-        timings=Timings(),
-    )
-
-
-def _shown_path(path: Path | None) -> str | None:
-    """A path as a person would type it: relative to the working folder when inside it."""
-    if path is None:
-        return None
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def validate(scenario: ScenarioInput, pool: Pool | pd.DataFrame | None = None) -> Result:
-    """Check inputs and whether any board exists, without optimising the balance."""
-    problem, file = prepare(scenario, pool)
-    feasible = explain.minimal_conflict(problem, problem.rules) is None
-    solution = Solution(status="feasible" if feasible else "infeasible", rows=[])
-    report = build_report(problem, solution, file)
-    report.roster = []
-    report.objective = None
-    return Result(report=report, problem=problem, solution=solution)
+__all__ = [
+    "InputError",
+    "Problem",
+    "Result",
+    "ScenarioInput",
+    "audit",
+    "compare",
+    "compare_arguments",
+    "load_scenario",
+    "prepare",
+    "read_pool",
+    "replace",
+    "run_lottery",
+    "run_sweep",
+    "select",
+    "validate",
+]

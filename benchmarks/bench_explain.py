@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import balancer
-from balancer.generate import write_pool_csv
+from balancer.io.generate import write_pool_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"

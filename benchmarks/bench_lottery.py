@@ -41,8 +41,8 @@ from typing import Any
 import pandas as pd
 
 from balancer.fair.run import run_lottery
-from balancer.generate import UN_REGIONS, generate_pool, nature_instance
-from balancer.io import parse_scenario_text, pool_from_frame
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.io.generate import UN_REGIONS, generate_pool, nature_instance
 
 PUBLISHED = {1: (0.100, 2.7), 10: (0.100, 1162.0)}
 

@@ -156,7 +156,7 @@ def ensure_pool(size: int, seed: int) -> Path:
     path = pool_path(size, seed)
     if path.exists():
         return path
-    from balancer.generate import write_pool_csv
+    from balancer.io.generate import write_pool_csv
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

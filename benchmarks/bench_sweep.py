@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from balancer import sweep
+from balancer.decide import sweep
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "sounding-board.yaml"
 GRID = ["board_size=7..16", "quotas.sids.yes.min=0..3", "seed=1..5"]

@@ -33,8 +33,8 @@ import sys
 from pathlib import Path
 
 import balancer
-from balancer.api import public_members
-from balancer.report import render_html
+from balancer.selection.run import public_members
+from balancer.selection.report import render_html
 
 result = balancer.select(sys.argv[1], workers=1)
 Path(sys.argv[2]).write_text(render_html(result.report, public_members(result)), encoding="utf-8")

@@ -1,8 +1,8 @@
 """An independent, brute-force reading of a scenario: the yardstick the solver is measured by.
 
 Nothing here imports the engine. The scenario semantics are re-implemented from the written
-specification, as plainly as possible, so that a mistake in ``balancer.problem`` or
-``balancer.model`` cannot be mirrored here and cancel itself out in a test:
+specification, as plainly as possible, so that a mistake in ``balancer.engine.problem`` or
+``balancer.engine.model`` cannot be mirrored here and cancel itself out in a test:
 
 * every board (every ``itertools.combinations`` of ``board_size`` rows) is enumerated;
 * every rule is counted directly on the pool's text cells;

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 import balancer
-from balancer.api import Result
-from balancer.io import parse_scenario_text, pool_from_frame
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.selection.run import Result
 
 
 def too_demanding() -> Result:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from balancer.countries import CountryTable
+from balancer.io.countries import CountryTable
 
 _GROUP_NAMES = {
     "African": "African Group",

@@ -13,11 +13,11 @@ import yaml
 from typer.testing import CliRunner
 
 import balancer
-from balancer import alternatives
-from balancer.api import prepare
 from balancer.cli import app
-from balancer.errors import InputError
-from balancer.io import parse_scenario_text, pool_from_frame
+from balancer.engine.load import prepare
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.selection import alternatives
+from balancer.spec.errors import InputError
 from tests.brute import Judge
 
 

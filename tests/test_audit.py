@@ -14,8 +14,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from balancer import audit
 from balancer.cli import app
+from balancer.decide import audit
 from tests.brute import Judge
 from tests.test_html import _check_page
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from balancer import compare
 from balancer.cli import app
-from balancer.errors import InputError
+from balancer.decide import compare
+from balancer.spec.errors import InputError
 from tests.test_html import _check_page
 
 POOL = """id,name,gender,region,disability

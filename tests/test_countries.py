@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from balancer import countries
-from balancer.errors import InputError
+from balancer.io import countries
+from balancer.spec.errors import InputError
 from tests.crosscheck import differences
 
 CROSSCHECK = Path(__file__).parents[2] / "shared" / "reference" / "country_crosscheck.csv"

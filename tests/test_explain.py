@@ -32,12 +32,12 @@ from brute import Judge
 from typer.testing import CliRunner
 
 import balancer
-from balancer.api import Result
 from balancer.cli import app
-from balancer.errors import InputError
 from balancer.explain import Explanation
 from balancer.explain.costs import Change, RuleExplanation
-from balancer.io import parse_scenario_text
+from balancer.io.files import parse_scenario_text
+from balancer.selection.run import Result
+from balancer.spec.errors import InputError
 
 DATA = Path(__file__).parent / "data" / "explain"
 

@@ -22,15 +22,15 @@ from brute import Judge
 from ortools.linear_solver import pywraplp
 from typer.testing import CliRunner
 
-from balancer.api import prepare
 from balancer.cli import app
+from balancer.engine.load import prepare
+from balancer.engine.problem import build_problem
 from balancer.fair import columns
 from balancer.fair.columns import NoBoard, fair_distribution
 from balancer.fair.draw import TamperedError, board_number, verify
 from balancer.fair.run import boards_table, run_lottery
-from balancer.generate import nature_instance
-from balancer.io import parse_scenario_text, pool_from_frame, safe_csv
-from balancer.problem import build_problem
+from balancer.io.files import parse_scenario_text, pool_from_frame, safe_csv
+from balancer.io.generate import nature_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 

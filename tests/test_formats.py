@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from balancer import api
 from balancer.cli import app
-from balancer.errors import InputError
-from balancer.formats.sortition_foundation import read_features
-from balancer.io import load_scenario, read_pool
-from balancer.normalise import prepare_pool
+from balancer.io.files import load_scenario, read_pool
+from balancer.io.formats.sortition_foundation import read_features
+from balancer.io.normalise import prepare_pool
+from balancer.spec.errors import InputError
 
 INPUTS = Path(__file__).parent / "data" / "inputs"
 ROWS = 'id{d}name{d}gender\na{d}Ana{d}woman\nb{d}"Bo, Jr{d}"{d}man\n'

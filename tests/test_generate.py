@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from balancer.generate import (
+from balancer.io.generate import (
     COLUMNS,
     COUNTRIES,
     GENDERS,

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 
 import balancer
-from balancer.api import Result, public_members
-from balancer.io import parse_scenario_text, pool_from_frame
-from balancer.report import render_html
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.selection.report import render_html
+from balancer.selection.run import Result, public_members
 from tests.cases import too_demanding
 
 ROOT = Path(__file__).resolve().parent.parent

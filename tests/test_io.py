@@ -1,4 +1,4 @@
-"""Reading scenarios and pools, and writing outputs: :mod:`balancer.io`.
+"""Reading scenarios and pools, and writing outputs: :mod:`balancer.io.files`.
 
 A convener's files come from text editors and spreadsheets, so the reader must keep every cell
 as the text that was typed (``yes``, ``NA``, ``007``), refuse what it cannot read with one
@@ -17,8 +17,8 @@ import openpyxl  # type: ignore[import-untyped, unused-ignore]
 import pandas as pd
 import pytest
 
-from balancer.errors import InputError, Problem
-from balancer.io import (
+from balancer.engine.problem import build_problem
+from balancer.io.files import (
     neutralise_cell,
     parse_scenario_text,
     pool_from_frame,
@@ -26,7 +26,7 @@ from balancer.io import (
     safe_csv,
     write_files,
 )
-from balancer.problem import build_problem
+from balancer.spec.errors import InputError, Problem
 
 BASE = "board_size: 3\npool: pool.csv\n"
 
@@ -611,7 +611,7 @@ def test_write_files_replaces_atomically(tmp_path: Path, monkeypatch: pytest.Mon
         assert Path(src).parent == Path(dst).parent
         real_replace(src, dst)
 
-    monkeypatch.setattr("balancer.io.os.replace", spy)
+    monkeypatch.setattr("balancer.io.files.os.replace", spy)
     write_files(tmp_path, {"report.json": "new"})
     [(source, target, before)] = replaced
     assert source != "report.json" and source.startswith(".")
@@ -645,7 +645,7 @@ def _fail_second_write(monkeypatch: pytest.MonkeyPatch) -> None:
         stream: IO[bytes] = real_fdopen(fd, mode)
         return stream if len(calls) == 1 else _FullDisk(stream)
 
-    monkeypatch.setattr("balancer.io.os.fdopen", fdopen)
+    monkeypatch.setattr("balancer.io.files.os.fdopen", fdopen)
 
 
 def test_write_files_failure_replaces_nothing(

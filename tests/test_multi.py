@@ -19,10 +19,10 @@ import pytest
 import yaml
 
 import balancer
-from balancer.errors import InputError
-from balancer.io import parse_scenario_text, pool_from_frame
-from balancer.problem import BalanceProblem, build_problem
-from balancer.solve import solve
+from balancer.engine.problem import BalanceProblem, build_problem
+from balancer.engine.solve import solve
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.spec.errors import InputError
 
 HAND_POOL = pd.DataFrame(
     {

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from balancer import api
 from balancer.cli import app
-from balancer.errors import InputError
-from balancer.io import parse_scenario_text, pool_from_frame
-from balancer.problem import BalanceProblem, build_problem
+from balancer.engine.problem import BalanceProblem, build_problem
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.spec.errors import InputError
 
 
 def _pool(**columns: list[str]) -> pd.DataFrame:

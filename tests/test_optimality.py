@@ -2,8 +2,8 @@
 
 The reference answers come from :mod:`brute`, which re-reads the scenario from its written
 semantics and enumerates every possible board. The engine is only asked for its answer, never
-for what is right: nothing from ``balancer.problem``, ``balancer.model`` or
-``balancer.lottery`` is used to judge a board.
+for what is right: nothing from ``balancer.engine.problem``, ``balancer.engine.model`` or
+``balancer.spec.tickets`` is used to judge a board.
 
 Because the lottery orders every pair of boards, the optimum is unique, so the tests demand
 the very same board, not just an equally good one. The same holds for the person-by-person
@@ -25,9 +25,9 @@ from brute import Judge, best_board, feasible, lottery_numbers, objective, ticke
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from balancer.io import parse_scenario_text, pool_from_frame
-from balancer.problem import build_problem
-from balancer.solve import Solution, solve
+from balancer.engine.problem import build_problem
+from balancer.engine.solve import Solution, solve
+from balancer.io.files import parse_scenario_text, pool_from_frame
 
 # Values are chosen so that the engine's value matching cannot rewrite them: none is a yes/no
 # word (y, n, t, f, ...) and no two of a column are close enough to be taken for a typo.

@@ -1,4 +1,4 @@
-"""Checking a scenario against its pool: :func:`balancer.problem.build_problem`.
+"""Checking a scenario against its pool: :func:`balancer.engine.problem.build_problem`.
 
 Every name the scenario uses must exist in the pool, typos must be caught with the existing
 spellings listed, and shares must turn into seats exactly as the README says.
@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from balancer.constraints import ID, Kind
-from balancer.errors import InputError
-from balancer.io import Pool, parse_scenario_text, pool_from_frame, read_pool
-from balancer.problem import BalanceProblem, build_problem, seats_from_bounds
-from balancer.scenario import SeatBounds
+from balancer.engine.problem import BalanceProblem, build_problem, seats_from_bounds
+from balancer.io.files import Pool, parse_scenario_text, pool_from_frame, read_pool
+from balancer.spec.errors import InputError
+from balancer.spec.rules import ID, Kind
+from balancer.spec.scenario import SeatBounds
 
 DATA = Path(__file__).parent / "data"
 POOL_CSV = DATA / "pool.csv"

@@ -26,9 +26,9 @@ import yaml
 from typer.testing import CliRunner
 
 import balancer
-from balancer.api import Result
 from balancer.cli import app
-from balancer.io import parse_scenario_text
+from balancer.io.files import parse_scenario_text
+from balancer.selection.run import Result
 
 SENSITIVE = "disability"
 POOL = pd.DataFrame(

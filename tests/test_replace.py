@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 import balancer
 from balancer.cli import app
-from balancer.errors import InputError
-from balancer.io import parse_scenario_text, pool_from_frame
-from balancer.replace import replace
+from balancer.decide.replace import replace
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.spec.errors import InputError
 from tests.brute import Judge
 from tests.test_html import _check_page
 

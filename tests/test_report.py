@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import balancer
-from balancer.api import Result
-from balancer.io import parse_scenario_text, pool_from_frame
+from balancer.io.files import parse_scenario_text, pool_from_frame
+from balancer.selection.run import Result
 from tests.cases import too_demanding
 
 ROOT = Path(__file__).resolve().parent.parent

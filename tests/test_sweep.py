@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 import balancer
-from balancer import sweep
 from balancer.cli import app
-from balancer.errors import InputError
-from balancer.io import load_scenario
+from balancer.decide import sweep
+from balancer.io.files import load_scenario
+from balancer.spec.errors import InputError
 
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "sounding-board.yaml"
 

@@ -13,10 +13,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from balancer.explain.costs import RuleExplanation, explain_rules
-from balancer.explain.infeasible import Conflict, Diagnosis, Relaxation, diagnose, minimal_conflict
-from balancer.explain.members import MemberReason, WhyNot, explain_members, why_not
-from balancer.explain.outcomes import (
+from balancer.engine.problem import BalanceProblem
+from balancer.engine.recount import (
     Balance,
     CompositionRow,
     RuleOutcome,
@@ -24,10 +22,12 @@ from balancer.explain.outcomes import (
     composition,
     rule_outcomes,
 )
+from balancer.engine.solve import Solution
+from balancer.explain.costs import RuleExplanation, explain_rules
+from balancer.explain.infeasible import Conflict, Diagnosis, Relaxation, diagnose, minimal_conflict
+from balancer.explain.members import MemberReason, WhyNot, explain_members, why_not
 from balancer.explain.recruit import Recruitment, advise
 from balancer.explain.supply import SupplyRow, supply
-from balancer.problem import BalanceProblem
-from balancer.solve import Solution
 
 
 class Explanation(BaseModel):

@@ -14,11 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from balancer.constraints import REGISTRY, Kind, Rule
-from balancer.explain.outcomes import RuleOutcome
+from balancer.engine.problem import BalanceProblem
+from balancer.engine.recount import RuleOutcome
+from balancer.engine.solve import Solution
 from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of
-from balancer.problem import BalanceProblem
-from balancer.solve import Solution
+from balancer.spec.rules import REGISTRY, Kind, Rule
 
 RuleStatus = Literal["binding", "tight, no cost", "slack", "pool-limited"]
 

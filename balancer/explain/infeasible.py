@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from ortools.sat.python import cp_model
 from pydantic import BaseModel
 
-from balancer.constraints import Kind, Rule
-from balancer.explain.outcomes import Balance, balance
-from balancer.model import Patch, build_model
-from balancer.problem import BalanceProblem
-from balancer.solve import new_solver, solve
+from balancer.engine.model import Patch, build_model
+from balancer.engine.problem import BalanceProblem
+from balancer.engine.recount import Balance, balance
+from balancer.engine.solve import new_solver, solve
+from balancer.spec.rules import Kind, Rule
 
 
 class Conflict(BaseModel):

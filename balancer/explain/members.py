@@ -16,12 +16,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from balancer.constraints import ID, Kind
+from balancer.engine.model import Patch
+from balancer.engine.problem import BalanceProblem, gap_scale
+from balancer.engine.solve import Solution
 from balancer.explain.infeasible import minimal_conflict
 from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of, parallel
-from balancer.model import Patch
-from balancer.problem import BalanceProblem, gap_scale
-from balancer.solve import Solution
+from balancer.spec.rules import ID, Kind
 
 Reason = Literal["required", "improves balance", "tie-break"]
 WhyNotReason = Literal["on the board", "excluded", "no board", "less balanced", "tie-break"]

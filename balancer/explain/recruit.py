@@ -16,11 +16,11 @@ import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import BaseModel
 
-from balancer.constraints import REGISTRY, Rule
+from balancer.engine.model import build_model
+from balancer.engine.problem import BalanceProblem, Profile, gap_scale, value_counts
+from balancer.engine.solve import new_solver
 from balancer.explain.whatif import Gaps
-from balancer.model import build_model
-from balancer.problem import BalanceProblem, Profile, gap_scale, value_counts
-from balancer.solve import new_solver
+from balancer.spec.rules import REGISTRY, Rule
 
 MAX_KINDS = 2000  # combinations of criteria values considered; beyond it, no advice
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from balancer.constraints import Kind
-from balancer.problem import BalanceProblem, value_counts
+from balancer.engine.problem import BalanceProblem, value_counts
+from balancer.spec.rules import Kind
 
 
 class SupplyRow(BaseModel):

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TypeVar
 
-from balancer.constraints import Rule
-from balancer.model import Patch
-from balancer.problem import BalanceProblem, gap_scale
-from balancer.solve import Solution, solve
+from balancer.engine.model import Patch
+from balancer.engine.problem import BalanceProblem, gap_scale
+from balancer.engine.solve import Solution, solve
+from balancer.spec.rules import Rule
 
 T = TypeVar("T")
 R = TypeVar("R")

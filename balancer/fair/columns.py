@@ -1,9 +1,10 @@
 """Column generation over board compositions: the fair distributions of a lottery.
 
 A board, for every rule and every gap, is only its *composition*: how many seats each profile
-gets (see :mod:`balancer.problem`). Candidates of one profile are interchangeable, so any fair
-distribution can be symmetrised within profiles without losing feasibility or fairness (the
-argument is in ``docs/lottery.md``); we therefore solve for one probability per profile,
+gets (see :mod:`balancer.engine.problem`). Candidates of one profile are interchangeable, so
+any fair distribution can be symmetrised within profiles without losing feasibility or
+fairness (the argument is in ``docs/lottery.md``); we therefore solve for one probability per
+profile,
 ``pi_p = E[c_p] / |p|``, over distributions on compositions.
 
 The set of compositions is far too large to list, so the LP master holds a few of them and a
@@ -23,10 +24,10 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from balancer.engine.model import BalanceModel, build_model
+from balancer.engine.problem import BalanceProblem
+from balancer.engine.solve import default_workers, new_solver, solve
 from balancer.fair.relaxation import HAIR, Relaxation, leximin_levels, settled
-from balancer.model import BalanceModel, build_model
-from balancer.problem import BalanceProblem
-from balancer.solve import default_workers, new_solver, solve
 
 Rule = Literal["leximin", "maximin", "nash"]
 Composition = tuple[int, ...]

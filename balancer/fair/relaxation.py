@@ -30,7 +30,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from balancer.solve import new_solver
+from balancer.engine.solve import new_solver
 
 INTEGRAL = 1e-6  # an LP value this close to a whole number counts as that number
 TIGHT = 1e-7  # a row or bound this close to its limit is tight (for the face of a point)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from balancer.engine.problem import BalanceProblem
 from balancer.fair.columns import Composition
-from balancer.problem import BalanceProblem
 
 
 @dataclass

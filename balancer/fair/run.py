@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from balancer.api import ScenarioInput, prepare
-from balancer.constraints import Kind
+from balancer.engine.load import ScenarioInput, prepare
+from balancer.engine.model import Patch
+from balancer.engine.problem import BalanceProblem, rows_matching
 from balancer.explain import minimal_conflict
 from balancer.fair.columns import Distribution, Rule, fair_distribution
 from balancer.fair.draw import (
@@ -26,9 +27,8 @@ from balancer.fair.draw import (
     SupportBoard,
 )
 from balancer.fair.rounding import RoundedLottery, round_lottery
-from balancer.io import Pool, neutralise_cell, safe_csv, write_files
-from balancer.model import Patch
-from balancer.problem import BalanceProblem, rows_matching
+from balancer.io.files import Pool, neutralise_cell, safe_csv, write_files
+from balancer.spec.rules import Kind
 
 
 @dataclass
@@ -80,7 +80,7 @@ class LotteryResult:
 
 
 def boards_table(ids: list[str], boards: list[list[int]]) -> str:
-    """The numbered boards as CSV, the same text :func:`balancer.io.safe_csv` would write.
+    """The numbered boards as CSV, the same text :func:`balancer.io.files.safe_csv` would write.
 
     Written row by row with the csv module (which pandas also uses, with minimal quoting):
     a thousand boards through a DataFrame took longer than solving a small lottery. Each id

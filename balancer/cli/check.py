@@ -1,0 +1,38 @@
+"""``balancer check``: audit a board made by hand (or last year's) against a scenario.
+
+Exit codes: 0 every constraint is met, 3 some are violated (the report says by how many
+seats, and the fewest swaps that fix them), 2 bad input (nothing written).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_OK, _out_folder, app, fail_input, out
+from balancer.decide import audit
+from balancer.io.files import write_files
+from balancer.spec.errors import InputError
+
+
+@app.command()
+def check(
+    roster: Annotated[Path, typer.Argument(help="The board to audit: a CSV, one row per member.")],
+    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
+    workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+) -> None:
+    """Audit a board: every constraint met or missed, gaps, distance to the optimum, fixes."""
+    _out_folder(out_dir)
+    try:
+        report = audit.audit(roster, scenario, workers=workers)
+    except InputError as error:
+        fail_input(error)
+        return
+    written = write_files(out_dir, audit.files(report))
+    for line in audit.summary_lines(report):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)
+    raise typer.Exit(EXIT_OK if report.met else EXIT_INFEASIBLE)

@@ -1,0 +1,114 @@
+"""``balancer import-sf`` and ``balancer export-sf``: the Sortition Foundation's two-file format.
+
+Import writes a scenario for a features/people pair (the quotas written out, so a convener can
+add targets, groups or caps to them); export writes the pair for a scenario, so a panel can be
+handed to tools that read only that format.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from balancer.cli.shell import EXIT_OK, app, err, fail_input, out
+from balancer.engine.load import prepare
+from balancer.engine.problem import build_problem, seats_from_bounds
+from balancer.io.files import parse_scenario_text, read_pool, safe_csv, write_files
+from balancer.io.formats import sortition_foundation as sf
+from balancer.io.formats import text as text_format
+from balancer.spec.errors import InputError
+
+
+def import_pair(
+    features: Path, people: Path, *, size: int, target: Path, id_column: str | None, seed: int
+) -> str:
+    """The scenario text for a pair, after checking it as :command:`balancer validate` would."""
+    quotas = sf.read_features(features)
+    pool = read_pool(people, id_column=id_column or _id_column(people))
+    relative = os.path.relpath(people.resolve(), target.resolve().parent)
+    text = sf.scenario_yaml(
+        name=f"{features.stem} ({people.name})",
+        board_size=size,
+        pool=Path(relative).as_posix(),
+        id_column=pool.id_column,
+        quotas=quotas,
+        seed=seed,
+    )
+    scenario = parse_scenario_text(text, source=str(target))
+    build_problem(scenario, pool, source=str(features))  # every mismatch, before writing
+    return text
+
+
+def _id_column(people: Path) -> str:
+    """``id`` if the people file has it, else the Sortition Foundation's ``nationbuilder_id``."""
+    decoded = text_format.decode(people.read_bytes(), str(people)) if people.is_file() else None
+    first = decoded.text.split("\n", 1)[0] if decoded else ""
+    header = [h.strip().strip('"') for h in first.split(decoded.delimiter if decoded else ",")]
+    return "nationbuilder_id" if "id" not in header and "nationbuilder_id" in header else "id"
+
+
+@app.command("import-sf")
+def import_sf(
+    features: Annotated[Path, typer.Argument(help="Features CSV: feature,value,min,max[,...].")],
+    people: Annotated[Path, typer.Argument(help="People CSV: one column per feature.")],
+    size: Annotated[int, typer.Option("--size", min=1, help="Panel size.")],
+    target: Annotated[Path, typer.Option("--out", help="Scenario YAML to write.")],
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Id column (default id).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Lottery seed recorded in the scenario.")] = 0,
+) -> None:
+    """Write a scenario for a Sortition Foundation features/people pair."""
+    try:
+        text = import_pair(
+            features, people, size=size, target=target, id_column=id_column, seed=seed
+        )
+    except InputError as error:
+        fail_input(error)
+        return
+    [written] = write_files(target.parent, {target.name: text})
+    out.print(f"Wrote {written}", markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+def export_pair(scenario_path: Path) -> tuple[dict[str, str], list[str]]:
+    """features.csv and people.csv for a scenario, and what the format cannot say."""
+    problem, _ = prepare(scenario_path)
+    s = problem.scenario
+    lost = [
+        f"{key} is not part of the format and is left out"
+        for key in ("groups", "caps", "targets", "include", "exclude")
+        if getattr(s, key)
+    ]
+    bounds: dict[str, dict[str, tuple[int, int]]] = {}
+    table = problem.pool.table
+    for column, values in s.quotas.items():
+        seats = {v.strip(): seats_from_bounds(b, s.board_size) for v, b in values.items()}
+        present = sorted(str(v) for v in table[column].unique())
+        # The format lists every value a person may have; unlisted ones are unbounded.
+        bounds[column] = {v: seats.get(v, (0, s.board_size)) for v in present}
+        bounds[column].update({v: b for v, b in seats.items() if v not in bounds[column]})
+    people = table[[problem.pool.id_column, *[c for c in bounds if c != problem.pool.id_column]]]
+    files = {"features.csv": sf.features_csv(bounds), "people.csv": safe_csv(people)}
+    return files, lost
+
+
+@app.command("export-sf")
+def export_sf(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the two files.")],
+) -> None:
+    """Write a scenario's quotas and pool as a Sortition Foundation features/people pair."""
+    try:
+        files, lost = export_pair(scenario)
+    except InputError as error:
+        fail_input(error)
+        return
+    for line in lost:
+        err.print(f"warning: {scenario}: {line}", markup=False)
+    written = write_files(out_dir, files)
+    out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)
+    raise typer.Exit(EXIT_OK)

@@ -1,0 +1,74 @@
+"""``balancer lottery``: the fairest distribution over allowed boards, and its public draw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from balancer.cli.shell import EXIT_INFEASIBLE, app, err, fail_input, out
+from balancer.fair.columns import NoBoard
+from balancer.fair.draw import board_number
+from balancer.fair.run import run_lottery
+from balancer.spec.errors import InputError
+
+
+@app.command()
+def lottery(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    rule: Annotated[str, typer.Option(help="leximin (default), maximin or nash.")] = "leximin",
+    max_gap_excess: Annotated[
+        float | None,
+        typer.Option(min=0, help="Only boards within X seats of the best largest and total gap."),
+    ] = None,
+    boards: Annotated[int, typer.Option(min=1, help="Boards in the published lottery.")] = 1000,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
+    draw: Annotated[int | None, typer.Option(help="Draw this board number (1..boards).")] = None,
+    seed_text: Annotated[
+        str | None, typer.Option(help="Draw the board SHA-256 of this public text picks.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+) -> None:
+    """Select by fair lottery: probabilities, the M published boards, and optionally the draw."""
+    if rule not in ("leximin", "maximin", "nash"):
+        raise typer.BadParameter(f"--rule must be leximin, maximin or nash, not {rule!r}")
+    chosen: Literal["leximin", "maximin", "nash"] = rule  # type: ignore[assignment]
+    try:
+        result = run_lottery(
+            scenario,
+            rule=chosen,
+            max_gap_excess=max_gap_excess,
+            boards=boards,
+            workers=workers,
+        )
+    except InputError as error:
+        fail_input(error)
+        return
+    except NoBoard as error:
+        err.print(f"No board can meet every criterion ({error}); run `balancer validate`.")
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    written = result.write(out_dir)
+    record = result.record
+    out.print(
+        f"{record.rule}: minimum probability {record.exact.minimum:.6f}, geometric mean "
+        f"{record.exact.geometric_mean:.6f}, Gini {record.exact.gini:.4f}, "
+        f"{record.exact.share_below_fair:.1%} below {record.exact.fair_share:.4f}; "
+        f"{len(record.support)} boards in the support ({record.seconds:.2f} s).",
+        markup=False,
+    )
+    out.print(
+        f"Rounded to {record.boards} boards: worst loss {record.rounding_worst_loss:.6f} "
+        f"(bound {record.rounding_bound:.6f}).",
+        markup=False,
+    )
+    for cid, why in list(record.unreachable.items())[:20]:
+        out.print(f"probability 0: {cid}: {why}", markup=False)
+    if draw is not None or seed_text is not None:
+        number = draw if draw is not None else board_number(seed_text or "", boards)
+        if not 1 <= number <= boards:
+            raise typer.BadParameter(f"--draw must be 1..{boards}")
+        ids = [str(i) for i in result.problem.ids]
+        members = [ids[r] for r in result.rounded.boards[number - 1]]
+        out.print(f"Board {number}: " + ", ".join(members), markup=False)
+    out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)

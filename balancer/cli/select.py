@@ -1,0 +1,97 @@
+"""``balancer select``: the board, its recount, its explanation and its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from balancer.cli.shell import (
+    _out_folder,
+    _positive_seconds,
+    app,
+    command_line,
+    err,
+    exit_for,
+    fail_input,
+    out,
+    print_diagnosis,
+)
+from balancer.spec.errors import InputError
+
+
+@app.command()
+def select(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Solver threads (the board is the same for any number)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            callback=_positive_seconds,
+            help="Seconds; without it the solver runs to proven optimum.",
+        ),
+    ] = None,
+    why_not: Annotated[
+        list[str] | None,
+        typer.Option("--why-not", help="Explain why this candidate is not on the board (repeat)."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option(help="Price every rule and give every member a reason.")
+    ] = True,
+    public: Annotated[
+        bool,
+        typer.Option(help="Write the publishable variant: sensitive columns only as totals."),
+    ] = False,
+    alternatives: Annotated[
+        int, typer.Option(min=0, help="Also find the N best distinct boards, in rank order.")
+    ] = 0,
+    min_difference: Annotated[
+        int, typer.Option(min=1, help="Members by which the alternative boards differ (at least).")
+    ] = 1,
+    alternates: Annotated[
+        int, typer.Option(min=0, help="Also list M alternates to call when a member steps down.")
+    ] = 0,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Write roster.csv as UTF-8 with a BOM, for Excel.")
+    ] = False,
+) -> None:
+    """Select the board; write roster.csv, report.json and report.md to --out."""
+    from balancer.selection import run as api
+    from balancer.selection.report import summary_table
+
+    _out_folder(out_dir)
+    try:
+        result = api.select(
+            scenario,
+            workers=workers,
+            time_limit=time_limit,
+            command=command_line(),
+            explain_board=explain,
+            why_not=why_not or [],
+            alternatives=alternatives,
+            min_difference=min_difference,
+            alternates=alternates,
+        )
+    except InputError as error:
+        fail_input(error)
+        return
+    written = result.write(out_dir, public=public, excel=excel)
+    report = result.report
+    out.print(summary_table(report))
+    if report.objective is not None:
+        out.print(
+            f"Largest gap {report.objective.max_gap:.4g} seats, total gap "
+            f"{report.objective.total_gap:.4g} seats; "
+            f"{'unique optimum' if report.unique else 'optimum'} "
+            f"({report.timings.total:.2f} s)."
+        )
+    print_diagnosis(report)
+    if report.status == "feasible":
+        err.print("The time limit ended the search: this board is not proven optimal.")
+    out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)
+    raise typer.Exit(exit_for(report))

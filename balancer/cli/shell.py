@@ -1,0 +1,108 @@
+"""The ``balancer`` command: a thin shell over :mod:`balancer.selection.run`.
+
+Exit codes: 0 success, 2 bad input (nothing written), 3 no board is possible (the diagnosis is
+written), 4 the time limit ended the search before any board was found, 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from balancer.spec.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from balancer.selection.report import Report
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_ANSWER = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    help=(
+        "Select a balanced board from a candidate pool: every quota met, representational gaps "
+        "as small as possible, provably, and the same board on every run.\n\n"
+        "Example:  balancer select scenarios/sounding-board.yaml --out out/"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        balancer_version, solver_version = metadata.version("balancer"), metadata.version("ortools")
+        out.print(f"balancer {balancer_version} (OR-Tools CP-SAT {solver_version})")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """balancer: provably optimal, reproducible, explained board selection."""
+
+
+def fail_input(error: InputError) -> None:
+    for problem in error.problems:
+        err.print(f"error: {problem}", markup=False)
+    count = len(error.problems)
+    err.print(f"{count} problem{'s' * (count != 1)} found; nothing was written.", markup=False)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _positive_seconds(value: float | None) -> float | None:
+    if value is not None and not value > 0:  # also refuses nan
+        raise typer.BadParameter(f"{value} is not a number of seconds above 0")
+    return value
+
+
+def _out_folder(folder: Path) -> None:
+    """Refuse an --out that cannot be a folder before solving, rather than after.
+
+    Found only when writing, it would cost the whole solve and end as an internal error.
+    """
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                where = "is a file" if path == folder else f"is inside {path}, a file"
+                fail_input(
+                    InputError(
+                        [Problem("--out", str(folder), where, "give a folder for the outputs")]
+                    )
+                )
+            return
+
+
+def command_line() -> str:
+    return "balancer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def exit_for(report: Report) -> int:
+    return {
+        "optimal": EXIT_OK,
+        "feasible": EXIT_OK,
+        "infeasible": EXIT_INFEASIBLE,
+        "unknown": EXIT_NO_ANSWER,
+    }[report.status]
+
+
+def print_diagnosis(report: Report) -> None:
+    if report.diagnosis is None:
+        return
+    err.print("No board can meet every criterion.", markup=False)
+    for line in report.diagnosis.shortages:
+        err.print(f"  shortage: {line}", markup=False)
+    for number, conflict in enumerate(report.diagnosis.conflicts, start=1):
+        err.print(f"  conflict {number}: " + " + ".join(conflict.sentences), markup=False)

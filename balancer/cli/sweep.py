@@ -1,0 +1,120 @@
+"""``balancer sweep``: solve a scenario at every combination of varied keys."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from balancer.cli.shell import _out_folder, app, err, fail_input, out
+from balancer.decide import sweep as sweeping
+from balancer.io.files import write_files
+from balancer.spec.errors import InputError, Problem
+
+
+def _dask_executor(address: str, stack: ExitStack) -> Executor:
+    """The executor of an existing Dask cluster (needs the optional extra balancer[dask]).
+
+    The client is closed with ``stack``, when the sweep is done.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        fail_input(
+            InputError([Problem("--dask", address, "needs Dask", "pip install 'balancer[dask]'")])
+        )
+        raise AssertionError("unreachable") from None
+    try:
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
+        fail_input(InputError([Problem("--dask", address, f"cannot connect: {exc}")]))
+        raise AssertionError("unreachable") from None
+    stack.callback(client.close)
+    return client.get_executor()  # type: ignore[no-untyped-call,no-any-return]
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary", help="KEY=A..B or KEY=v1,v2 (dotted scenario key; repeat for a grid)."
+        ),
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
+    cache: Annotated[
+        Path | None, typer.Option(help="Cache folder (default: <out>/.cache).")
+    ] = None,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Address of a Dask scheduler to run on.")
+    ] = None,
+) -> None:
+    """Solve every combination of the varied keys in parallel; write a table and a chart."""
+    _out_folder(out_dir)
+    try:
+        varies = [sweeping.parse_vary(v) for v in vary]
+    except InputError as error:
+        fail_input(error)
+        return
+    with ExitStack() as stack:
+        executor = _dask_executor(dask, stack) if dask else None
+        result = _run(scenario, varies, executor, cache or out_dir / ".cache")
+    _write(result, out_dir)
+
+
+def _run(
+    scenario: Path, varies: list[sweeping.Vary], executor: Executor | None, cache: Path
+) -> sweeping.SweepResult:
+    """The sweep under a progress bar on stderr (the table goes to stdout)."""
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("sweep", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            result = sweeping.run_sweep(
+                scenario,
+                varies,
+                executor=executor,
+                cache_dir=cache,
+                progress=progress,
+            )
+        except InputError as error:
+            bar.stop()
+            fail_input(error)
+            raise AssertionError("unreachable") from None
+    return result
+
+
+def _write(result: sweeping.SweepResult, out_dir: Path) -> None:
+    written = write_files(out_dir, sweeping.files(result))
+    table = Table(title=f"{result.scenario}: {len(result.results)} points")
+    for key in [*result.keys, "status", "largest gap", "total gap"]:
+        table.add_column(key)
+    for point in result.results[:50]:
+        gaps = ["" if v is None else f"{v:.4g}" for v in (point.max_gap, point.total_gap)]
+        table.add_row(*[str(point.point[k]) for k in result.keys], point.status, *gaps)
+    out.print(table)
+    if len(result.results) > 50:
+        out.print(f"({len(result.results) - 50} more rows in sweep.csv)")
+    counts = ", ".join(f"{n} {s}" for s, n in sweeping.iter_statuses(result))
+    out.print(
+        f"{counts}; {result.solved} solved, {result.cached} from the cache, "
+        f"{result.seconds:.1f} s.",
+        markup=False,
+    )
+    out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)

@@ -1,0 +1,37 @@
+"""``balancer validate``: the scenario and pool checked, and whether any board exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from balancer.cli.shell import EXIT_INFEASIBLE, app, err, fail_input, out, print_diagnosis
+from balancer.spec.errors import InputError
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+) -> None:
+    """Check a scenario and its pool, show the pool against the quotas, and test feasibility."""
+    from balancer.selection import run as api
+    from balancer.selection.report import summary_table
+
+    try:
+        result = api.validate(scenario)
+    except InputError as error:
+        fail_input(error)
+        return
+    report = result.report
+    out.print(summary_table(report))
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    if report.status == "infeasible":
+        print_diagnosis(report)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    out.print(
+        f"OK: {report.provenance.candidates} candidates in {report.provenance.profiles} profiles; "
+        "a board meeting every criterion exists."
+    )

@@ -1,0 +1,412 @@
+"""Auditing a board that was not chosen by balancer: one made by hand, or last year's.
+
+A convener who inherits a board wants to know three things: which criteria it meets (and by
+how many seats it misses the others), how far it is from the best balance the pool allows, and
+the least disruptive way to fix it. The first two are a recount; the third is an exact CP-SAT
+question, "the fewest members changed such that every rule holds (and, second, such that the
+balance is optimal too)", asked on the lean model, since every rule and every gap depends only
+on how many seats each profile gets.
+
+Roster rows whose id is in the scenario's pool are matched to the pool row (the pool's values
+count); roster rows that are not in the pool are added to it, so they can stay on the board,
+but only pool candidates can come in. Without the pool file the roster itself is the pool, and
+only the recount is possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from markupsafe import Markup
+from ortools.sat.python import cp_model
+from pydantic import BaseModel, Field
+
+from balancer import explain
+from balancer.engine.model import build_model
+from balancer.engine.problem import BalanceProblem, build_problem, gap_scale
+from balancer.engine.solve import default_workers, new_solver, solve
+from balancer.explain.whatif import fmt, gaps_of
+from balancer.io.files import Pool, load_scenario, pool_from_frame, read_pool
+from balancer.present.render import render
+from balancer.selection.report import versions
+from balancer.spec.errors import InputError, Problem
+from balancer.spec.scenario import Scenario
+
+
+class AuditRule(BaseModel):
+    """One constraint against the audited board: met, or missed by how many seats."""
+
+    id: str
+    kind: str
+    description: str
+    min: int
+    max: int
+    achieved: int
+    met: bool
+    short_by: int = Field(description="seats below the minimum (0 when met)")
+    over_by: int = Field(description="seats above the maximum (0 when met)")
+    confidential: bool = False
+
+
+class Fix(BaseModel):
+    """The fewest changes that turn the audited board into one meeting a goal."""
+
+    goal: str
+    possible: bool
+    changes: int = Field(default=0, description="members out plus candidates in")
+    out: list[str] = Field(default_factory=list)
+    incoming: list[str] = Field(default_factory=list)
+    objective: explain.Balance | None = None
+
+
+class AuditReport(BaseModel):
+    """The audit of one board against one scenario (``report.json`` of ``balancer check``)."""
+
+    scenario: str
+    scenario_file: str
+    scenario_sha256: str
+    roster_file: str
+    roster_sha256: str
+    board_size: int
+    members: list[str]
+    not_in_pool: list[str] = Field(
+        description="roster ids not found in the pool (they may stay; they cannot be swapped in)"
+    )
+    pool_available: bool
+    met: bool = Field(description="True when the board meets every constraint")
+    violated: int
+    constraints: list[AuditRule]
+    composition: list[explain.CompositionRow]
+    objective: explain.Balance | None
+    optimum: explain.Balance | None = Field(
+        default=None, description="the best balance any board from the pool meeting every rule has"
+    )
+    optimum_possible: bool | None = None
+    largest_gap_above_optimum: float | None = None
+    total_gap_above_optimum: float | None = None
+    to_meet_rules: Fix | None = None
+    to_optimum: Fix | None = None
+    warnings: list[str] = Field(default_factory=list)
+    balancer_version: str
+    solver_version: str
+
+
+def audit(
+    roster_path: str | Path, scenario_path: str | Path, *, workers: int | None = None
+) -> AuditReport:
+    """Audit the board in ``roster_path`` against a scenario; raises InputError on bad input."""
+    file = load_scenario(scenario_path)
+    spec = file.scenario
+    ref = spec.pool_ref
+    id_column = ref.id_column or "id"
+    roster = read_pool(roster_path, id_column=id_column)
+    _check_roster(roster, spec.board_size, _needed_columns(spec), str(roster_path))
+    pool_path = file.pool_path
+    available = pool_path.exists()
+    if available:
+        pool = read_pool(pool_path, id_column=id_column, sheet=ref.sheet)
+        if pool.problems:
+            raise InputError(pool.problems)
+        combined, outsiders = _combine(pool, roster)
+    else:
+        combined, outsiders = roster, []
+    problem = build_problem(spec, combined, source=str(file.path))
+    position = {str(cid): i for i, cid in enumerate(problem.ids.tolist())}
+    rows = sorted(position[str(cid)] for cid in roster.table[id_column].tolist())
+    outcomes = [_judge(o) for o in explain.rule_outcomes(problem, rows)]
+    violated = sum(not r.met for r in outcomes)
+    balancer_version, solver_version = versions()
+    report = AuditReport(
+        scenario=spec.name,
+        scenario_file=str(file.path),
+        scenario_sha256=file.sha256,
+        roster_file=str(roster_path),
+        roster_sha256=roster.sha256,
+        board_size=spec.board_size,
+        members=[str(cid) for cid in roster.table[id_column].tolist()],
+        not_in_pool=outsiders if available else [],
+        pool_available=available,
+        met=violated == 0,
+        violated=violated,
+        constraints=outcomes,
+        composition=explain.composition(problem, rows),
+        objective=explain.balance(problem, rows),
+        warnings=list(problem.warnings),
+        balancer_version=balancer_version,
+        solver_version=solver_version,
+    )
+    if available:
+        _compare_with_optimum(report, problem, rows, workers or default_workers())
+    return report
+
+
+def _needed_columns(spec: Scenario) -> list[str]:
+    used = set(spec.quotas) | set(spec.caps) | set(spec.targets)
+    used |= {c for g in spec.groups for c in g.where}
+    return sorted(used)
+
+
+def _check_roster(roster: Pool, board_size: int, needed: Sequence[str], name: str) -> None:
+    """Every problem with the roster at once: its ids, and the columns the scenario reads."""
+    problems = list(roster.problems)
+    for column in needed:
+        if column not in roster.table.columns:
+            problems.append(
+                Problem(
+                    name,
+                    f"column '{column}'",
+                    "is missing; the scenario's criteria read it",
+                    f"add a '{column}' column (write 'unknown' where it is not known)",
+                )
+            )
+    if roster.id_column not in roster.table.columns:
+        problems.append(Problem(name, f"column '{roster.id_column}'", "is missing (the ids)"))
+    if problems:
+        raise InputError(problems)
+
+
+def _combine(pool: Pool, roster: Pool) -> tuple[Pool, list[str]]:
+    """The pool plus the roster rows it does not hold (with the pool's columns)."""
+    pool_ids = set(pool.table[pool.id_column].tolist())
+    extra = roster.table[~roster.table[roster.id_column].isin(pool_ids)]
+    outsiders = [str(cid) for cid in extra[roster.id_column].tolist()]
+    if not outsiders:
+        return pool, []
+    columns = list(pool.table.columns)
+    missing = [c for c in columns if c not in extra.columns]
+    extra = extra.assign(**dict.fromkeys(missing, "")).reindex(columns=columns)
+    table = pd.concat([pool.table, extra], ignore_index=True)
+    combined = pool_from_frame(table, id_column=pool.id_column, name=str(pool.path))
+    return Pool(combined.table, pool.path, pool.sha256, pool.id_column), outsiders
+
+
+def _judge(outcome: explain.RuleOutcome) -> AuditRule:
+    achieved = outcome.achieved or 0
+    short = max(0, outcome.min - achieved)
+    over = max(0, achieved - outcome.max)
+    return AuditRule(
+        id=outcome.id,
+        kind=outcome.kind,
+        description=outcome.description,
+        min=outcome.min,
+        max=outcome.max,
+        achieved=achieved,
+        met=short == 0 and over == 0,
+        short_by=short,
+        over_by=over,
+        confidential=outcome.confidential,
+    )
+
+
+def _compare_with_optimum(
+    report: AuditReport, problem: BalanceProblem, rows: list[int], workers: int
+) -> None:
+    best = solve(problem, workers=workers, balance_only=True)
+    gaps = gaps_of(problem, best)
+    report.optimum_possible = gaps is not None
+    if gaps is None:
+        report.to_meet_rules = Fix(goal="every constraint met", possible=False)
+        report.to_optimum = Fix(goal="every constraint met at the optimal balance", possible=False)
+        return
+    if problem.targets:
+        report.optimum = explain.Balance(
+            max_gap=float(gaps.largest),
+            total_gap=float(gaps.total),
+            max_gap_exact=str(gaps.largest),
+            total_gap_exact=str(gaps.total),
+        )
+        if report.objective is not None:
+            report.largest_gap_above_optimum = report.objective.max_gap - float(gaps.largest)
+            report.total_gap_above_optimum = report.objective.total_gap - float(gaps.total)
+    report.to_meet_rules = closest_board(problem, rows, None, "every constraint met")
+    scaled = None
+    if problem.targets:
+        scale = gap_scale(problem.targets)
+        scaled = (int(gaps.largest * scale), int(gaps.total * scale))
+    report.to_optimum = closest_board(
+        problem, rows, scaled, "every constraint met at the optimal balance"
+    )
+
+
+def closest_board(
+    problem: BalanceProblem,
+    rows: Sequence[int],
+    gaps: tuple[int, int] | None,
+    goal: str,
+) -> Fix:
+    """The fewest members out plus candidates in that give a board meeting every rule.
+
+    With ``gaps`` (largest and total gap, scaled as in the model) the new board must also have
+    exactly that balance, the optimum. Exact: CP-SAT minimises the changes per profile count;
+    within a profile the members kept and the candidates brought in are the first by the
+    tie-break order (so the answer is the same on every run). One solver thread keeps the
+    choice among equally small fixes reproducible.
+    """
+    handles = build_model(problem, lean=True)
+    model = handles.model
+    on = set(rows)
+    current = [sum(1 for m in prof.members if int(m) in on) for prof in problem.profiles]
+    changes = []
+    for p, count in enumerate(current):
+        seats = handles.seats([p])
+        out = model.new_int_var(0, count, f"out_{p}")
+        incoming = model.new_int_var(0, problem.board_size, f"in_{p}")
+        model.add(out >= count - seats)
+        model.add(incoming >= seats - count)
+        changes += [out, incoming]
+    if gaps is not None and handles.max_gap is not None:
+        model.add(handles.max_gap == gaps[0])
+        model.add(handles.total_gap() == gaps[1])
+    model.minimize(cp_model.LinearExpr.sum(changes))
+    solver = new_solver(1, strong_lp=False)
+    status = solver.solve(model)
+    if status != cp_model.OPTIMAL:
+        return Fix(goal=goal, possible=False)
+    ids = problem.ids
+    out_rows: list[int] = []
+    in_rows: list[int] = []
+    board: list[int] = []
+    for p, profile in enumerate(problem.profiles):
+        seats = int(solver.value(handles.seats([p])))
+        members = [int(m) for m in profile.members]
+        sitting = [m for m in members if m in on]
+        others = [m for m in members if m not in on]
+        kept = sitting[:seats]
+        brought = others[: max(0, seats - len(sitting))]
+        out_rows += sitting[seats:]
+        in_rows += brought
+        board += kept + brought
+    return Fix(
+        goal=goal,
+        possible=True,
+        changes=len(out_rows) + len(in_rows),
+        out=[str(ids.iat[r]) for r in sorted(out_rows)],
+        incoming=[str(ids.iat[r]) for r in sorted(in_rows)],
+        objective=explain.balance(problem, sorted(board)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Renderings
+# ---------------------------------------------------------------------------------------------
+
+
+def summary_lines(report: AuditReport, *, markup: bool = False) -> list[str]:
+    """The key findings, as the terminal shows them and the reports open with.
+
+    With ``markup`` each line is :class:`markupsafe.Markup` whose data (names, ids, values)
+    is escaped, ready for the autoescaping templates; without it, plain text for the terminal.
+    """
+
+    def say(text: str, *args: object) -> str:
+        return Markup(text).format(*args) if markup else text.format(*args)
+
+    lines = [
+        say(
+            "{} members audited against '{}' (board of {}).",
+            len(report.members),
+            report.scenario,
+            report.board_size,
+        ),
+    ]
+    if report.met:
+        lines.append(say("Every constraint is met."))
+    else:
+        lines.append(
+            say("{} of {} constraints are violated:", report.violated, len(report.constraints))
+        )
+        for rule in report.constraints:
+            if not rule.met:
+                lines.append("  " + _miss(rule, say))
+    if report.objective is not None:
+        lines.append(
+            say(
+                "Balance: largest gap {}, total gap {} seats.",
+                fmt(report.objective.max_gap),
+                fmt(report.objective.total_gap),
+            )
+        )
+    off = [
+        f"{row.column} {row.value} {row.board} vs {fmt(row.target_seats)}"
+        for row in report.composition
+        if row.target_seats is not None and row.gap
+    ]
+    if off:
+        lines.append(say("Off target (seats on the board vs target): {}.", "; ".join(off)))
+    if not report.pool_available:
+        lines.append(say("The scenario's pool is not available: no comparison with the optimum."))
+        return lines
+    if report.optimum_possible is False:
+        lines.append(
+            say("No board from the pool meets every constraint: the pool cannot fix them.")
+        )
+    if report.optimum is not None:
+        lines.append(
+            say(
+                "Optimum from the pool: largest gap {}, total gap {} seats "
+                "(this board is {} / {} above).",
+                fmt(report.optimum.max_gap),
+                fmt(report.optimum.total_gap),
+                fmt(report.largest_gap_above_optimum or 0),
+                fmt(report.total_gap_above_optimum or 0),
+            )
+        )
+    for fix in (report.to_meet_rules, report.to_optimum):
+        if fix is not None and fix.possible:
+            lines.append(_fix_words(fix, say))
+    if report.not_in_pool:
+        lines.append(
+            say(
+                "Not in the pool (may stay, cannot be swapped in): {}",
+                ", ".join(report.not_in_pool),
+            )
+        )
+    return lines
+
+
+def _miss(rule: AuditRule, say: Callable[..., str]) -> str:
+    if rule.short_by:
+        return say(
+            "{}: {} seats, short by {} ({})",
+            rule.id,
+            rule.achieved,
+            rule.short_by,
+            rule.description,
+        )
+    return say(
+        "{}: {} seats, over by {} ({})", rule.id, rule.achieved, rule.over_by, rule.description
+    )
+
+
+def _fix_words(fix: Fix, say: Callable[..., str]) -> str:
+    if fix.changes == 0:
+        return say("For {}: no change needed.", fix.goal)
+    return say(
+        "For {}: out {}; in {} ({} out, {} in).",
+        fix.goal,
+        ", ".join(fix.out) or "nobody",
+        ", ".join(fix.incoming) or "nobody",
+        len(fix.out),
+        len(fix.incoming),
+    )
+
+
+def render_markdown(report: AuditReport) -> str:
+    """The audit for a person. No column is shown per person: members appear by id only."""
+    return render("audit.md.j2", report=report, summary=summary_lines(report, markup=True))
+
+
+def render_html(report: AuditReport) -> str:
+    """The audit as one self-contained HTML page (inline CSS, no script, no links)."""
+    return render("audit.html.j2", report=report, summary=summary_lines(report, markup=True))
+
+
+def files(report: AuditReport) -> dict[str, str]:
+    """The output files of ``balancer check`` by name, ready to be written together."""
+    return {
+        "report.json": report.model_dump_json(indent=2) + "\n",
+        "report.md": render_markdown(report),
+        "report.html": render_html(report),
+    }

@@ -1,0 +1,206 @@
+"""The CP-SAT model: seats per profile, every rule as a counting constraint, exact gaps.
+
+Decision variables are ``pick[p][j]``: "profile p gives at least j+1 seats", so a profile's
+seat count is the sum of its picks and, because picks are ordered, the seats always go to the
+profile's best members (see :mod:`balancer.engine.problem`). A profile gets only as many picks as it
+could ever fill, which keeps a million-candidate pool down to a few thousand variables.
+
+Gaps are exact integers: every weight and target is scaled by one common denominator, so
+``|seats - share x board_size| x weight`` is compared without float rounding.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from balancer.engine.problem import BalanceProblem, TargetTerm, gap_scale
+from balancer.spec import tickets as lottery
+from balancer.spec.rules import Rule
+
+LinearExpr = cp_model.LinearExprT
+
+
+@dataclass
+class BalanceModel:
+    """A built model and handles on the variables the solver and explainer read."""
+
+    model: cp_model.CpModel
+    problem: BalanceProblem
+    rules: list[Rule]
+    picks: list[list[cp_model.IntVar]]
+    gaps: list[cp_model.IntVar]
+    max_gap: cp_model.IntVar | None
+    scale: int
+    switches: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    moves: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
+    gap_bounds: list[int] = field(default_factory=list)  # the largest value each gap can take
+    lean: bool = False  # one seat count per profile (see build_model)
+
+    def all_picks(self) -> list[cp_model.IntVar]:
+        return [v for row in self.picks for v in row]
+
+    def seats(self, profiles: Iterable[int]) -> LinearExpr:
+        """Selected members among the given profiles."""
+        return cp_model.LinearExpr.sum([v for p in profiles for v in self.picks[p]])
+
+    def total_gap(self) -> LinearExpr:
+        return cp_model.LinearExpr.sum(self.gaps)
+
+    def score_total(self) -> LinearExpr:
+        """Sum of the tie-break scores of the members, as exact integers."""
+        assert not self.lean, "tie-breaks need the full model"
+        problem = self.problem
+        variables, units = [], []
+        for p, row in enumerate(self.picks):
+            members = problem.profiles[p].members
+            for j, pick in enumerate(row):
+                variables.append(pick)
+                units.append(problem.score_units(int(members[j])))
+        return cp_model.LinearExpr.weighted_sum(variables, units)
+
+    def lottery_total(self, level: int) -> LinearExpr:
+        """Sum of the members' lottery numbers at one level (smaller wins)."""
+        assert not self.lean, "tie-breaks need the full model"
+        problem = self.problem
+        variables, numbers = [], []
+        for p, row in enumerate(self.picks):
+            members = problem.profiles[p].members
+            for j, pick in enumerate(row):
+                variables.append(pick)
+                numbers.append(lottery.lottery_number(problem.ticket(int(members[j])), level))
+        return cp_model.LinearExpr.weighted_sum(variables, numbers)
+
+
+def build_model(
+    problem: BalanceProblem,
+    *,
+    rules: Sequence[Rule] | None = None,
+    switchable: bool = False,
+    patch: Patch | None = None,
+    elastic: Mapping[str, int] | None = None,
+    lean: bool = False,
+    largest_gap: int | None = None,
+) -> BalanceModel:
+    """Build the model for ``rules`` (default: all of the problem's rules).
+
+    With ``switchable`` every rule gets a literal that turns it on; the explainer uses these
+    as assumptions to find which rules conflict. Then no rule may shrink a profile's picks,
+    since a switched-off rule must not leave a trace. A ``patch`` asks "what if": a profile
+    with a member fewer, or one that must give at least some seats. ``elastic`` lets named
+    rules move by up to so many seats, each move counted in ``handles.moves``; the explainer
+    minimises their sum to find the smallest change that makes a board possible.
+
+    A ``lean`` model has one whole-number seat count per profile instead of one pick per
+    member: the gaps and every rule depend only on the counts, and the search is far smaller
+    (a 200-seat board from 240 profiles: 240 variables instead of 48,000). It cannot break
+    ties between members, which is what the full model is for. When the ``largest_gap``
+    (scaled) is already known, no profile needs more picks than its targeted values can take
+    within that gap: a 200-seat board with five equal regions needs at most 40 per profile.
+    """
+    active = list(problem.rules if rules is None else rules)
+    patch = patch or Patch()
+    model = cp_model.CpModel()
+    n = problem.board_size
+    upper = [
+        max(0, min(profile.size - patch.fewer.get(p, 0), n))
+        for p, profile in enumerate(problem.profiles)
+    ]
+    if largest_gap is not None and problem.targets:
+        scale = gap_scale(problem.targets)
+        for term in problem.targets:
+            coefficient = int(term.weight * scale)
+            offset = int(term.weight * term.seats * scale)
+            most = (offset + largest_gap) // coefficient
+            for p in problem.profiles_matching({term.column: frozenset([term.value])}):
+                upper[p] = min(upper[p], most)
+    matching = [problem.profiles_matching(rule.where) for rule in active]
+    elastic = elastic or {}
+    if not switchable:
+        for rule, profiles in zip(active, matching, strict=True):
+            if rule.id in elastic:
+                continue
+            for p in profiles:
+                upper[p] = min(upper[p], rule.hi)
+    picks = []
+    for p, limit in enumerate(upper):
+        if lean:
+            row = [model.new_int_var(0, limit, f"seats_{p}")] if limit > 0 else []
+        else:
+            row = [model.new_bool_var(f"pick_{p}_{j}") for j in range(max(limit, 0))]
+            for earlier, later in itertools.pairwise(row):
+                model.add_implication(later, earlier)
+        picks.append(row)
+    handles = BalanceModel(model, problem, active, picks, [], None, 1, lean=lean)
+    for p, minimum in patch.at_least.items():
+        model.add(handles.seats([p]) >= minimum)
+
+    for rule, profiles in zip(active, matching, strict=True):
+        seats = handles.seats(profiles)
+        if rule.id in elastic:
+            room = elastic[rule.id]
+            down = model.new_int_var(0, min(room, rule.lo), f"down[{rule.id}]")
+            up = model.new_int_var(0, room, f"up[{rule.id}]")
+            handles.moves[rule.id] = (down, up)
+            model.add(seats >= rule.lo - down)
+            model.add(seats <= rule.hi + up)
+        elif switchable:
+            switch = model.new_bool_var(f"on[{rule.id}]")
+            handles.switches[rule.id] = switch
+            model.add(seats >= rule.lo).only_enforce_if(switch)
+            model.add(seats <= rule.hi).only_enforce_if(switch)
+        else:
+            model.add_linear_constraint(seats, rule.lo, rule.hi)
+    if not any(rule.lo == rule.hi == n and not rule.where for rule in active):
+        model.add(handles.seats(range(len(picks))) == n)  # the board size is never optional
+
+    _add_gaps(handles, problem.targets)
+    return handles
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A what-if on the pool: members taken out of profiles, seats a profile must give.
+
+    The balance of a board depends only on how many seats each profile gets, so "without
+    this member" is "this profile has one member fewer", exactly, for every gap question.
+    """
+
+    fewer: dict[int, int] = field(default_factory=dict)
+    at_least: dict[int, int] = field(default_factory=dict)
+
+
+def _add_gaps(handles: BalanceModel, targets: Sequence[TargetTerm]) -> None:
+    if not targets:
+        return
+    model = handles.model
+    problem = handles.problem
+    n = problem.board_size
+    scale = gap_scale(targets)
+    handles.scale = scale
+    largest = 0
+    for term in targets:
+        coefficient = int(term.weight * scale)
+        offset = int(term.weight * term.seats * scale)
+        seats = handles.seats(problem.profiles_matching({term.column: frozenset([term.value])}))
+        bound = max(offset, coefficient * n - offset)
+        gap = model.new_int_var(0, bound, f"gap[{term.column}={term.value}]")
+        model.add(gap >= coefficient * seats - offset)
+        model.add(gap >= offset - coefficient * seats)
+        below = math.floor(term.seats)
+        if below != term.seats:
+            # Seats are whole, so the gap is at least the chord through the two whole seat
+            # counts around the target: exact at both, valid everywhere, and far tighter
+            # for the LP relaxation than the two lines above (which meet at the target).
+            slope = coefficient * (2 * below + 1) - 2 * offset
+            model.add(gap >= (offset - coefficient * below) + slope * (seats - below))
+        handles.gaps.append(gap)
+        handles.gap_bounds.append(bound)
+        largest = max(largest, bound)
+    handles.max_gap = model.new_int_var(0, largest, "max_gap")
+    for gap in handles.gaps:
+        model.add(handles.max_gap >= gap)

@@ -1,0 +1,587 @@
+"""From a scenario and a pool to a solver-independent problem: profiles, rules and targets.
+
+This is where every name in the scenario is checked against the pool, so that all mistakes
+are reported at once and before any solving.
+
+Profile aggregation: two candidates who agree on every column the model reads are
+interchangeable for every rule and every gap, so the model only decides *how many* seats each
+profile gets. Who fills them is then fixed by the tie-break: a profile that gets ``k`` seats
+gives them to its ``k`` best members (highest score, then luckiest ticket). Because the
+tie-break objective is a sum over members, taking the best ``k`` of a profile is always at
+least as good as any other ``k`` of it, so the aggregated model has exactly the optimum of
+the person-by-person model. Candidates named in ``include`` or ``exclude`` get a profile of
+their own, which keeps those rules ordinary counting rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from balancer.io import normalise
+from balancer.io.files import Pool
+from balancer.spec import tickets as lottery
+from balancer.spec.errors import InputError, Problem, did_you_mean, looks_like_typo
+from balancer.spec.rules import ID, Kind, Rule, make_rule
+from balancer.spec.scenario import Scenario, SeatBounds
+
+_TRUE = {"yes", "y", "true", "t", "1", "on"}
+_FALSE = {"no", "n", "false", "f", "0", "off"}
+
+
+@dataclass
+class Profile:
+    """Candidates who look the same to the model, best first by the tie-break."""
+
+    values: dict[str, str]
+    members: np.ndarray  # row positions in the pool table, best first
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+@dataclass(frozen=True)
+class TargetTerm:
+    """One targeted value: the board should hold about ``seats`` members with it."""
+
+    column: str
+    value: str
+    share: Fraction
+    weight: Fraction
+    seats: Fraction
+    pool_count: int
+
+
+@dataclass
+class BalanceProblem:
+    """Everything the model needs, in plain data."""
+
+    scenario: Scenario
+    pool: Pool
+    board_size: int
+    model_columns: list[str]
+    profiles: list[Profile]
+    rules: list[Rule]
+    targets: list[TargetTerm]
+    score_column: str | None
+    digests: bytes  # SHA-256 of every candidate's lottery string, 32 bytes each
+    scores: np.ndarray | None = None  # exact integer scores, or None for a lottery tie-break
+    score_unit: int = 1
+    warnings: list[str] = field(default_factory=list)
+    _index: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def ids(self) -> pd.Series:
+        return self.pool.table[self.pool.id_column]
+
+    def criteria_columns(self) -> list[str]:
+        """Columns with quotas, groups or targets: the ones a composition table is about."""
+        s = self.scenario
+        used = set(s.quotas) | set(s.targets) | {c for g in s.groups for c in g.where}
+        return sorted(used)
+
+    def profiles_matching(self, where: Mapping[str, frozenset[str]]) -> list[int]:
+        """Indices of the profiles whose members count towards a rule with this ``where``."""
+        selected: set[int] | None = None
+        for column, allowed in where.items():
+            index = self._index.get(column, {})
+            hits = {p for value in allowed for p in index.get(value, ())}
+            selected = hits if selected is None else selected & hits
+        if selected is None:
+            return list(range(len(self.profiles)))
+        return sorted(selected)
+
+    def with_profiles(self, extra: Sequence[Profile]) -> BalanceProblem:
+        """A copy with more profiles: hypothetical recruits, for balance-only questions."""
+        profiles = [*self.profiles, *extra]
+        copy = dataclasses.replace(self, profiles=profiles)
+        copy._index = _inverted_index(profiles, self.model_columns, self.scenario.multi)
+        return copy
+
+    @functools.cached_property
+    def excluded(self) -> frozenset[str]:
+        """Ids the scenario excludes (worked out once, asked for every rule)."""
+        return frozenset(
+            next(iter(r.where[ID])) for r in self.rules if r.kind is Kind.EXCLUDE and r.hi == 0
+        )
+
+    def available(self, rule: Rule) -> int:
+        """How many candidates could count towards the rule (excluded ones cannot)."""
+        total = 0
+        for p in self.profiles_matching(rule.where):
+            profile = self.profiles[p]
+            if profile.values.get(ID) in self.excluded:
+                continue
+            total += profile.size
+        return total
+
+    def ticket(self, row: int) -> int:
+        return lottery.ticket_at(self.digests, row)
+
+    def score_units(self, row: int) -> int:
+        """A member's score as an exact integer (scores scaled by ``score_unit``)."""
+        assert self.scores is not None
+        return int(self.scores[row])
+
+    def score(self, row: int) -> Fraction:
+        return Fraction(self.score_units(row), self.score_unit)
+
+
+def build_problem(
+    scenario: Scenario, pool: Pool, *, source: str = "scenario", aggregate: bool = True
+) -> BalanceProblem:
+    """Check the scenario against the pool and turn it into profiles, rules and targets.
+
+    Every problem is collected before raising, the pool's own id problems included: an entry
+    that names an unknown column is skipped, not the checks that follow it.
+    """
+    prepared = normalise.prepare_pool(scenario, pool, source)  # columns, aliases, derive, missing
+    pool = prepared.pool
+    checker = _Checker(scenario, pool, source)
+    checker.problems.extend(pool.problems)
+    checker.problems.extend(prepared.problems)
+    checker.warnings.extend(prepared.warnings)
+    checker.check_columns()
+    rules = checker.rules()
+    targets = checker.targets()
+    score_values = checker.scores()
+    checker.check_missing()
+    checker.check_ids()
+    if scenario.board_size > len(pool.table):
+        checker.add(
+            "board_size",
+            f"board of {scenario.board_size} is larger than the pool of {len(pool.table)}",
+            "reduce board_size or add candidates",
+        )
+    checker.raise_if_any()
+
+    table = pool.table
+    ids = table[pool.id_column].tolist()
+    digests = lottery.digests(scenario.seed, ids)
+    model_columns = checker.model_columns()
+    named = set(scenario.include) | set(scenario.exclude)
+    profiles = _profiles(table, ids, model_columns, named, digests, score_values, aggregate)
+    problem = BalanceProblem(
+        scenario=scenario,
+        pool=pool,
+        board_size=scenario.board_size,
+        model_columns=model_columns,
+        profiles=profiles,
+        rules=rules,
+        targets=targets,
+        score_column=None
+        if scenario.objective.tie_break == "lottery"
+        else scenario.objective.tie_break,
+        digests=digests,
+        scores=score_values,
+        score_unit=checker.score_unit,
+        warnings=checker.warnings,
+    )
+    problem._index = _inverted_index(profiles, model_columns, scenario.multi)
+    return problem
+
+
+def _profiles(
+    table: pd.DataFrame,
+    ids: list[str],
+    columns: list[str],
+    named: set[str],
+    digests: bytes,
+    scores: np.ndarray | None,
+    aggregate: bool,
+) -> list[Profile]:
+    """Group interchangeable candidates; order each group best first by the tie-break."""
+    rows = len(table)
+    if aggregate and columns:
+        group = table.groupby(columns, sort=True).ngroup().to_numpy(dtype=np.int64, copy=True)
+    elif aggregate:
+        group = np.zeros(rows, dtype=np.int64)
+    else:
+        group = np.arange(rows, dtype=np.int64)
+    if named:
+        named_rows = np.flatnonzero(pd.Series(ids).isin(sorted(named)).to_numpy())
+        group[named_rows] = group.max() + 1 + np.arange(len(named_rows))
+    # Lower ticket is luckier: the first 8 bytes (as a signed-safe 63-bit number) order members.
+    blocks = np.frombuffer(digests, dtype=">u8").reshape(rows, lottery.DIGEST_BYTES // 8)
+    prefix = blocks[:, 0] >> np.uint64(1)
+    keys: list[np.ndarray] = [prefix.astype(np.int64)]
+    if scores is not None:
+        keys.append(-scores)
+    keys.append(group)
+    order = np.lexsort(keys)
+    sorted_groups = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    ends = np.r_[starts[1:], rows]
+    firsts = order[starts]
+    value_columns = [table[c].take(firsts).tolist() for c in columns]  # one row per profile
+    profiles = []
+    for k, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        members = order[start:end]
+        first = int(members[0])
+        values = {c: str(col[k]) for c, col in zip(columns, value_columns, strict=True)}
+        if ids[first] in named:
+            values[ID] = ids[first]
+        profiles.append(Profile(values=values, members=members))
+    return profiles
+
+
+def _inverted_index(
+    profiles: list[Profile], columns: list[str], multi: Mapping[str, str]
+) -> dict[str, dict[str, list[int]]]:
+    """Value -> profiles holding it, per column; a multi-valued profile is listed per part.
+
+    Every rule and gap finds its profiles here, so indexing parts is all the model needs to
+    count one person towards each of their values.
+    """
+    index: dict[str, dict[str, list[int]]] = {c: {} for c in [*columns, ID]}
+    for position, profile in enumerate(profiles):
+        for column, value in profile.values.items():
+            for part in sorted(normalise.cell_parts(value, multi.get(column)) or {value}):
+                index[column].setdefault(part, []).append(position)
+    return index
+
+
+def gap_scale(targets: Sequence[TargetTerm]) -> int:
+    """The least multiplier that makes every weight and weighted target seat count whole."""
+    values = [t.weight for t in targets] + [t.weight * t.seats for t in targets]
+    return math.lcm(1, *(Fraction(v).denominator for v in values))
+
+
+def seats_from_bounds(bounds: SeatBounds, board_size: int) -> tuple[int, int]:
+    """Seat bounds from counts or shares: a minimum share rounds up, a maximum share down."""
+    lo = bounds.min if bounds.min is not None else 0
+    if bounds.min_share is not None:
+        lo = math.ceil(bounds.min_share * board_size)
+    hi = bounds.max if bounds.max is not None else board_size
+    if bounds.max_share is not None:
+        hi = math.floor(bounds.max_share * board_size)
+    return lo, hi
+
+
+class _Checker:
+    """Collects every problem in a scenario/pool pair while building rules and targets."""
+
+    def __init__(self, scenario: Scenario, pool: Pool, source: str) -> None:
+        self.scenario = scenario
+        self.pool = pool
+        self.source = source
+        self.pool_name = str(pool.path) if pool.path else "<pool>"
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self._counts: dict[str, pd.Series] = {}
+        self.score_unit = 1
+        self.unknown: set[str] = set()  # columns not in the pool: their entries are skipped
+
+    def add(self, where: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(self.source, where, message, fix))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise InputError(self.problems)
+
+    def referenced_columns(self) -> list[tuple[str, str]]:
+        """(column, where in the scenario) for every column the scenario names."""
+        s = self.scenario
+        refs = [(c, f"quotas.{c}") for c in s.quotas]
+        refs += [(c, f"groups[{i}].where.{c}") for i, g in enumerate(s.groups) for c in g.where]
+        refs += [(c, f"caps.{c}") for c in s.caps]
+        refs += [(c, f"targets.{c}") for c in s.targets]
+        refs += [(c, f"objective.weights.{c}") for c in s.objective.weights]
+        if s.objective.tie_break != "lottery":
+            refs.append((s.objective.tie_break, "objective.tie_break"))
+        return refs
+
+    def model_columns(self) -> list[str]:
+        s = self.scenario
+        used = set(s.quotas) | set(s.caps) | set(s.targets)
+        used |= {c for g in s.groups for c in g.where}
+        return sorted(used)
+
+    def check_columns(self) -> None:
+        columns = list(self.pool.table.columns)
+        for column, where in self.referenced_columns():
+            if column not in columns:
+                self.unknown.add(column)
+                self.add(
+                    where,
+                    f"column '{column}' is not in the pool {self.pool_name}",
+                    did_you_mean(column, columns, what="columns are"),
+                )
+        for column in self.scenario.objective.weights:
+            if column in columns and column not in self.scenario.targets:
+                self.add(
+                    f"objective.weights.{column}",
+                    f"'{column}' has a weight but no target",
+                    f"add targets.{column} or remove the weight",
+                )
+        if self.scenario.objective.tie_break == self.pool.id_column:
+            self.add("objective.tie_break", "the id column cannot be a score", "use lottery")
+
+    def counts(self, column: str) -> pd.Series:
+        """Candidates per non-empty value; a multi-valued cell counts once for each part."""
+        if column not in self._counts:
+            separator = self.scenario.multi.get(column)
+            self._counts[column] = normalise.part_counts(self.pool.table, column, separator)
+        return self._counts[column]
+
+    def resolve(self, column: str, raw: str, where: str) -> str:
+        """The pool's spelling of a value named in the scenario."""
+        value = str(raw).strip()
+        present = [str(v) for v in self.counts(column).index]
+        if value in present:
+            return value
+        for words in (_TRUE, _FALSE):
+            if value.lower() in words:
+                same = [p for p in present if p.lower() in words]
+                if len(same) == 1:
+                    return same[0]
+        typo = looks_like_typo(value, present)
+        if typo is not None:
+            self.add(
+                where,
+                f"value '{value}' of '{column}' is in no pool row",
+                f"did you mean '{typo}'? values are: "
+                + ", ".join(f"'{p}'" for p in sorted(present)[:12]),
+            )
+        else:
+            self.warnings.append(f"{where}: no candidate in the pool has {column} = '{value}'")
+        return value
+
+    def rules(self) -> list[Rule]:
+        s = self.scenario
+        n = s.board_size
+        everyone: dict[str, frozenset[str]] = {}
+        rules = [make_rule(Kind.BOARD_SIZE, where=everyone, lo=n, hi=n)]
+        for column, values in s.quotas.items():
+            if column in self.unknown:
+                continue
+            for raw, bounds in values.items():
+                where_text = f"quotas.{column}.{raw}"
+                value = self.resolve(column, raw, where_text)
+                lo, hi = self._seats(bounds, where_text)
+                where = {column: frozenset([value])}
+                if lo > 0:
+                    rules.append(
+                        make_rule(
+                            Kind.QUOTA_MIN, where=where, lo=lo, hi=n, column=column, value=value
+                        )
+                    )
+                if hi < n:
+                    rules.append(
+                        make_rule(
+                            Kind.QUOTA_MAX, where=where, lo=0, hi=hi, column=column, value=value
+                        )
+                    )
+        for i, group in enumerate(s.groups):
+            where_text = f"groups[{i}]"
+            where = {
+                column: frozenset(
+                    self.resolve(column, v, f"{where_text}.where.{column}")
+                    for v in (wanted if isinstance(wanted, list) else [wanted])
+                )
+                for column, wanted in group.where.items()
+                if column not in self.unknown
+            }
+            lo, hi = self._seats(group, where_text)
+            if len(where) < len(group.where):
+                continue  # its values and bounds are checked; the rule cannot be built
+            if lo > 0:
+                rules.append(make_rule(Kind.GROUP_MIN, where=where, lo=lo, hi=n, name=group.name))
+            if hi < n:
+                rules.append(make_rule(Kind.GROUP_MAX, where=where, lo=0, hi=hi, name=group.name))
+        for column, cap in s.caps.items():
+            if column in self.unknown:
+                continue
+            for cap_value, count in self.counts(column).items():
+                if int(str(count)) > cap:
+                    rules.append(
+                        make_rule(
+                            Kind.CAP,
+                            where={column: frozenset([str(cap_value)])},
+                            lo=0,
+                            hi=cap,
+                            column=column,
+                            value=str(cap_value),
+                        )
+                    )
+        rules += self._named(s.include, "include", Kind.INCLUDE, 1)
+        rules += self._named(s.exclude, "exclude", Kind.EXCLUDE, 0)
+        return rules
+
+    def _named(self, ids: Iterable[str], key: str, kind: Kind, seats: int) -> list[Rule]:
+        wanted = list(ids)
+        pool_ids = self.pool.table[self.pool.id_column]
+        known = set(pool_ids[pool_ids.isin(wanted)])
+        rules = []
+        for position, cid in enumerate(wanted):
+            if cid not in known:
+                hint = looks_like_typo(cid, pool_ids.tolist())
+                self.add(
+                    f"{key}[{position}]",
+                    f"id '{cid}' is not in the pool",
+                    f"did you mean '{hint}'?" if hint else "check the id column",
+                )
+                continue
+            rules.append(
+                make_rule(kind, where={ID: frozenset([cid])}, lo=seats, hi=seats, value=cid)
+            )
+        return rules
+
+    def _seats(self, bounds: SeatBounds, where: str) -> tuple[int, int]:
+        """Seats from the bounds, with the problems of the bounds the convener wrote.
+
+        Without a written maximum, the maximum is the board; a minimum above it is one
+        problem (too many seats), not also a clash with a maximum nobody wrote.
+        """
+        lo, hi = seats_from_bounds(bounds, self.scenario.board_size)
+        wrote_max = bounds.max is not None or bounds.max_share is not None
+        if lo > self.scenario.board_size:
+            self.add(where, f"asks for {lo} seats on a board of {self.scenario.board_size}")
+        if wrote_max and lo > hi:
+            self.add(
+                where, f"the minimum ({lo} seats) is above the maximum ({hi} seats)", "fix them"
+            )
+        return lo, min(hi, self.scenario.board_size)
+
+    def targets(self) -> list[TargetTerm]:
+        s = self.scenario
+        n = s.board_size
+        terms = []
+        for column, rule in s.targets.items():
+            if column in self.unknown:
+                continue
+            counts = self.counts(column)
+            present = {str(v): int(c) for v, c in counts.items()}
+            total = sum(present.values())
+            weight = s.objective.weights.get(column, Fraction(1))
+            shares: dict[str, Fraction]
+            if rule == "equal":
+                shares = {v: Fraction(1, len(present)) for v in present}
+            elif rule == "pool":
+                shares = {v: Fraction(c, total) for v, c in present.items()}
+            else:
+                shares = {
+                    self.resolve(column, raw, f"targets.{column}.{raw}"): share
+                    for raw, share in rule.items()
+                }
+                for v in present:
+                    shares.setdefault(v, Fraction(0))
+            for value in sorted(shares):
+                terms.append(
+                    TargetTerm(
+                        column=column,
+                        value=value,
+                        share=shares[value],
+                        weight=weight,
+                        seats=shares[value] * n,
+                        pool_count=present.get(value, 0),
+                    )
+                )
+        if terms:
+            largest = gap_scale(terms) * max(t.weight for t in terms) * s.board_size
+            if largest * len(terms) >= 2**60:
+                self.add(
+                    "targets",
+                    "the target shares and weights have more digits than can be added exactly",
+                    'write shares with fewer decimals, or as fractions such as "1/3"',
+                )
+        return terms
+
+    def scores(self) -> np.ndarray | None:
+        column = self.scenario.objective.tie_break
+        if column in {"lottery", self.pool.id_column} or column not in self.pool.table.columns:
+            return None  # the lottery, or a tie-break check_columns has already refused
+        exact: list[Fraction] = []
+        bad: list[int] = []
+        for row, cell in enumerate(self.pool.table[column].tolist()):
+            try:
+                exact.append(Fraction(cell))
+            except (ValueError, ZeroDivisionError):
+                bad.append(row)
+        if bad:
+            rows = ", ".join(self.pool.row_label(i) for i in bad[:5])
+            self.add(
+                "objective.tie_break",
+                f"score column '{column}' has non-numbers in {len(bad)} row(s) ({rows})",
+                f"write a finite number in every cell of '{column}'",
+            )
+            return None
+        unit = math.lcm(1, *{f.denominator for f in exact})
+        units = [int(f * unit) for f in exact]
+        largest = max(abs(u) for u in units) * self.scenario.board_size
+        if largest >= 2**62:
+            self.add(
+                "objective.tie_break",
+                f"score column '{column}' has more digits than can be added exactly",
+                "round the scores to fewer decimals (say, 6) or smaller numbers",
+            )
+            return None
+        self.score_unit = unit
+        return np.array(units, dtype=np.int64)
+
+    def check_missing(self) -> None:
+        """Cells the model reads must not be empty (caps excepted: empty means 'none')."""
+        s = self.scenario
+        needed = set(s.quotas) | set(s.targets) | {c for g in s.groups for c in g.where}
+        table = self.pool.table
+        for column in sorted(needed):
+            if column not in table.columns:
+                continue
+            empty = table.index[table[column] == ""]
+            if len(empty):
+                rows = ", ".join(self.pool.row_label(int(i)) for i in empty[:5])
+                more = ", ..." if len(empty) > 5 else ""
+                self.problems.append(
+                    Problem(
+                        self.pool_name,
+                        f"column '{column}'",
+                        f"empty in {len(empty)} row(s) ({rows}{more})",
+                        f"fill in '{column}' for every candidate (e.g. 'unknown')",
+                    )
+                )
+
+    def check_ids(self) -> None:
+        for key in ("include", "exclude"):
+            ids: list[str] = getattr(self.scenario, key)
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:
+                self.add(key, f"lists {', '.join(repeated)} more than once", "list each id once")
+
+
+def rows_matching(
+    table: pd.DataFrame,
+    where: Mapping[str, Iterable[str]],
+    id_column: str,
+    multi: Mapping[str, str] | None = None,
+) -> np.ndarray:
+    """Boolean mask of pool rows counted by a rule (used to check boards independently).
+
+    Splits multi-valued cells itself rather than asking the profile index, so that a mistake
+    in the index shows up as a disagreement with this recount.
+    """
+    multi = multi or {}
+    mask = np.ones(len(table), dtype=bool)
+    for column, allowed in where.items():
+        if column == ID:
+            mask &= table[id_column].isin(list(allowed)).to_numpy()
+        else:
+            mask &= normalise.has_any(table, column, allowed, multi.get(column))
+    return mask
+
+
+def value_counts(table: pd.DataFrame, column: str, multi: Mapping[str, str]) -> pd.Series:
+    """Rows per non-empty value of ``column``; a multi-valued row counts for each of its parts."""
+    return normalise.part_counts(table, column, multi.get(column))
+
+
+def column_parts(table: pd.DataFrame, column: str, multi: Mapping[str, str]) -> pd.Series:
+    """Each row's set of values in ``column`` (one value, or the parts of a multi cell)."""
+    return normalise.column_parts(table, column, multi.get(column))

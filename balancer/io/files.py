@@ -1,0 +1,520 @@
+"""Reading scenarios and pools, and writing outputs safely.
+
+Everything that touches a file lives here, so that the model and the solver can be used from a
+notebook on in-memory data. Untrusted input never executes: YAML goes through ``safe_load``
+rules, CSV and XLSX cells are read as plain text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from io import StringIO
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, Tag, ValidationError
+
+from balancer.io.formats import sortition_foundation, xlsx
+from balancer.io.formats import text as text_format
+from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.scenario import Scenario
+
+# ---------------------------------------------------------------------------------------------
+# YAML: safe, and without YAML 1.1's habit of turning yes/no/on/off into booleans.
+# ---------------------------------------------------------------------------------------------
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """A safe loader that keeps what the convener typed wherever a pool cell is compared.
+
+    Pool cells are text, so a quota on ``disability: {yes: ...}`` must compare with the cell
+    ``yes``, not with a Python ``True``; an id ``007`` must stay ``007``, not become the octal
+    number 7; a date stays the text of the date. Every mapping key is the text as typed, and
+    two keys with the same text (``1`` and ``'1'``) are refused as duplicates, because YAML
+    would otherwise silently keep only the last one.
+    """
+
+
+_KEPT_AS_TEXT = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _KEPT_AS_TEXT]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+def _construct_int(loader: _ScenarioLoader, node: yaml.ScalarNode) -> int | str:
+    """Plain decimals are numbers; YAML 1.1's other integer forms stay the text typed.
+
+    ``007`` (octal), ``0x1F``, ``1_000`` and ``1:30`` (base 60) look like ids or codes far more
+    often than numbers in a scenario, and turning them into numbers loses the spelling that
+    the pool's cells have.
+    """
+    text = str(loader.construct_scalar(node))
+    return int(text) if _PLAIN_INT.fullmatch(text) else text
+
+
+def _construct_mapping(loader: _ScenarioLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a key must be a plain word or number, not a list or mapping",
+                key_node.start_mark,
+            )
+        # The text as typed, so that the key '2.50' matches the cell '2.50' and the keys 1
+        # and '1' (the same text, the same cell) are one key.
+        key = str(key_node.value)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_ScenarioLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_ScenarioLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
+    """Parse and validate scenario YAML, raising :class:`InputError` with every problem."""
+    try:
+        raw = yaml.load(text, Loader=_ScenarioLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(
+            [Problem(source, where, f"malformed YAML: {reason}", "check indentation and quotes")]
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError(
+            [Problem(source, "", "a scenario must be a mapping of keys such as board_size: 11")]
+        )
+    raw = sortition_foundation.expand_quotas(raw, source)  # quotas: features.csv
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(pydantic_problems(exc, source, Scenario)) from None
+
+
+def pydantic_problems(exc: ValidationError, source: str, root: type[BaseModel]) -> list[Problem]:
+    """One readable problem per validation error, with a did-you-mean for unknown keys."""
+    problems = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where, _ = _walk(root, loc)
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            _, parent = _walk(root, loc[:-1])
+            allowed = list(parent.model_fields) if _is_model(parent) else []
+            problems.append(
+                Problem(source, where, f"unknown key '{key}'", did_you_mean(key, allowed))
+            )
+        elif kind == "missing":
+            problems.append(Problem(source, where, "required key is missing", "add it"))
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(Problem(source, where, message))
+    return problems
+
+
+def _walk(root: type[BaseModel], loc: list[int | str]) -> tuple[str, Any]:
+    """The readable location of ``loc`` and the type found there, by following the schema.
+
+    Each step goes exactly one level down: a model field to its annotation, a mapping key to
+    the mapping's value type, a list index to the item type. Union tags that pydantic puts in
+    locations (``pool.mapping.sheet``) name no key the convener wrote, so they are consumed
+    here and left out of the location.
+    """
+    where = ""
+    current: Any = root
+    for part in loc:
+        current = _strip(current)
+        if get_origin(current) in (Union, UnionType):
+            # pydantic names the member it tried: a tag, or a label for an untagged union
+            # (then the member that can hold keys is the one a deeper location goes into).
+            tagged = _tagged_members(current)
+            current = tagged.get(str(part)) if tagged else _container_member(current)
+            continue
+        if _is_model(current):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field is not None else None
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list and isinstance(part, int):
+            current = get_args(current)[0]
+            where += f"[{part}]"
+            continue
+        else:
+            current = None
+        where = f"{where}.{part}" if where else str(part)
+    return where or "(top level)", _strip(current)
+
+
+def _strip(annotation: Any) -> Any:
+    """``X`` from ``Annotated[X, ...]`` and ``X | None``, where the location has no step."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if get_origin(annotation) in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) == 1:
+                annotation = members[0]
+                continue
+        return annotation
+
+
+def _tagged_members(annotation: Any) -> dict[str, Any]:
+    """The members of a tagged union by tag (empty for anything else)."""
+    if get_origin(annotation) not in (Union, UnionType):
+        return {}
+    members: dict[str, Any] = {}
+    for member in get_args(annotation):
+        if get_origin(member) is Annotated:
+            for extra in member.__metadata__:
+                if isinstance(extra, Tag):
+                    members[extra.tag] = member
+    return members
+
+
+def _container_member(union: Any) -> Any:
+    for member in get_args(union):
+        inner = _strip(member)
+        if _is_model(inner) or get_origin(inner) in (dict, list):
+            return inner
+    return None
+
+
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A validated scenario together with where it came from (for paths and provenance)."""
+
+    scenario: Scenario
+    path: Path
+    sha256: str
+
+    @property
+    def pool_path(self) -> Path:
+        return (self.path.parent / self.scenario.pool_ref.path).resolve()
+
+
+def load_scenario(path: str | Path) -> ScenarioFile:
+    """Read and validate a scenario file."""
+    file = Path(path)
+    data = _read_bytes(file, what="scenario")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            [Problem(str(file), "", "is not UTF-8 text", "save the scenario as UTF-8")]
+        ) from None
+    scenario = parse_scenario_text(text, source=str(file))
+    return ScenarioFile(scenario=scenario, path=file, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _read_bytes(file: Path, *, what: str) -> bytes:
+    if not file.exists():
+        raise InputError([Problem(str(file), "", f"{what} file not found", "check the path")])
+    if file.is_dir():
+        raise InputError([Problem(str(file), "", f"is a folder, not a {what} file")])
+    return file.read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pools: every cell is text, trimmed; nothing is interpreted as a number, date or "NA".
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A candidate pool as read: text cells, trimmed, in file order.
+
+    ``problems`` holds the empty and repeated ids found while reading. They do not stop the
+    reading, so that :func:`balancer.engine.problem.build_problem` can report them together with the
+    scenario's own problems, and the convener sees everything in one run.
+    """
+
+    table: pd.DataFrame
+    path: Path | None
+    sha256: str
+    id_column: str
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()  # warnings from reading: encoding guessed, formulas kept as text
+    # The spreadsheet row of each table row, once empty rows (or excluded candidates) are gone.
+    source_rows: np.ndarray | None = None
+
+    def row_label(self, index: int) -> str:
+        """How a person finds row ``index`` in their spreadsheet (header is row 1)."""
+        if self.source_rows is not None:
+            return f"row {int(self.source_rows[index])}"
+        return f"row {index + 2}"
+
+
+def read_pool(
+    path: str | Path,
+    *,
+    id_column: str = "id",
+    sheet: str | None = None,
+    encoding: str | None = None,
+) -> Pool:
+    """Read a CSV or XLSX pool; empty and repeated ids go to ``Pool.problems``, not raised.
+
+    Rows with every cell empty are dropped (spreadsheets keep formatted blank rows); the
+    others keep their spreadsheet row numbers in messages.
+    """
+    file = Path(path)
+    data = _read_bytes(file, what="pool")
+    digest = hashlib.sha256(data).hexdigest()
+    notes: list[str] = []
+    if file.suffix.lower() in {".xlsx", ".xlsm"}:
+        table, notes = xlsx.read_sheet(file, sheet)
+    else:
+        table, notes = _read_csv(file, data, encoding)
+    table = _clean(table, file)
+    rows = None
+    blank = np.ones(len(table), dtype=bool)
+    for column in table.columns:
+        blank &= (table[column] == "").to_numpy()
+    if blank.any():
+        rows = np.flatnonzero(~blank) + 2
+        table = table[~blank].reset_index(drop=True)
+    pool = Pool(
+        table=table,
+        path=file,
+        sha256=digest,
+        id_column=id_column,
+        notes=tuple(notes),
+        source_rows=rows,
+    )
+    return replace(pool, problems=tuple(id_problems(pool)))
+
+
+def pool_from_frame(frame: pd.DataFrame, *, id_column: str = "id", name: str = "<pool>") -> Pool:
+    """A pool from an in-memory table (notebooks, tests); cells become trimmed text."""
+    table = _clean(frame.astype(str).where(frame.notna(), ""), Path(name))
+    csv = table.to_csv(index=False).encode()
+    pool = Pool(table=table, path=None, sha256=hashlib.sha256(csv).hexdigest(), id_column=id_column)
+    return replace(pool, problems=tuple(id_problems(pool)))
+
+
+def _read_csv(file: Path, data: bytes, encoding: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Any delimiter of , ; tab |, and any common encoding (see :mod:`balancer.io.formats.text`)."""
+    decoded = text_format.decode(data, str(file), encoding)
+    try:
+        table = pd.read_csv(
+            StringIO(decoded.text),
+            sep=decoded.delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError([Problem(str(file), "", "the pool file is empty")]) from None
+    except pd.errors.ParserError as exc:
+        raise InputError([_csv_problem(file, decoded.text, str(exc))]) from None
+    return table, list(decoded.notes)
+
+
+def _csv_problem(file: Path, text: str, message: str) -> Problem:
+    """pandas' parser message, with its line numbers turned into the ones an editor shows.
+
+    pandas counts only the line breaks outside quoted cells, and counts "rows" from 0, so a
+    quote left open on line 2 is "row 1" to pandas and a cell with a line break in it shifts
+    every later number.
+    """
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
+    if unclosed:
+        line = _editor_line(text, int(unclosed.group(1)) + 1)
+        return Problem(
+            str(file),
+            f"line {line}",
+            "malformed CSV: a quote opens a cell here and is never closed",
+            'close the quote, or write a quote inside a cell as ""',
+        )
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if fields:
+        expected, line, seen = (int(g) for g in fields.groups())
+        return Problem(
+            str(file),
+            f"line {_editor_line(text, line)}",
+            f"malformed CSV: {seen} cells where the header has {expected}",
+            "remove the extra comma, or quote a cell that contains a comma",
+        )
+    detail = message.removeprefix("Error tokenizing data. ").strip()
+    return Problem(str(file), "", f"malformed CSV: {detail}", "check quotes and commas")
+
+
+def _editor_line(text: str, record: int) -> int:
+    """The line (from 1) on which pandas' ``record``-th line (from 1) starts.
+
+    Follows the parser's quoting: a quote opens a quoted cell only at the start of a cell, and
+    line breaks inside a quoted cell do not count as new lines for pandas.
+    """
+    line, count = 1, 1
+    inside, cell_start, just_closed = False, True, False
+    for char in text:
+        if count >= record:
+            break
+        if inside:
+            if char == '"':
+                inside, just_closed = False, True
+            elif char == "\n":
+                line += 1
+            continue
+        if char == '"' and (cell_start or just_closed):
+            inside, cell_start, just_closed = True, False, False
+            continue
+        just_closed = False
+        cell_start = char in ",\n"
+        if char == "\n":
+            line += 1
+            count += 1
+    return line
+
+
+def _clean(table: pd.DataFrame, file: Path) -> pd.DataFrame:
+    """Trim every header and cell; refuse blank or repeated headers."""
+    problems = []
+    headers = [str(c).strip() for c in table.columns]
+    for position, header in enumerate(headers, start=1):
+        if not header or header.startswith("Unnamed:"):
+            problems.append(Problem(str(file), f"column {position}", "has no header", "name it"))
+    repeated = sorted({h for h in headers if headers.count(h) > 1})
+    for header in repeated:
+        problems.append(Problem(str(file), f"column '{header}'", "appears twice", "rename one"))
+    # pandas renames a repeated header to 'x.1'; catch that too.
+    for header in headers:
+        base, _, suffix = header.rpartition(".")
+        if suffix.isdigit() and base in headers:
+            problems.append(Problem(str(file), f"column '{base}'", "appears twice", "rename one"))
+    if problems:
+        raise InputError(problems)
+    cleaned = table.copy()
+    cleaned.columns = pd.Index(headers)
+    for column in cleaned.columns:
+        cleaned[column] = cleaned[column].astype(str).str.strip()
+    return cleaned.reset_index(drop=True)
+
+
+_MOST_ID_PROBLEMS = 20
+
+
+def id_problems(pool: Pool) -> list[Problem]:
+    """Empty and repeated ids, by row; ids are how people are named in every output.
+
+    A missing id column or an empty pool is raised at once: nothing else can be checked
+    without them. A long list is cut, with a last line saying how many were left out, since a
+    pool with hundreds of bad ids usually has one cause (a wrong column, a pasted block).
+    """
+    source = str(pool.path) if pool.path else "<pool>"
+    table = pool.table
+    if pool.id_column not in table.columns:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"column '{pool.id_column}'",
+                    "id column not found",
+                    did_you_mean(pool.id_column, table.columns, what="columns are")
+                    + " (or set id_column in the scenario)",
+                )
+            ]
+        )
+    if table.empty:
+        raise InputError([Problem(source, "", "the pool has no candidates")])
+    ids = table[pool.id_column]
+    suspect = (ids == "") | ids.duplicated(keep=False)
+    if not suspect.any():  # the usual case, checked without a Python loop over a large pool
+        return []
+    found: list[Problem] = []
+    first_seen: dict[str, int] = {}
+    for row in np.flatnonzero(suspect.to_numpy()).tolist():
+        value = str(ids.iat[row])
+        label = pool.row_label(row)
+        if value == "":
+            found.append(Problem(source, label, "empty id", "give every row an id"))
+        elif value in first_seen:
+            first = pool.row_label(first_seen[value])
+            message = f"duplicate id '{value}' (first at {first})"
+            found.append(Problem(source, label, message, "make ids unique"))
+        else:
+            first_seen[value] = row
+    problems = found[:_MOST_ID_PROBLEMS]
+    if len(found) > _MOST_ID_PROBLEMS:
+        problems.append(
+            Problem(
+                source,
+                "",
+                f"and {len(found) - _MOST_ID_PROBLEMS} more empty or duplicate ids",
+                "fix the ones above first; the same cause is likely",
+            )
+        )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: whole files or nothing.
+# ---------------------------------------------------------------------------------------------
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def safe_csv(table: pd.DataFrame) -> str:
+    """CSV text with every formula-like cell (and header) neutralised."""
+    safe = table.astype(str).map(neutralise_cell)
+    safe.columns = pd.Index([neutralise_cell(str(c)) for c in table.columns])
+    return str(safe.to_csv(index=False, lineterminator="\n"))
+
+
+def write_files(out_dir: Path, files: Mapping[str, str | bytes]) -> list[Path]:
+    """Write every file, or none: each goes to a temporary file first and is then renamed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, content in files.items():
+            handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
+            # Registered before writing: a write that fails (a full disk) must be cleaned up.
+            staged.append((name, Path(temp_name)))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content.encode("utf-8") if isinstance(content, str) else content)
+        written = []
+        for name, staged_file in staged:
+            target = out_dir / name
+            os.replace(staged_file, target)
+            written.append(target)
+        return written
+    finally:
+        for _, leftover in staged:
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()

@@ -1,0 +1,401 @@
+"""Turning a real-world pool into the columns a scenario counts, before any check.
+
+Real exports spell one value many ways ("F", "female", "Woman "), name columns in their own
+words ("UN region"), leave cells empty, and name countries rather than the regional groups a
+quota is about; some cells hold several values ("Civil Society; Academia"). The scenario says
+how to read them (``columns``, ``multi``, ``aliases``, ``missing``, ``derive``, ``countries``,
+``strict``); this module applies that to the pool table once, so everything after it (checks,
+profiles, model, reports) sees ordinary text columns, and says in warnings what it did to every
+distinct raw value, so a convener can check it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from balancer.io import countries
+from balancer.io.files import Pool
+from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.scenario import Scenario
+
+DERIVABLE = (*countries.FIELDS, "iso3", "iso2", "name")
+"""What ``derive`` can make from a country column."""
+
+_TRUE = {"yes", "y", "true", "t", "1", "on"}
+_FALSE = {"no", "n", "false", "f", "0", "off"}
+_MOST_ROWS = 5
+_MOST_VALUES = 30
+
+
+def cell_parts(cell: str, separator: str | None) -> frozenset[str]:
+    """The values one cell stands for: its trimmed, non-empty parts (a plain cell is one part).
+
+    Every reader of a multi-valued column goes through here (or :func:`column_parts`), so the
+    checks, the model's index and the independent recount all split cells the same way.
+    """
+    if separator is None:
+        return frozenset([cell]) if cell != "" else frozenset()
+    return frozenset(part.strip() for part in cell.split(separator) if part.strip())
+
+
+def canonical(cell: str, separator: str) -> str:
+    """One spelling per set of parts (sorted, joined), so equal sets share one profile."""
+    return separator.join(sorted(cell_parts(cell, separator)))
+
+
+def column_parts(table: pd.DataFrame, column: str, separator: str | None) -> pd.Series:
+    """Each row's set of values in ``column`` (frozensets; an empty cell is the empty set)."""
+    return table[column].map(lambda cell: cell_parts(str(cell), separator))
+
+
+def part_counts(table: pd.DataFrame, column: str, separator: str | None) -> pd.Series:
+    """Candidates per value (non-empty values only): a multi-valued row counts for each part."""
+    if separator is None:
+        cells = table[column]
+        return cells[cells != ""].value_counts()
+    exploded = column_parts(table, column, separator).map(sorted).explode().dropna()
+    return exploded.astype(str).value_counts()
+
+
+def has_any(
+    table: pd.DataFrame, column: str, allowed: Iterable[str], separator: str | None
+) -> np.ndarray:
+    """Boolean mask of rows holding at least one of the ``allowed`` values in ``column``."""
+    wanted = list(allowed)
+    if separator is None:
+        return table[column].isin(wanted).to_numpy()
+    chosen = set(wanted)
+    return (
+        column_parts(table, column, separator)
+        .map(lambda ps: bool(ps & chosen))
+        .to_numpy(dtype=bool)
+    )
+
+
+@dataclass
+class Prepared:
+    """The pool as the scenario reads it, and what was done to get there."""
+
+    pool: Pool
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
+    """Apply ``columns``, ``multi``, ``aliases``, ``derive`` and ``missing``, in that order.
+
+    Problems are collected, not raised, so that
+    :func:`balancer.engine.problem.build_problem` reports
+    them with the scenario's own. A scenario that uses none of the keys returns the pool as is.
+    """
+    s = scenario
+    if not (s.columns or s.aliases or s.missing or s.derive or s.multi):
+        return Prepared(pool, warnings=list(pool.notes))
+    work = _Work(s, pool, source)
+    work.rename()
+    work.split()
+    work.alias()
+    work.derive()
+    work.apply_missing()
+    work.check_unused()
+    kept = work.table.index.to_numpy()
+    rows = None
+    if len(kept) < len(pool.table):
+        rows = pool.source_rows[kept] if pool.source_rows is not None else kept + 2
+    else:
+        rows = pool.source_rows
+    table = work.table.reset_index(drop=True)
+    prepared = dataclasses.replace(pool, table=table, id_column=work.id_column, source_rows=rows)
+    return Prepared(prepared, work.problems, [*pool.notes, *work.warnings])
+
+
+def _rows(pool: Pool, positions: Iterable[int]) -> str:
+    shown = list(positions)
+    text = ", ".join(pool.row_label(int(i)) for i in shown[:_MOST_ROWS])
+    return text + (", ..." if len(shown) > _MOST_ROWS else "")
+
+
+def _yes_no(value: str) -> str | None:
+    folded = value.strip().casefold()
+    if folded in _TRUE:
+        return "yes"
+    if folded in _FALSE:
+        return "no"
+    return None
+
+
+def _region_key(value: str) -> str:
+    """A stated regional group, reduced so that "African Group", "AFRICAN" and "Africa" agree."""
+    text = countries.key(value).removesuffix(" group").removesuffix(" states")
+    short = {
+        "africa": "african",
+        "asia and the pacific": "asia pacific",
+        "asia and pacific": "asia pacific",
+        "apg": "asia pacific",
+        "eeg": "eastern european",
+        "eastern europe": "eastern european",
+        "grulac": "latin american and caribbean",
+        "latin america and caribbean": "latin american and caribbean",
+        "latin america and the caribbean": "latin american and caribbean",
+        "weog": "western european and others",
+    }
+    return short.get(text, text)
+
+
+class _Work:
+    def __init__(self, scenario: Scenario, pool: Pool, source: str) -> None:
+        self.s = scenario
+        self.pool = pool
+        self.source = source
+        self.pool_name = str(pool.path) if pool.path else "<pool>"
+        self.table = pool.table.copy()
+        self.id_column = pool.id_column
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+
+    def add(self, where: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(self.source, where, message, fix))
+
+    def has(self, column: str, where: str) -> bool:
+        if column in self.table.columns:
+            return True
+        self.add(
+            where,
+            f"column '{column}' is not in the pool {self.pool_name}",
+            did_you_mean(column, self.table.columns, what="columns are"),
+        )
+        return False
+
+    def rename(self) -> None:
+        """The pool's own headers to the names the scenario uses."""
+        mapping = {}
+        for header, name in self.s.columns.items():
+            if self.has(header, f"columns.{header}"):
+                mapping[header] = name
+        clashes = sorted(
+            name
+            for name in set(mapping.values())
+            if list(mapping.values()).count(name) > 1
+            or (name in self.table.columns and name not in mapping)
+        )
+        for name in clashes:
+            self.add(
+                f"columns (-> {name})",
+                f"two pool columns would be called '{name}'",
+                "map only one column to each name",
+            )
+        if not clashes:
+            self.table = self.table.rename(columns=mapping)
+            self.id_column = mapping.get(self.id_column, self.id_column)
+
+    def split(self) -> None:
+        """Multi-valued cells to one spelling per set of parts (sorted, trimmed, joined).
+
+        Before ``missing``, so that a cell of separators only counts as empty.
+        """
+        for column, separator in self.s.multi.items():
+            if self.has(column, f"multi.{column}"):
+                cells = self.table[column]
+                spelled = {raw: canonical(str(raw), separator) for raw in cells.unique()}
+                self.table[column] = cells.map(spelled).astype(cells.dtype)
+
+    def alias(self) -> None:
+        """Every alias, and every case variant of a value an alias leads to, to that value.
+
+        In a multi-valued column each part is aliased on its own (the parts are what counts).
+        """
+        for column, aliases in self.s.aliases.items():
+            if not self.has(column, f"aliases.{column}"):
+                continue
+            lookup = {
+                str(value).strip().casefold(): str(value).strip() for value in aliases.values()
+            }
+            lookup.update(
+                {str(raw).strip().casefold(): str(value).strip() for raw, value in aliases.items()}
+            )
+            cells = self.table[column]
+            separator = self.s.multi.get(column)
+            if separator is None:
+                counts = cells.value_counts(sort=False)
+            else:
+                counts = part_counts(self.table, column, separator)
+            mapped = {str(raw): lookup.get(str(raw).casefold(), str(raw)) for raw in counts.index}
+            if separator is None:
+                self.table[column] = cells.map(mapped).astype(cells.dtype)
+            else:
+                renamed = {
+                    raw: separator.join(
+                        sorted({mapped[part] for part in cell_parts(str(raw), separator)})
+                    )
+                    for raw in cells.unique()
+                }
+                self.table[column] = cells.map(renamed).astype(cells.dtype)
+            self.warnings.append(self._describe(f"aliases.{column}", counts, mapped))
+
+    @staticmethod
+    def _describe(where: str, counts: pd.Series, mapped: dict[str, str]) -> str:
+        parts = []
+        for raw in sorted(mapped, key=str.casefold)[:_MOST_VALUES]:
+            count = int(counts[raw])
+            became = mapped[raw]
+            shown = "(empty)" if raw == "" else f"'{raw}'"
+            arrow = "kept" if became == raw else f"-> '{became}'"
+            parts.append(f"{shown} x{count} {arrow}")
+        more = f"; and {len(mapped) - _MOST_VALUES} more" if len(mapped) > _MOST_VALUES else ""
+        return f"{where}: " + "; ".join(parts) + more
+
+    def _table(self) -> countries.CountryTable | None:
+        if self.s.countries is None:
+            return countries.shipped()
+        path = Path(self.s.countries)
+        if not path.is_absolute() and Path(self.source).is_file():
+            path = Path(self.source).parent / path
+        try:
+            return countries.load(path)
+        except InputError as error:
+            self.problems.extend(error.problems)
+            return None
+
+    def derive(self) -> None:
+        """Columns from the country column; stated values that disagree are flagged."""
+        if not self.s.derive:
+            return
+        table = self._table()
+        reported: set[str] = set()  # a column derived several ways names a bad country once
+        for target, column in self.s.derive.items():
+            where = f"derive.{target}"
+            if target not in DERIVABLE:
+                self.add(where, f"cannot derive '{target}'", did_you_mean(target, DERIVABLE))
+                continue
+            if table is None or not self.has(column, where):
+                continue
+            cells = self.table[column]
+            found = {str(raw): table.lookup(str(raw)) for raw in cells.unique() if str(raw)}
+            unknown = sorted(raw for raw, country in found.items() if country is None)
+            for raw in unknown if column not in reported else []:
+                rows = np.flatnonzero((cells == raw).to_numpy())
+                near = table.nearest(raw)
+                self.problems.append(
+                    Problem(
+                        self.pool_name,
+                        f"column '{column}', {_rows(self.pool, rows)}",
+                        f"unknown country '{raw}'",
+                        (f"did you mean {' or '.join(repr(n) for n in near)}?" if near else "")
+                        + " (or add it to a countries: file)",
+                    )
+                )
+            reported.add(column)
+            values = {
+                raw: (country.value(target) if country else "unknown")
+                for raw, country in found.items()
+            }
+            derived = cells.map({**values, "": ""}).astype(cells.dtype)
+            if target in self.table.columns and target != column:
+                self._contradictions(target, self.table[target], derived)
+            self.table[target] = derived
+            counts = cells.value_counts(sort=False)
+            self.warnings.append(
+                self._describe(
+                    where, counts, {str(r): values.get(str(r), "") for r in counts.index}
+                )
+            )
+
+    def _contradictions(self, target: str, stated: pd.Series, derived: pd.Series) -> None:
+        """Rows whose own value of ``target`` disagrees with their country's."""
+        if target == "un_region":
+            same = [_region_key(a) == _region_key(b) for a, b in zip(stated, derived, strict=True)]
+        elif target in countries.FIELDS:
+            same = [_yes_no(a) == b for a, b in zip(stated, derived, strict=True)]
+        else:
+            same = [
+                countries.key(a) == countries.key(b) for a, b in zip(stated, derived, strict=True)
+            ]
+        mask = ~np.array(same, dtype=bool) & (stated != "").to_numpy() & (derived != "").to_numpy()
+        if derived.eq("unknown").any():
+            mask &= (derived != "unknown").to_numpy()
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for row in np.flatnonzero(mask).tolist():
+            pairs.setdefault((str(stated.iat[row]), str(derived.iat[row])), []).append(row)
+        for (said, country_says), rows in sorted(pairs.items()):
+            message = (
+                f"{len(rows)} row(s) ({_rows(self.pool, rows)}) say {target} '{said}' but their "
+                f"country gives '{country_says}'"
+                + ("" if self.s.strict else "; the country's value is used")
+            )
+            fix = "correct the rows, or override the country in a countries: file"
+            if self.s.strict:
+                self.problems.append(Problem(self.pool_name, f"column '{target}'", message, fix))
+            else:
+                self.warnings.append(f"{self.pool_name}: column '{target}': {message} ({fix})")
+
+    def apply_missing(self) -> None:
+        """Empty cells by each column's policy: 'unknown' fills, 'exclude' drops the row."""
+        drop = np.zeros(len(self.table), dtype=bool)
+        for column, policy in self.s.missing.items():
+            if not self.has(column, f"missing.{column}") or policy == "error":
+                continue  # 'error' is the checks' own behaviour
+            empty = (self.table[column] == "").to_numpy()
+            if not empty.any():
+                continue
+            rows = np.flatnonzero(empty)
+            if policy == "unknown":
+                self.table.loc[empty, column] = "unknown"
+                self.warnings.append(
+                    f"missing.{column}: {len(rows)} empty cell(s) ({_rows(self.pool, rows)}) "
+                    "read as 'unknown'"
+                )
+            else:
+                drop |= empty
+                self.warnings.append(
+                    f"missing.{column}: {len(rows)} candidate(s) with no {column} "
+                    f"({_rows(self.pool, rows)}) left out of the pool"
+                )
+        if drop.any():
+            ids = self.table[self.id_column] if self.id_column in self.table.columns else None
+            named = set(self.s.include) & set(ids[drop]) if ids is not None else set()
+            for cid in sorted(named):
+                self.add(
+                    "include",
+                    f"'{cid}' is left out by a missing: exclude policy",
+                    "fill in the cell or drop the policy",
+                )
+            self.table = self.table[~drop]
+
+    def check_unused(self) -> None:
+        """With ``strict``, values of an aliased column that no quota, group or target names.
+
+        Only aliased columns: there the convener listed the spellings, so a value outside the
+        criteria is a spelling the aliases missed. A derived column's other values (the regions
+        no quota is about) are expected.
+        """
+        if not self.s.strict:
+            return
+        s = self.s
+        for column in sorted(s.aliases):
+            if column not in self.table.columns or s.targets.get(column) in ("equal", "pool"):
+                continue
+            named: set[str] = set(s.quotas.get(column, {}))
+            target = s.targets.get(column)
+            if isinstance(target, dict):
+                named |= set(target)
+            for group in s.groups:
+                wanted = group.where.get(column)
+                named |= set(wanted if isinstance(wanted, list) else [wanted] if wanted else [])
+            if not named:
+                continue
+            named = {n.strip() for n in named}
+            present = set(part_counts(self.table, column, s.multi.get(column)).index.tolist())
+            unused = sorted(str(v) for v in present - named)
+            if unused:
+                self.add(
+                    f"aliases.{column}",
+                    f"strict: pool values of '{column}' that no quota, group or target uses: "
+                    + ", ".join(f"'{v}'" for v in unused[:_MOST_VALUES]),
+                    "add aliases for them, or criteria that name them",
+                )

@@ -1,0 +1,52 @@
+"""The one Jinja2 environment behind every Markdown and HTML output.
+
+Autoescape is on for every template, so a hostile name in a pool is text wherever it lands;
+layers above register the filters their own templates need on :data:`ENV`.
+"""
+
+from __future__ import annotations
+
+import jinja2
+
+
+def _cell(value: object) -> str:
+    """Text safe inside a Markdown table cell (autoescape has already handled HTML)."""
+    return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "\u2013"  # an en dash: "no value"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text if text not in {"", "-0"} else "0"
+
+
+ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("balancer.present", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+ENV.filters["cell"] = _cell
+ENV.filters["num"] = number
+
+
+TEXT_ENV = ENV.overlay(autoescape=False, cache_size=50)
+"""The same templates and filters without autoescape: Markdown shown in the terminal only."""
+
+
+def render(template_name: str, **context: object) -> str:
+    """Render a template of ``balancer/present/templates`` with autoescape and these filters.
+
+    Every Markdown and HTML rendering goes through this one environment, so data is escaped
+    the same way everywhere; only :class:`markupsafe.Markup` (escaped SVG charts, lines built
+    with ``Markup.format``) is inserted as is.
+    """
+    return ENV.get_template(template_name).render(**context)
+
+
+def render_text(template_name: str, **context: object) -> str:
+    """A Markdown template as plain text for the terminal (never for a file or a browser)."""
+    return TEXT_ENV.get_template(template_name).render(**context)

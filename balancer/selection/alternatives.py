@@ -1,0 +1,304 @@
+"""The convener's second choices: the next-best distinct boards, and alternates per member.
+
+**Alternatives.** A convener shown one optimal board often asks "what else was close?". Board
+k+1 is the lexicographically best board (same order as ``select``: largest gap, total gap,
+score tie-break, then the lottery, with the same uniqueness proof) among the boards that share
+at most ``n - D`` members with each of boards 1..k. These are no-good cuts on a model with
+one pick per *person*: the profile model of :mod:`balancer.engine.model` always seats a profile's
+best members first, so it cannot express "the same board with one member swapped for the
+next one of her profile", which may well be the second-best board. Exact, and reproducible
+like the first board (which is the board ``select`` chooses).
+
+**Alternates.** Candidates off the board, in order, to call when a member steps down. A
+candidate can step in for member m when the board without m and with the candidate meets
+every rule; that is a recount (each rule's count moves by at most one), so no solver is
+needed. The list is *greedy*: each next alternate is the candidate who can step in for the
+most members not yet covered by the earlier ones (then for the most members overall, then the
+tie-break order: higher score, luckier ticket). Greedy is not always the best cover by M
+candidates, but it gives the convener an order to call people in, which an exact set does
+not. Candidates who cannot step in for anyone are never listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+from pydantic import BaseModel, Field
+
+from balancer import explain
+from balancer.engine.model import build_model
+from balancer.engine.problem import BalanceProblem, build_problem
+from balancer.engine.solve import Stager, default_workers, gap_objectives
+from balancer.spec import tickets as lottery
+from balancer.spec.errors import InputError, Problem
+
+
+class Alternative(BaseModel):
+    """One of the N best distinct boards, with its objective values and its changes."""
+
+    rank: int
+    roster: list[str]
+    max_gap: float | None
+    total_gap: float | None
+    max_gap_exact: str | None
+    total_gap_exact: str | None
+    tie_break: str = Field(description="'lottery' or the score column")
+    tie_break_value: str = Field(
+        description="the members' score total (higher wins), or their lottery total at the "
+        "first level (lower wins), exact"
+    )
+    out: list[str] = Field(description="members of board 1 not on this board")
+    incoming: list[str] = Field(description="members of this board not on board 1")
+
+
+class Alternatives(BaseModel):
+    """The boards found, best first; fewer than requested when no more boards exist."""
+
+    requested: int
+    min_difference: int
+    boards: list[Alternative]
+    exhausted: bool = Field(description="True when no further board differs enough")
+
+
+class Alternate(BaseModel):
+    """A candidate off the board, and the members they could replace."""
+
+    rank: int
+    id: str
+    can_replace: list[str]
+
+
+class Replacement(BaseModel):
+    """Who steps in for a member: the first alternate in the list who can, or nobody."""
+
+    member: str
+    alternate: str | None
+
+
+class Alternates(BaseModel):
+    """The ordered list of alternates (greedy, see :mod:`balancer.selection.alternatives`)."""
+
+    requested: int
+    method: str = "greedy: most members not yet covered, then most members, then tie-break"
+    alternates: list[Alternate]
+    replacements: list[Replacement]
+
+
+def check_options(
+    problem: BalanceProblem, alternatives: int, min_difference: int, alternates: int
+) -> None:
+    """Refuse impossible counts before solving, one line each."""
+    problems = []
+    n = problem.board_size
+    if alternatives < 0:
+        problems.append(Problem("--alternatives", str(alternatives), "must be 0 or more"))
+    if not 1 <= min_difference <= n:
+        problems.append(
+            Problem(
+                "--min-difference",
+                str(min_difference),
+                f"must be between 1 and the board size ({n})",
+            )
+        )
+    if alternates < 0:
+        problems.append(Problem("--alternates", str(alternates), "must be 0 or more"))
+    if problems:
+        raise InputError(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# The N best distinct boards
+# ---------------------------------------------------------------------------------------------
+
+
+def best_boards(
+    problem: BalanceProblem,
+    count: int,
+    min_difference: int = 1,
+    *,
+    workers: int | None = None,
+) -> list[list[int]]:
+    """Up to ``count`` boards (sorted pool rows), best first, pairwise ``min_difference`` apart.
+
+    Pairwise, because board k+1 is cut off from every earlier board, not just the first.
+    """
+    person = build_problem(problem.scenario, problem.pool, source="alternatives", aggregate=False)
+    boards: list[list[int]] = []
+    while len(boards) < count:
+        board = _best_avoiding(person, boards, min_difference, workers or default_workers())
+        if board is None:
+            break
+        boards.append(board)
+    return boards
+
+
+def _best_avoiding(
+    problem: BalanceProblem, boards: Sequence[Sequence[int]], distance: int, workers: int
+) -> list[int] | None:
+    handles = build_model(problem)
+    model = handles.model
+    pick_of: dict[int, cp_model.IntVar] = {}
+    for profile, row in zip(problem.profiles, handles.picks, strict=True):
+        if row:
+            pick_of[int(profile.members[0])] = row[0]
+    limit = problem.board_size - distance
+    for board in boards:
+        shared = [pick_of[r] for r in board if r in pick_of]
+        if len(shared) > limit:
+            model.add(cp_model.LinearExpr.sum(shared) <= limit)
+    stager = Stager(handles, workers, None)
+
+    def stage(name: str, objective: cp_model.LinearExprT | None, sense: int) -> bool:
+        status = stager.run(name, objective, sense)
+        if status == cp_model.INFEASIBLE:
+            return False
+        if status != cp_model.OPTIMAL:  # no time limit is set: only a solver failure
+            raise RuntimeError(f"alternatives: stage {name} ended {status}")
+        if objective is not None:
+            stager.fix(objective)
+        return True
+
+    gap_stages = gap_objectives(handles)[0]
+    for name, objective in gap_stages:
+        if not stage(name, objective, 1):
+            return None
+    if problem.score_column is not None and not stage("score", handles.score_total(), -1):
+        return None
+    for level in range(lottery.LEVELS):
+        if not stage(f"lottery {level + 1}", handles.lottery_total(level), 1):
+            return None
+        if stager.is_unique() is not False:
+            break
+    return stager.chosen()
+
+
+def alternatives(
+    problem: BalanceProblem,
+    count: int,
+    min_difference: int = 1,
+    *,
+    workers: int | None = None,
+) -> Alternatives:
+    """The report section: the boards with their objective values and changes vs board 1."""
+    boards = best_boards(problem, count, min_difference, workers=workers)
+    ids = problem.ids
+    first = {str(ids.iat[r]) for r in boards[0]} if boards else set()
+    result = []
+    for rank, rows in enumerate(boards, start=1):
+        roster = [str(ids.iat[r]) for r in rows]
+        balance = explain.balance(problem, rows)
+        if problem.score_column is not None:
+            value: Fraction | int = sum((problem.score(r) for r in rows), Fraction(0))
+        else:
+            value = sum(lottery.lottery_number(problem.ticket(r), 0) for r in rows)
+        result.append(
+            Alternative(
+                rank=rank,
+                roster=roster,
+                max_gap=None if balance is None else balance.max_gap,
+                total_gap=None if balance is None else balance.total_gap,
+                max_gap_exact=None if balance is None else balance.max_gap_exact,
+                total_gap_exact=None if balance is None else balance.total_gap_exact,
+                tie_break=problem.score_column or "lottery",
+                tie_break_value=str(value),
+                out=sorted(first - set(roster)),
+                incoming=sorted(set(roster) - first),
+            )
+        )
+    return Alternatives(
+        requested=count,
+        min_difference=min_difference,
+        boards=result,
+        exhausted=len(boards) < count,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Alternates
+# ---------------------------------------------------------------------------------------------
+
+
+def can_step_in(problem: BalanceProblem, rows: Sequence[int]) -> dict[int, list[int]]:
+    """For every profile with a candidate off the board: the board rows it could replace.
+
+    Candidates of one profile count towards the same rules, so they can replace the same
+    members; each rule's count moves by (candidate matches) - (member matches).
+    """
+    rules = problem.rules
+    profile_of: dict[int, int] = {}
+    for p, profile in enumerate(problem.profiles):
+        for member in profile.members:
+            profile_of[int(member)] = p
+    matches = [[rule.matches(profile.values) for rule in rules] for profile in problem.profiles]
+    on_board = set(rows)
+    counts = [0] * len(rules)
+    for row in rows:
+        for k, hit in enumerate(matches[profile_of[row]]):
+            counts[k] += hit
+    result: dict[int, list[int]] = {}
+    for p, profile in enumerate(problem.profiles):
+        if all(int(m) in on_board for m in profile.members):
+            continue
+        incoming = matches[p]
+        replaceable = []
+        for row in rows:
+            outgoing = matches[profile_of[row]]
+            if all(
+                rule.lo <= counts[k] - outgoing[k] + incoming[k] <= rule.hi
+                for k, rule in enumerate(rules)
+            ):
+                replaceable.append(row)
+        result[p] = replaceable
+    return result
+
+
+def alternates(problem: BalanceProblem, rows: Sequence[int], count: int) -> Alternates:
+    """Up to ``count`` alternates, greedy (see the module docstring), and who replaces whom."""
+    coverage = can_step_in(problem, rows)
+    on_board = set(rows)
+    next_member = {
+        p: [int(m) for m in problem.profiles[p].members if int(m) not in on_board] for p in coverage
+    }
+
+    def order(row: int) -> tuple[int, int]:
+        score = -problem.score_units(row) if problem.score_column is not None else 0
+        return (score, problem.ticket(row))
+
+    covered: set[int] = set()
+    chosen: list[tuple[int, list[int]]] = []
+    while len(chosen) < count:
+        best: tuple[tuple[int, int, int, int], int, int] | None = None
+        for p, replaceable in coverage.items():
+            if not replaceable or not next_member[p]:
+                continue
+            row = next_member[p][0]
+            fresh = sum(1 for m in replaceable if m not in covered)
+            key = (-fresh, -len(replaceable), *order(row))
+            if best is None or key < best[0]:
+                best = (key, p, row)
+        if best is None:
+            break
+        _, p, row = best
+        next_member[p].pop(0)
+        chosen.append((row, coverage[p]))
+        covered |= set(coverage[p])
+    ids = problem.ids
+    replacements = []
+    for member in rows:
+        first = next((row for row, can in chosen if member in can), None)
+        replacements.append(
+            Replacement(
+                member=str(ids.iat[member]),
+                alternate=None if first is None else str(ids.iat[first]),
+            )
+        )
+    return Alternates(
+        requested=count,
+        alternates=[
+            Alternate(rank=k, id=str(ids.iat[row]), can_replace=[str(ids.iat[m]) for m in can])
+            for k, (row, can) in enumerate(chosen, start=1)
+        ],
+        replacements=replacements,
+    )

@@ -1,0 +1,319 @@
+"""The report: one typed document (``report.json``) and its renderings for people.
+
+The JSON schema is the pydantic model :class:`Report`; ``balancer schema`` prints it. The
+Markdown is rendered from the same object by a Jinja2 template with autoescaping, so a
+candidate called ``<script>`` stays text. Sensitive columns (disability by default) appear in
+rendered reports only as aggregate counts; only ``roster.csv``, the convener's working file,
+carries them per person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Literal, Protocol, TypeVar
+
+from markupsafe import Markup
+from pydantic import BaseModel, Field
+from rich.table import Table
+
+from balancer.explain import (
+    Balance,
+    CompositionRow,
+    Diagnosis,
+    Explanation,
+    RuleExplanation,
+    RuleOutcome,
+    SupplyRow,
+)
+from balancer.explain.costs import Change
+from balancer.present import charts
+from balancer.present.render import ENV, number
+from balancer.selection.alternatives import Alternates, Alternatives
+
+SCHEMA_VERSION = "1"
+
+
+class StageTiming(BaseModel):
+    """One solver stage: what was optimised, how it ended and the optimum it fixed."""
+
+    name: str
+    status: str
+    value: int | None
+    seconds: float
+
+
+class Timings(BaseModel):
+    """Wall-clock seconds per phase of the run."""
+
+    read: float = 0.0
+    build: float = 0.0
+    solve: float = 0.0
+    explain: float = 0.0
+    total: float = 0.0
+    stages: list[StageTiming] = Field(default_factory=list)
+
+
+class Provenance(BaseModel):
+    """Everything needed to reproduce the board exactly."""
+
+    balancer_version: str
+    solver: str = "OR-Tools CP-SAT"
+    solver_version: str
+    scenario_file: str | None
+    scenario_sha256: str | None
+    pool_file: str | None
+    pool_sha256: str
+    seed: int
+    tie_break: str
+    workers: int
+    command: str | None = None
+    candidates: int
+    profiles: int
+    created: str
+
+
+class Report(BaseModel):
+    """The result of one selection, for machines (JSON) and for people (Markdown, terminal)."""
+
+    schema_version: str = SCHEMA_VERSION
+    scenario: str
+    status: Literal["optimal", "feasible", "infeasible", "unknown"]
+    board_size: int
+    roster: list[str]
+    objective: Balance | None
+    unique: bool | None = Field(
+        description="True when the solver proved no other board ties on every objective"
+    )
+    constraints: list[RuleOutcome]
+    composition: list[CompositionRow]
+    diagnosis: Diagnosis | None = None
+    explanation: Explanation | None = None
+    supply: list[SupplyRow] = Field(default_factory=list)
+    alternatives: Alternatives | None = Field(
+        default=None, description="the next-best distinct boards (select --alternatives)"
+    )
+    alternates: Alternates | None = Field(
+        default=None, description="alternates to call when a member steps down (--alternates)"
+    )
+    warnings: list[str] = Field(default_factory=list)
+    public: bool = Field(
+        default=False,
+        description="True for the publishable variant (see balancer.selection.public)",
+    )
+    provenance: Provenance
+    timings: Timings
+
+
+def versions() -> tuple[str, str]:
+    """(balancer version, OR-Tools version) as installed."""
+    return metadata.version("balancer"), metadata.version("ortools")
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+# Filters for the explanation sections and the HTML report. They turn the report's flat lists
+# into what a reader scans (groups, badges, prices); they return plain data, never markup, so
+# autoescape still sees every string. The one exception is the chart, escaped in charts.py.
+
+_STATUS_ORDER = ("binding", "pool-limited", "tight, no cost", "slack")
+_STATUS_TITLES = {
+    "binding": "Binding: these criteria cost balance",
+    "pool-limited": "Limited by the pool: every such candidate is needed",
+    "tight, no cost": "Met exactly, at no cost to balance",
+    "slack": "Met with room to spare",
+}
+_BADGES = {"binding": "binding", "pool-limited": "pool-limited", "tight, no cost": "tight"}
+CAP_SUMMARY_FROM = 4
+"""Caps of one column in one status group are said in one line from this many on."""
+CAP_VALUES_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One line of "What shaped the board": a rule, or the caps of one column together."""
+
+    sentence: str
+    rules: list[str]
+    explanation: RuleExplanation | None = None
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    """The rules of one status, in the order the reader should meet them (binding first)."""
+
+    status: str
+    badge: str
+    title: str
+    lines: list[RuleLine]
+
+
+def _listing(items: Sequence[str], limit: int = CAP_VALUES_SHOWN) -> str:
+    """Items in words: "a, b and c", or "a, b and 7 more" beyond ``limit``."""
+    shown = list(items[:limit])
+    if len(items) > limit:
+        shown.append(f"{len(items) - limit} more")
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _cap_line(status: str, rules: Sequence[RuleExplanation], outcome: RuleOutcome) -> RuleLine:
+    """The caps of one column with one status, said once instead of once per value."""
+    column = rules[0].column or ""
+    values = [r.value or "" for r in rules]
+    head = f"At most {outcome.max} member{'s' * (outcome.max != 1)} may share one {column}"
+    if status == "slack":
+        sentence = f"{head}: met with room to spare for {len(values)} values ({_listing(values)})."
+    elif status == "tight, no cost":
+        sentence = (
+            f"{head}: met exactly for {_listing(values)}, but relaxing these caps would not make "
+            "the board more balanced."
+        )
+    else:
+        sentence = f"{head}: {status} for {_listing(values)}."
+    return RuleLine(sentence=sentence, rules=[r.id for r in rules])
+
+
+def _rule_groups(report: Report) -> list[RuleGroup]:
+    """The explained rules grouped by status; many caps of one column become one line."""
+    if report.explanation is None:
+        return []
+    outcomes = {o.id: o for o in report.constraints}
+    groups = []
+    for status in _STATUS_ORDER:
+        rules = [r for r in report.explanation.rules if r.status == status]
+        caps: dict[str, list[RuleExplanation]] = {}
+        for rule in rules:
+            if status != "binding" and rule.kind == "cap" and rule.column is not None:
+                caps.setdefault(rule.column, []).append(rule)
+        many = {c: rs for c, rs in caps.items() if len(rs) >= CAP_SUMMARY_FROM}
+        lines: list[RuleLine] = []
+        for rule in rules:
+            column = rule.column if rule.kind == "cap" else None
+            if column is not None and column in many:
+                if rule is many[column][0]:
+                    lines.append(_cap_line(status, many[column], outcomes[rule.id]))
+                continue
+            lines.append(RuleLine(sentence=rule.sentence, rules=[rule.id], explanation=rule))
+        if lines:
+            title = _STATUS_TITLES[status]
+            groups.append(RuleGroup(status, _BADGES.get(status, status), title, lines))
+    return groups
+
+
+def _rule_badges(report: Report) -> dict[str, str]:
+    """Rule id to its badge: the explained status, or tight/slack when nothing was priced."""
+    if report.explanation is not None:
+        return {r.id: _BADGES.get(r.status, r.status) for r in report.explanation.rules}
+    return {
+        o.id: "tight" if o.tight else "slack" for o in report.constraints if o.tight is not None
+    }
+
+
+def _signed(value: float | None) -> str:
+    if value is None or abs(value) < 5e-10:
+        return "\u00b10"
+    return ("+" if value > 0 else "\u2212") + number(abs(value))
+
+
+def _price(change: Change | None) -> str:
+    """What relaxing or dropping a rule does to the two gaps, in one short phrase."""
+    if change is None:
+        return "\u2013"
+    if not change.possible:
+        return "no board possible"
+    return (
+        f"largest gap {number(change.max_gap)} ({_signed(change.max_gap_change)}), "
+        f"total gap {number(change.total_gap)} ({_signed(change.total_gap_change)})"
+    )
+
+
+class _Columned(Protocol):
+    @property
+    def column(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_Columned)
+
+
+def _by_column(rows: Iterable[_Row]) -> list[tuple[str, list[_Row]]]:
+    """Rows grouped by column, in the order the columns first appear (unlike ``groupby``)."""
+    groups: dict[str, list[_Row]] = {}
+    for row in rows:
+        groups.setdefault(row.column, []).append(row)
+    return list(groups.items())
+
+
+def _names(members: Sequence[dict[str, str]]) -> dict[str, str]:
+    """Member id (the first column of a member row) to name, when the pool has names."""
+    return {next(iter(m.values())): m.get("name", "") for m in members if m}
+
+
+def _percent(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value * 100:.0f}%"
+
+
+def _chart(rows: Sequence[CompositionRow], report: Report, index: int) -> Markup:
+    """The composition chart of one column (SVG, escaped in :mod:`balancer.present.charts`)."""
+    return charts.composition_chart(
+        rows[0].column,
+        rows,
+        board_size=report.board_size,
+        has_board=bool(report.roster),
+        chart_id=f"chart-{index}",
+    )
+
+
+ENV.filters["rule_groups"] = _rule_groups
+ENV.filters["rule_badges"] = _rule_badges
+ENV.filters["price"] = _price
+ENV.filters["by_column"] = _by_column
+ENV.filters["names"] = _names
+ENV.filters["percent"] = _percent
+ENV.filters["chart"] = _chart
+
+
+def render_markdown(report: Report, members: list[dict[str, str]]) -> str:
+    """The report for a person. ``members`` holds only the columns safe to show per person."""
+    template = ENV.get_template("report.md.j2")
+    return template.render(report=report, members=members)
+
+
+def render_html(report: Report, members: list[dict[str, str]]) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, no script, no links).
+
+    Self-contained so it can be mailed, archived or published as is and still look the same in
+    ten years; ``members`` holds only the columns safe to show per person, as for Markdown.
+    """
+    template = ENV.get_template("report.html.j2")
+    return template.render(report=report, members=members)
+
+
+def summary_table(report: Report) -> Table:
+    """The short table the terminal shows after a run."""
+    table = Table(title=f"{report.scenario}: {report.status}", show_lines=False)
+    table.add_column("criterion")
+    table.add_column("bounds", justify="right")
+    table.add_column("board", justify="right")
+    table.add_column("", justify="left")
+    caps: dict[str, list[RuleOutcome]] = {}
+    for rule in report.constraints:
+        if rule.kind == "cap":
+            caps.setdefault(rule.column or "", []).append(rule)
+            continue
+        bounds = f"{rule.min}..{rule.max}" if rule.min != rule.max else str(rule.min)
+        mark = "" if rule.achieved is None else ("tight" if rule.tight else f"slack {rule.slack}")
+        achieved = "" if rule.achieved is None else str(rule.achieved)
+        table.add_row(rule.description, bounds, achieved, mark)
+    for column, rules in caps.items():
+        full = sum(1 for r in rules if r.tight)
+        table.add_row(
+            f"At most {rules[0].max} member(s) per {column} ({len(rules)} values could exceed it)",
+            f"0..{rules[0].max}",
+            "",
+            f"{full} value(s) at the cap" if rules[0].achieved is not None else "",
+        )
+    return table
