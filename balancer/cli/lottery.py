@@ -29,19 +29,26 @@ def lottery(
         str | None, typer.Option(help="Draw the board SHA-256 of this public text picks.")
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
+    ] = False,
 ) -> None:
     """Select by fair lottery: probabilities, the M published boards, and optionally the draw."""
     if rule not in ("leximin", "maximin", "nash"):
         raise typer.BadParameter(f"--rule must be leximin, maximin or nash, not {rule!r}")
     chosen: Literal["leximin", "maximin", "nash"] = rule  # type: ignore[assignment]
+    from balancer.cli.live import live
+
     try:
-        result = run_lottery(
-            scenario,
-            rule=chosen,
-            max_gap_excess=max_gap_excess,
-            boards=boards,
-            workers=workers,
-        )
+        with live(err, quiet) as progress:
+            result = run_lottery(
+                scenario,
+                rule=chosen,
+                max_gap_excess=max_gap_excess,
+                boards=boards,
+                workers=workers,
+                progress=progress,
+            )
     except InputError as error:
         fail_input(error)
         return

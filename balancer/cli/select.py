@@ -59,24 +59,30 @@ def select(
     excel: Annotated[
         bool, typer.Option("--excel", help="Write roster.csv as UTF-8 with a BOM, for Excel.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
+    ] = False,
 ) -> None:
     """Select the board; write roster.csv, report.json and report.md to --out."""
+    from balancer.cli.live import live
     from balancer.selection import run as api
     from balancer.selection.report import summary_table
 
     _out_folder(out_dir)
     try:
-        result = api.select(
-            scenario,
-            workers=workers,
-            time_limit=time_limit,
-            command=command_line(),
-            explain_board=explain,
-            why_not=why_not or [],
-            alternatives=alternatives,
-            min_difference=min_difference,
-            alternates=alternates,
-        )
+        with live(err, quiet) as progress:
+            result = api.select(
+                scenario,
+                workers=workers,
+                time_limit=time_limit,
+                command=command_line(),
+                explain_board=explain,
+                why_not=why_not or [],
+                alternatives=alternatives,
+                min_difference=min_difference,
+                alternates=alternates,
+                progress=progress,
+            )
     except InputError as error:
         fail_input(error)
         return

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from balancer.cli.shell import _out_folder, app, err, fail_input, out
@@ -54,6 +53,9 @@ def sweep(
     dask: Annotated[
         str | None, typer.Option("--dask", help="Address of a Dask scheduler to run on.")
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
+    ] = False,
 ) -> None:
     """Solve every combination of the varied keys in parallel; write a table and a chart."""
     _out_folder(out_dir)
@@ -64,40 +66,24 @@ def sweep(
         return
     with ExitStack() as stack:
         executor = _dask_executor(dask, stack) if dask else None
-        result = _run(scenario, varies, executor, cache or out_dir / ".cache")
+        result = _run(scenario, varies, executor, cache or out_dir / ".cache", quiet)
     _write(result, out_dir)
 
 
 def _run(
-    scenario: Path, varies: list[sweeping.Vary], executor: Executor | None, cache: Path
+    scenario: Path, varies: list[sweeping.Vary], executor: Executor | None, cache: Path, quiet: bool
 ) -> sweeping.SweepResult:
-    """The sweep under a progress bar on stderr (the table goes to stdout)."""
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("sweep", total=None)
+    """The sweep with its progress lines on stderr (the table goes to stdout)."""
+    from balancer.cli.live import live
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        try:
-            result = sweeping.run_sweep(
-                scenario,
-                varies,
-                executor=executor,
-                cache_dir=cache,
-                progress=progress,
+    try:
+        with live(err, quiet) as progress:
+            return sweeping.run_sweep(
+                scenario, varies, executor=executor, cache_dir=cache, progress=progress
             )
-        except InputError as error:
-            bar.stop()
-            fail_input(error)
-            raise AssertionError("unreachable") from None
-    return result
+    except InputError as error:
+        fail_input(error)
+        raise AssertionError("unreachable") from None
 
 
 def _write(result: sweeping.SweepResult, out_dir: Path) -> None:

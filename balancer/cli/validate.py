@@ -14,13 +14,18 @@ from balancer.spec.errors import InputError
 @app.command()
 def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
+    ] = False,
 ) -> None:
     """Check a scenario and its pool, show the pool against the quotas, and test feasibility."""
+    from balancer.cli.live import live
     from balancer.selection import run as api
     from balancer.selection.report import summary_table
 
     try:
-        result = api.validate(scenario)
+        with live(err, quiet) as progress:
+            result = api.validate(scenario, progress=progress)
     except InputError as error:
         fail_input(error)
         return

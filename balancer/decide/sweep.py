@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from balancer.io.files import (
 )
 from balancer.selection.report import versions
 from balancer.spec.errors import InputError, Problem
+from balancer.spec.progress import SILENT, Progress, phase
 from balancer.spec.scenario import Scenario
 
 Value = int | str
@@ -227,33 +228,36 @@ def run_sweep(
     *,
     executor: Executor | None = None,
     cache_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SweepResult:
     """Solve every point; ``executor`` defaults to a process pool on all cores.
 
     Every point not in the cache is checked before anything is solved, so a bad range fails
-    in one go with every problem. ``progress(done, total)`` is called as points finish (cached
-    points count as done at once).
+    in one go with every problem. ``progress`` hears read, check and the "sweep" phase, a
+    step as each point finishes (cached points count as done at once).
     """
     import time
     from concurrent.futures import ProcessPoolExecutor
 
+    reporter = progress or SILENT
     started = time.perf_counter()
-    file = load_scenario(scenario_path)
-    ref = file.scenario.pool_ref
-    pool = read_pool(file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet)
+    with phase(reporter, "read"):
+        file = load_scenario(scenario_path)
+        ref = file.scenario.pool_ref
+        pool = read_pool(file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet)
     grid = points(varies)
     keys = [point_key(file.sha256, pool.sha256, p) for p in grid]
     results: list[PointResult | None] = [_cached(cache_dir, k) for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
     # A cached point was checked when it was solved (its key covers scenario, pool and point).
-    scenarios, problems = _check_points(file, pool, [grid[i] for i in todo])
+    with phase(reporter, "check"):
+        scenarios, problems = _check_points(file, pool, [grid[i] for i in todo])
     if problems:
         raise InputError(problems)
     scenario_of = dict(zip(todo, scenarios, strict=True))
     total, done = len(grid), len(grid) - len(todo)
-    if progress:
-        progress(done, total)
+    reporter.start("sweep", total)
+    reporter.step("sweep", done, total, "points")
     own = executor is None and len(todo) > 0
     pool_executor: Executor | None = executor or (ProcessPoolExecutor() if own else None)
     try:
@@ -270,9 +274,9 @@ def run_sweep(
                 if cache_dir is not None:
                     write_files(cache_dir, {f"{keys[i]}.json": answer.model_dump_json()})
                 done += 1
-                if progress:
-                    progress(done, total)
+                reporter.step("sweep", done, total, "points")
     finally:
+        reporter.end("sweep")
         if own and pool_executor is not None:
             pool_executor.shutdown()
     final = [r for r in results if r is not None]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from balancer.engine.problem import BalanceProblem, build_problem
 from balancer.io.files import Pool, ScenarioFile, load_scenario, pool_from_frame, read_pool
+from balancer.spec.progress import Progress, phase
 from balancer.spec.scenario import Scenario
 
 ScenarioInput = str | Path | ScenarioFile | Scenario
@@ -41,9 +42,17 @@ def _resolve(
 
 
 def prepare(
-    scenario: ScenarioInput, pool: Pool | pd.DataFrame | None = None
+    scenario: ScenarioInput,
+    pool: Pool | pd.DataFrame | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[BalanceProblem, ScenarioFile | None]:
-    """Read and check everything; raises :class:`balancer.spec.errors.InputError` on bad input."""
-    spec, file, table = _resolve(scenario, pool)
+    """Read and check everything; raises :class:`balancer.spec.errors.InputError` on bad input.
+
+    ``progress`` hears the two phases, "read" (scenario and pool files) and "check".
+    """
+    with phase(progress, "read"):
+        spec, file, table = _resolve(scenario, pool)
     source = str(file.path) if file else "<scenario>"
-    return build_problem(spec, table, source=source), file
+    with phase(progress, "check"):
+        return build_problem(spec, table, source=source), file

@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 from balancer.engine.model import BalanceModel, LinearExpr, Patch, build_model
 from balancer.engine.problem import BalanceProblem
 from balancer.spec import tickets as lottery
+from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import Rule
 
 Status = Literal["optimal", "feasible", "infeasible", "unknown"]
@@ -92,8 +93,11 @@ class Stager:
         workers: int,
         time_limit: float | None,
         presolve: bool = True,
+        progress: Progress = SILENT,
     ) -> None:
         self.handles = handles
+        self.progress = progress
+        self.planned: int | None = None  # stages expected, for the progress line
         self.workers = workers
         self.presolve = presolve
         self.deadline = None if time_limit is None else time.perf_counter() + time_limit
@@ -116,6 +120,7 @@ class Stager:
             else:
                 model.maximize(objective)
         solver = self._solver()
+        self.progress.step("solve", len(self.stages), self._total(), name)
         started = time.perf_counter()
         status = solver.solve(model)
         value = None
@@ -131,7 +136,14 @@ class Stager:
         self.stages.append(
             Stage(name, solver.status_name(status), value, time.perf_counter() - started)
         )
+        self.progress.step("solve", len(self.stages), self._total(), name)
         return status
+
+    def _total(self) -> int | None:
+        """Stages planned, grown when the lottery needs another level than first thought."""
+        if self.planned is None:
+            return None
+        return max(self.planned, len(self.stages) + 1)
 
     def fix(self, objective: LinearExpr) -> None:
         value = self.stages[-1].value
@@ -218,6 +230,7 @@ def solve(
     max_gap_at_most: int | None = None,
     presolve: bool = True,
     prove_unique: bool = True,
+    progress: Progress | None = None,
 ) -> Solution:
     """Find the lexicographically best board and prove it is the only one.
 
@@ -225,17 +238,55 @@ def solve(
     ``balance_only`` the tie-break is skipped, since only the gaps are wanted. What-ifs start
     from the chosen board as a ``hint`` and run without presolve, which on small changes costs
     more than it saves (2-4x faster on the bundled and benchmark scenarios).
+    ``progress`` hears each stage as a step of the "solve" phase.
     """
+    reporter = progress or SILENT
+    reporter.start("solve", None)
+    try:
+        return _solve(
+            problem,
+            workers=workers,
+            time_limit=time_limit,
+            rules=rules,
+            patch=patch,
+            balance_only=balance_only,
+            hint=hint,
+            max_gap_at_most=max_gap_at_most,
+            presolve=presolve,
+            prove_unique=prove_unique,
+            progress=reporter,
+        )
+    finally:
+        reporter.end("solve")
+
+
+def _solve(
+    problem: BalanceProblem,
+    *,
+    workers: int | None,
+    time_limit: float | None,
+    rules: Sequence[Rule] | None,
+    patch: Patch | None,
+    balance_only: bool,
+    hint: Sequence[int] | None,
+    max_gap_at_most: int | None,
+    presolve: bool,
+    prove_unique: bool,
+    progress: Progress,
+) -> Solution:
     workers = workers or default_workers()
     started = time.perf_counter()
     lean = build_model(problem, rules=rules, patch=patch, lean=True)
     built = time.perf_counter()
-    stager = Stager(lean, workers, time_limit, presolve)
+    stager = Stager(lean, workers, time_limit, presolve, progress)
     if hint is not None:
         stager.hint(hint)
     if max_gap_at_most is not None and lean.max_gap is not None:
         lean.model.add(lean.max_gap <= max_gap_at_most)
     gap_stages, combined = gap_objectives(lean)
+    # The stages a run usually takes: the gaps, the score, one lottery level and its proof.
+    tie_break = 0 if balance_only else (problem.score_column is not None) + 1 + prove_unique
+    stager.planned = max(1, len(gap_stages) + tie_break)
 
     def finish(status: Status, unique: bool | None = None) -> Solution:
         rows = stager.chosen() if stager.values else []

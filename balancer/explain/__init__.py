@@ -28,6 +28,7 @@ from balancer.explain.infeasible import Conflict, Diagnosis, Relaxation, diagnos
 from balancer.explain.members import MemberReason, WhyNot, explain_members, why_not
 from balancer.explain.recruit import Recruitment, advise
 from balancer.explain.supply import SupplyRow, supply
+from balancer.spec.progress import Progress, phase
 
 
 class Explanation(BaseModel):
@@ -47,12 +48,17 @@ def explain(
     *,
     why_not_ids: Sequence[str] = (),
     threads: int | None = None,
+    progress: Progress | None = None,
 ) -> Explanation:
-    """The full explanation of a solved board (it re-solves: see :mod:`balancer.explain.costs`)."""
+    """The full explanation of a solved board (it re-solves: see :mod:`balancer.explain.costs`).
+
+    ``progress`` hears one "explain" phase: rules screened and priced, then members.
+    """
     started = time.perf_counter()
-    rules, binding = explain_rules(problem, solution, outcomes, threads)
-    members = explain_members(problem, solution, threads)
-    answers = [why_not(problem, solution, cid) for cid in why_not_ids]
+    with phase(progress, "explain") as reporter:
+        rules, binding = explain_rules(problem, solution, outcomes, threads, reporter)
+        members = explain_members(problem, solution, threads, reporter)
+        answers = [why_not(problem, solution, cid) for cid in why_not_ids]
     return Explanation(
         rules=rules,
         members=members,

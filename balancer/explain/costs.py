@@ -18,6 +18,7 @@ from balancer.engine.problem import BalanceProblem
 from balancer.engine.recount import RuleOutcome
 from balancer.engine.solve import Solution
 from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of
+from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import REGISTRY, Kind, Rule
 
 RuleStatus = Literal["binding", "tight, no cost", "slack", "pool-limited"]
@@ -77,11 +78,13 @@ def explain_rules(
     solution: Solution,
     outcomes: Sequence[RuleOutcome],
     threads: int | None = None,
+    progress: Progress = SILENT,
 ) -> tuple[list[RuleExplanation], list[tuple[Rule, Gaps]]]:
     """Classify every rule; price the binding ones by re-solving them relaxed and dropped.
 
     Also returns each binding rule with the exact gaps of the best board without it, which
-    the recruitment advice aims for.
+    the recruitment advice aims for. ``progress`` hears "explain" steps: rules settled of
+    rules tested, then binding rules priced.
     """
     chosen = gaps_of(problem, solution)
     assert chosen is not None
@@ -108,9 +111,23 @@ def explain_rules(
     ordered = sorted(tested, key=_family)
     dropped_gaps: dict[str, Gaps | None] = {r.id: chosen for r in tested}
     blocks = [ordered] if ordered else []
+    settled = 0
+    progress.step("explain", settled, len(tested), "rules")
     while blocks:
+
+        def screened(index: int, answer: Solution, blocks: list[list[Rule]] = blocks) -> None:
+            nonlocal settled
+            if not helps(answer) or len(blocks[index]) == 1:
+                settled += len(blocks[index])
+                progress.step("explain", settled, len(tested), "rules")
+
         answers = ask_all(
-            problem, [Question(rules=without(*b)) for b in blocks], solution.counts, threads, chosen
+            problem,
+            [Question(rules=without(*b)) for b in blocks],
+            solution.counts,
+            threads,
+            chosen,
+            screened,
         )
         next_blocks = []
         for block, answer in zip(blocks, answers, strict=True):
@@ -134,7 +151,14 @@ def explain_rules(
         relaxed = relaxed_by_one(rule)
         assert relaxed is not None
         relaxed_questions.append(Question(rules=(*without(rule), relaxed)))
-    relaxed_answers = ask_all(problem, relaxed_questions, solution.counts, threads, chosen)
+    priced = 0
+
+    def price(_: int, __: Solution) -> None:
+        nonlocal priced
+        priced += 1
+        progress.step("explain", priced, len(relaxed_questions), "binding rules relaxed")
+
+    relaxed_answers = ask_all(problem, relaxed_questions, solution.counts, threads, chosen, price)
     relaxed_gaps = {r.id: gaps_of(problem, a) for r, a in zip(helped, relaxed_answers, strict=True)}
     prices: dict[str, tuple[Gaps | None, Gaps | None, bool]] = {}
     for rule in tested:
@@ -157,7 +181,14 @@ def explain_rules(
             boards.append(Question(rules=(*without(rule), relaxed), full=True))
         else:
             boards.append(Question(rules=without(rule), full=True))
-    named = iter(ask_all(problem, boards, solution.counts, threads, chosen))
+    named_count = 0
+
+    def name(_: int, __: Solution) -> None:
+        nonlocal named_count
+        named_count += 1
+        progress.step("explain", named_count, len(boards), "boards named")
+
+    named = iter(ask_all(problem, boards, solution.counts, threads, chosen, name))
     board_of: dict[tuple[str, str], Solution] = {}
     for rule in binding:
         board_of[(rule.id, "relaxed" if relaxed_by_one(rule) else "dropped")] = next(named)

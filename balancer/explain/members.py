@@ -21,6 +21,7 @@ from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.solve import Solution
 from balancer.explain.infeasible import minimal_conflict
 from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of, parallel
+from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import ID, Kind
 
 Reason = Literal["required", "improves balance", "tie-break"]
@@ -72,9 +73,12 @@ def _confidential(problem: BalanceProblem, rule_ids: Sequence[str]) -> bool:
 
 
 def explain_members(
-    problem: BalanceProblem, solution: Solution, threads: int | None = None
+    problem: BalanceProblem,
+    solution: Solution,
+    threads: int | None = None,
+    progress: Progress = SILENT,
 ) -> list[MemberReason]:
-    """A reason for every member, in roster order."""
+    """A reason for every member, in roster order (``progress`` hears members asked about)."""
     chosen = gaps_of(problem, solution)
     assert chosen is not None
     profile_of = _profile_of(problem)
@@ -94,7 +98,17 @@ def explain_members(
         Question(rules=tuple(problem.rules), patch=Patch(fewer={profile_of[r]: 1}))
         for r in unique_rows
     ]
-    answers = dict(zip(unique_rows, ask_all(problem, questions, counts, threads), strict=True))
+    asked = 0
+    progress.step("explain", asked, len(questions), "members")
+
+    def heard(_: int, __: Solution) -> None:
+        nonlocal asked
+        asked += 1
+        progress.step("explain", asked, len(questions), "members")
+
+    answers = dict(
+        zip(unique_rows, ask_all(problem, questions, counts, threads, None, heard), strict=True)
+    )
     needed = [r for r in unique_rows if gaps_of(problem, answers[r]) is None]
     forcing = dict(
         zip(

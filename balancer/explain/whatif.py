@@ -9,6 +9,7 @@ starts from the chosen board as a hint.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -87,13 +88,31 @@ def ask(
     )
 
 
-def parallel(function: Callable[[T], R], items: Sequence[T], threads: int | None = None) -> list[R]:
-    """Map over independent what-ifs on all cores, keeping the input order."""
+def parallel(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    threads: int | None = None,
+    on_answer: Callable[[int, R], None] | None = None,
+) -> list[R]:
+    """Map over independent what-ifs on all cores, keeping the input order.
+
+    ``on_answer(index, answer)`` is called as each item is done (one call at a time, in the
+    order they finish), for progress; what it does cannot change the answers.
+    """
+    lock = threading.Lock()
+
+    def run(pair: tuple[int, T]) -> R:
+        answer = function(pair[1])
+        if on_answer is not None:
+            with lock:
+                on_answer(pair[0], answer)
+        return answer
+
     threads = threads or max(1, min(len(items), os.cpu_count() or 1))
     if threads <= 1 or len(items) <= 1:
-        return [function(item) for item in items]
+        return [run(pair) for pair in enumerate(items)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(function, items))
+        return list(pool.map(run, enumerate(items)))
 
 
 def ask_all(
@@ -102,5 +121,6 @@ def ask_all(
     hint: Sequence[int] | None = None,
     threads: int | None = None,
     at_most: Gaps | None = None,
+    on_answer: Callable[[int, Solution], None] | None = None,
 ) -> list[Solution]:
-    return parallel(lambda q: ask(problem, q, hint, at_most), questions, threads)
+    return parallel(lambda q: ask(problem, q, hint, at_most), questions, threads, on_answer)

@@ -28,6 +28,7 @@ from balancer.engine.model import BalanceModel, build_model
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import default_workers, new_solver, solve
 from balancer.fair.relaxation import HAIR, Relaxation, leximin_levels, settled
+from balancer.spec.progress import SILENT, Progress, phase
 
 Rule = Literal["leximin", "maximin", "nash"]
 Composition = tuple[int, ...]
@@ -347,14 +348,18 @@ def _maximin_round(
 
 
 def leximin(
-    pricer: Pricer, master: _Master, *, only_first: bool = False
+    pricer: Pricer,
+    master: _Master,
+    *,
+    only_first: bool = False,
+    progress: Progress = SILENT,
 ) -> tuple[list[float], list[float]]:
     """Maximin, then repeatedly fix the profiles that cannot do better and raise the rest.
 
     After a round converges its duals are optimal for the full LP, so by complementary
     slackness a profile whose row has a positive dual is at ``z`` in *every* optimal
     distribution: it is fixed there. The duals of the free rows sum to one, so every round
-    fixes at least one profile.
+    fixes at least one profile. ``progress`` hears each round with the floor it reached.
     """
     fixed: dict[int, float] = {}
     free = {p for p, ok in enumerate(master.reachable) if ok}
@@ -363,6 +368,7 @@ def leximin(
     while free:
         z, weights, prices = _maximin_round(pricer, master, fixed)
         levels.append(z)
+        progress.step("leximin", len(levels), None, f"floor {z:.6f}, {len(free)} profiles free")
         if only_first:
             break
         pi = master.pi(weights)
@@ -467,8 +473,12 @@ def fair_distribution(
     *,
     max_gap_excess: float | None = None,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> Distribution:
-    """The fairest distribution over allowed boards, one probability per profile."""
+    """The fairest distribution over allowed boards, one probability per profile.
+
+    ``progress`` hears the "leximin" phase: a step per round, with the floor reached.
+    """
     pricer = Pricer(problem, max_gap_excess=max_gap_excess, workers=workers)
     initial, reachable = pricer.cover()
     master = _Master(pricer.sizes, reachable)
@@ -477,12 +487,17 @@ def fair_distribution(
     certificate = 0.0
     levels: list[float] = []
     solved = None
-    if pricer.relaxation is not None:
-        solved = _from_relaxation(pricer, master, only_first=rule != "leximin")
-    if solved is not None:
-        master, weights, levels = solved
-    else:
-        weights, levels = leximin(pricer, master, only_first=rule != "leximin")
+    with phase(progress, "leximin") as reporter:
+        if pricer.relaxation is not None:
+            solved = _from_relaxation(
+                pricer, master, only_first=rule != "leximin", progress=reporter
+            )
+        if solved is not None:
+            master, weights, levels = solved
+        else:
+            weights, levels = leximin(
+                pricer, master, only_first=rule != "leximin", progress=reporter
+            )
     if rule == "nash":
         # Nash starts from the maximin lottery: where everyone can have k/n, that is the
         # Nash optimum already and the first Frank-Wolfe bound certifies it.
@@ -507,7 +522,7 @@ def fair_distribution(
 
 
 def _from_relaxation(
-    pricer: Pricer, master: _Master, *, only_first: bool
+    pricer: Pricer, master: _Master, *, only_first: bool, progress: Progress = SILENT
 ) -> tuple[_Master, list[float], list[float]] | None:
     """The leximin (or maximin) lottery straight from the LP relaxation, when it splits.
 
@@ -526,6 +541,7 @@ def _from_relaxation(
         pricer.sizes,
         pricer.problem.board_size,
         only_first=only_first,
+        progress=progress,
     )
     if found is None:
         return None

@@ -31,6 +31,7 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from balancer.engine.solve import new_solver
+from balancer.spec.progress import SILENT, Progress
 
 INTEGRAL = 1e-6  # an LP value this close to a whole number counts as that number
 TIGHT = 1e-7  # a row or bound this close to its limit is tight (for the face of a point)
@@ -366,6 +367,7 @@ def leximin_levels(
     board_size: int,
     *,
     only_first: bool = False,
+    progress: Progress = SILENT,
 ) -> tuple[dict[int, float], np.ndarray] | None:
     """The leximin (or, with ``only_first``, maximin) probabilities over the relaxation.
 
@@ -379,6 +381,7 @@ def leximin_levels(
     Each round maximises the lowest free level; free profiles whose row has a positive dual
     are at that level in every optimum (complementary slackness) and are fixed. When the
     level equals the seats left over per free person, every free profile is at it.
+    ``progress`` hears each round, with the floor it reached.
     """
     solver, variables, _ = polytope.glop()
     for v in zero:
@@ -400,6 +403,8 @@ def leximin_levels(
         if solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
         level = z.solution_value()
+        rounds = len(set(levels.values())) + 1
+        progress.step("leximin", rounds, None, f"floor {level:.6f}, {len(free)} profiles free")
         point = np.array([v.solution_value() for v in variables])
         duals = {p: -rows[p].dual_value() for p in free}
         left = board_size - sum(levels[p] * sizes[p] for p in levels)

@@ -28,6 +28,7 @@ from balancer.fair.draw import (
 )
 from balancer.fair.rounding import RoundedLottery, round_lottery
 from balancer.io.files import Pool, neutralise_cell, safe_csv, write_files
+from balancer.spec.progress import Progress, phase
 from balancer.spec.rules import Kind
 
 
@@ -144,14 +145,19 @@ def run_lottery(
     max_gap_excess: float | None = None,
     boards: int = 1000,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> LotteryResult:
     """The fairest lottery over allowed boards, rounded to ``boards`` equally likely boards.
 
     Raises :class:`balancer.fair.columns.NoBoard` when no board meets every rule.
+    ``progress`` hears read, check, "lottery" (the distribution) and its leximin rounds.
     """
     started = time.perf_counter()
-    problem, _ = prepare(scenario, pool)
-    distribution = fair_distribution(problem, rule, max_gap_excess=max_gap_excess, workers=workers)
+    problem, _ = prepare(scenario, pool, progress=progress)
+    with phase(progress, "lottery"):
+        distribution = fair_distribution(
+            problem, rule, max_gap_excess=max_gap_excess, workers=workers, progress=progress
+        )
     rows = len(problem.pool.table)
     person = np.zeros(rows)
     for p, profile in enumerate(problem.profiles):

@@ -30,6 +30,7 @@ from balancer.selection.report import (
     versions,
 )
 from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.progress import Progress, phase
 
 
 @dataclass
@@ -113,6 +114,7 @@ def select(
     alternatives: int = 0,
     min_difference: int = 1,
     alternates: int = 0,
+    progress: Progress | None = None,
 ) -> Result:
     """Select the best board for a scenario; infeasible scenarios come back diagnosed.
 
@@ -120,19 +122,22 @@ def select(
     member a reason, which takes further solves; ``why_not`` names candidates to explain.
     ``alternatives`` asks for that many best boards pairwise ``min_difference`` members apart,
     ``alternates`` for an ordered list of candidates to call (see
-    :mod:`balancer.selection.alternatives`).
+    :mod:`balancer.selection.alternatives`). ``progress`` hears every phase: read, check,
+    solve, diagnose (when no board exists) and explain.
     """
     started = time.perf_counter()
-    problem, file = prepare(scenario, pool)
+    problem, file = prepare(scenario, pool, progress=progress)
     _check_candidates(problem, why_not)
     second_choices.check_options(problem, alternatives, min_difference, alternates)
     read = time.perf_counter()
-    solution = solve(problem, workers=workers or default_workers(), time_limit=time_limit)
+    solution = solve(
+        problem, workers=workers or default_workers(), time_limit=time_limit, progress=progress
+    )
     solved = time.perf_counter()
-    report = build_report(problem, solution, file, command=command)
+    report = build_report(problem, solution, file, command=command, progress=progress)
     if explain_board and solution.status == "optimal":
         report.explanation = explain.explain(
-            problem, solution, report.constraints, why_not_ids=why_not
+            problem, solution, report.constraints, why_not_ids=why_not, progress=progress
         )
     if alternatives and solution.status == "optimal":
         report.alternatives = second_choices.alternatives(
@@ -171,12 +176,17 @@ def build_report(
     file: ScenarioFile | None,
     *,
     command: str | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Assemble the report from an independent recount of the board."""
     has_board = solution.status in {"optimal", "feasible"} and bool(solution.rows)
     rows = solution.rows if has_board else None
     balancer_version, solver_version = versions()
     scenario = problem.scenario
+    diagnosis = None
+    if solution.status == "infeasible":
+        with phase(progress, "diagnose"):
+            diagnosis = explain.diagnose(problem, scenario.relax_limits)
     return Report(
         scenario=scenario.name,
         status=solution.status,
@@ -186,9 +196,7 @@ def build_report(
         unique=solution.unique,
         constraints=explain.rule_outcomes(problem, rows),
         composition=explain.composition(problem, rows),
-        diagnosis=explain.diagnose(problem, scenario.relax_limits)
-        if solution.status == "infeasible"
-        else None,
+        diagnosis=diagnosis,
         supply=explain.supply(problem, rows),
         warnings=problem.warnings,
         provenance=Provenance(
@@ -220,12 +228,21 @@ def _shown_path(path: Path | None) -> str | None:
         return str(path)
 
 
-def validate(scenario: ScenarioInput, pool: Pool | pd.DataFrame | None = None) -> Result:
-    """Check inputs and whether any board exists, without optimising the balance."""
-    problem, file = prepare(scenario, pool)
-    feasible = explain.minimal_conflict(problem, problem.rules) is None
+def validate(
+    scenario: ScenarioInput,
+    pool: Pool | pd.DataFrame | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Result:
+    """Check inputs and whether any board exists, without optimising the balance.
+
+    ``progress`` hears read, check, "feasibility" and, when no board exists, diagnose.
+    """
+    problem, file = prepare(scenario, pool, progress=progress)
+    with phase(progress, "feasibility"):
+        feasible = explain.minimal_conflict(problem, problem.rules) is None
     solution = Solution(status="feasible" if feasible else "infeasible", rows=[])
-    report = build_report(problem, solution, file)
+    report = build_report(problem, solution, file, progress=progress)
     report.roster = []
     report.objective = None
     return Result(report=report, problem=problem, solution=solution)
