@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from balancer.io import normalise
+from balancer.io.countries import CountryTable
 from balancer.io.files import Pool
 from balancer.spec import tickets as lottery
 from balancer.spec.errors import InputError, Problem, did_you_mean, looks_like_typo
@@ -146,6 +147,7 @@ def build_problem(
     prepared = normalise.prepare_pool(scenario, pool, source)  # columns, aliases, derive, missing
     pool = prepared.pool
     checker = _Checker(scenario, pool, source)
+    checker.country_columns = prepared.country_columns
     checker.problems.extend(pool.problems)
     checker.problems.extend(prepared.problems)
     checker.warnings.extend(prepared.warnings)
@@ -279,6 +281,8 @@ class _Checker:
         self._counts: dict[str, pd.Series] = {}
         self.score_unit = 1
         self.unknown: set[str] = set()  # columns not in the pool: their entries are skipped
+        # Columns whose cells are countries' short names: a scenario value is a country too.
+        self.country_columns: dict[str, CountryTable] = {}
 
     def add(self, where: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(self.source, where, message, fix))
@@ -335,6 +339,10 @@ class _Checker:
     def resolve(self, column: str, raw: str, where: str) -> str:
         """The pool's spelling of a value named in the scenario."""
         value = str(raw).strip()
+        table = self.country_columns.get(column)
+        country = table.lookup(value) if table is not None else None
+        if country is not None:
+            value = country.name  # "UK" in a quota is the United Kingdom, as in the pool
         present = [str(v) for v in self.counts(column).index]
         if value in present:
             return value

@@ -81,11 +81,15 @@ class CountryTable:
 
     countries: dict[str, Country]
     source: str
+    # Countries whose spellings win over the shipped ones: the rows of an override file, so
+    # that a scenario adding Hong Kong (an alias of China in the shipped table) can have it.
+    preferred: tuple[str, ...] = ()
     _index: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {}
-        for country in self.countries.values():
+        first = [self.countries[c] for c in self.preferred if c in self.countries]
+        for country in [*first, *self.countries.values()]:
             for spelling in (country.iso3, country.iso2, country.name, *country.aliases):
                 self._index.setdefault(key(spelling), country.iso3)
 
@@ -179,6 +183,7 @@ def load(path: str | Path | None = None) -> CountryTable:
             )
         )
     countries = dict(base.countries)
+    preferred: list[str] = []
     for number, row in enumerate(rows, start=2):
         iso3 = row.get("iso3", "").upper()
         where = f"row {number}"
@@ -208,9 +213,23 @@ def load(path: str | Path | None = None) -> CountryTable:
             problems.append(Problem(source, where, f"new country {iso3} has no name", "add one"))
             continue
         countries[iso3] = _country(merged)
+        preferred.append(iso3)
+    # A country column is rewritten to short names, so one name must mean one country.
+    named: dict[str, str] = {}
+    for country in countries.values():
+        other = named.setdefault(key(country.name), country.iso3)
+        if other != country.iso3:
+            problems.append(
+                Problem(
+                    source,
+                    f"name of {country.iso3}",
+                    f"'{country.name}' is also the name of {other}",
+                    "give every country its own name (other spellings go in aliases)",
+                )
+            )
     if problems:
         raise InputError(problems)
-    return CountryTable(countries, source=source)
+    return CountryTable(countries, source=source, preferred=tuple(preferred))
 
 
 def members(table: CountryTable | None = None) -> list[Country]:

@@ -24,8 +24,21 @@ from balancer.io.files import Pool
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.scenario import Scenario
 
-DERIVABLE = (*countries.FIELDS, "iso3", "iso2", "name")
-"""What ``derive`` can make from a country column."""
+COUNTRY_FIELDS = {
+    **{f: f for f in countries.FIELDS},
+    "iso3": "iso3",
+    "iso2": "iso2",
+    "name": "name",
+    "country_iso3": "iso3",
+    "country_iso2": "iso2",
+    "country_name": "name",
+}
+"""What ``derive`` can make from a country column: derived column -> field of the table.
+
+``country_name`` (and the ``country_`` codes) exist so that a pool whose ``name`` column holds
+people's names can still derive the country's name without a clash.
+"""
+DERIVABLE = tuple(COUNTRY_FIELDS)
 
 _TRUE = {"yes", "y", "true", "t", "1", "on"}
 _FALSE = {"no", "n", "false", "f", "0", "off"}
@@ -85,6 +98,8 @@ class Prepared:
     pool: Pool
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    country_columns: dict[str, countries.CountryTable] = field(default_factory=dict)
+    """Columns resolved as countries (the sources of ``derive``) and the table they use."""
 
 
 def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
@@ -112,7 +127,7 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
         rows = pool.source_rows
     table = work.table.reset_index(drop=True)
     prepared = dataclasses.replace(pool, table=table, id_column=work.id_column, source_rows=rows)
-    return Prepared(prepared, work.problems, [*pool.notes, *work.warnings])
+    return Prepared(prepared, work.problems, [*pool.notes, *work.warnings], work.countries)
 
 
 def _rows(pool: Pool, positions: Iterable[int]) -> str:
@@ -128,6 +143,25 @@ def _yes_no(value: str) -> str | None:
     if folded in _FALSE:
         return "no"
     return None
+
+
+def _unstated(raw: str) -> bool:
+    """A cell that says the country is not known (it derives 'unknown', and is no error)."""
+    return countries.key(raw) == "unknown"
+
+
+def _unknown_fix(
+    raw: str, column: str, table: countries.CountryTable, derive: dict[str, str]
+) -> str:
+    """Both ways to make an unknown place known, with the nearest names when there are any."""
+    near = table.nearest(raw)
+    fields = [COUNTRY_FIELDS[t] for t, c in derive.items() if c == column and t in COUNTRY_FIELDS]
+    needed = ["iso3", "name", *sorted({f for f in fields if f not in ("iso3", "name")})]
+    guess = f"did you mean {' or '.join(repr(n) for n in near)}? Otherwise " if near else ""
+    return (
+        f"{guess}add an alias to a country of the table (aliases: {{{column}: {{'{raw}': ...}}}}), "
+        f"or a row for it in a countries: file with the columns {','.join(needed)}"
+    )
 
 
 def _region_key(value: str) -> str:
@@ -158,6 +192,7 @@ class _Work:
         self.id_column = pool.id_column
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        self.countries: dict[str, countries.CountryTable] = {}
 
     def add(self, where: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(self.source, where, message, fix))
@@ -263,47 +298,112 @@ class _Work:
             return None
 
     def derive(self) -> None:
-        """Columns from the country column; stated values that disagree are flagged."""
+        """Columns from the country column; stated values that disagree are flagged.
+
+        The country column itself is then rewritten to each country's short name (one
+        spelling per ISO code), so every cap, quota, group, target and report on it counts
+        countries, not spellings: "UK" and "United Kingdom" are one country under
+        ``caps: {country: 1}``. A derived column never silently replaces a pool column of
+        another meaning: only the attributes a pool may state itself (``un_region``, ``sids``,
+        ...) are checked against the country and replaced, with warnings.
+        """
         if not self.s.derive:
             return
         table = self._table()
         reported: set[str] = set()  # a column derived several ways names a bad country once
+        resolved: dict[str, dict[str, countries.Country | None]] = {}
         for target, column in self.s.derive.items():
             where = f"derive.{target}"
             if target not in DERIVABLE:
                 self.add(where, f"cannot derive '{target}'", did_you_mean(target, DERIVABLE))
                 continue
+            if target == column:
+                self.add(
+                    where,
+                    f"'{target}' would be derived from itself and overwrite the country column",
+                    f"derive it under another name, e.g. country_{COUNTRY_FIELDS[target]}",
+                )
+                continue
             if table is None or not self.has(column, where):
                 continue
             cells = self.table[column]
-            found = {str(raw): table.lookup(str(raw)) for raw in cells.unique() if str(raw)}
-            unknown = sorted(raw for raw, country in found.items() if country is None)
+            found = resolved.get(column)
+            if found is None:
+                found = {str(raw): table.lookup(str(raw)) for raw in cells.unique() if str(raw)}
+                resolved[column] = found
+            unknown = sorted(
+                raw for raw, country in found.items() if country is None and not _unstated(raw)
+            )
             for raw in unknown if column not in reported else []:
                 rows = np.flatnonzero((cells == raw).to_numpy())
-                near = table.nearest(raw)
                 self.problems.append(
                     Problem(
                         self.pool_name,
                         f"column '{column}', {_rows(self.pool, rows)}",
                         f"unknown country '{raw}'",
-                        (f"did you mean {' or '.join(repr(n) for n in near)}?" if near else "")
-                        + " (or add it to a countries: file)",
+                        _unknown_fix(raw, column, table, self.s.derive),
                     )
                 )
             reported.add(column)
+            attribute = COUNTRY_FIELDS[target]
             values = {
-                raw: (country.value(target) if country else "unknown")
+                raw: (country.value(attribute) if country else "unknown")
                 for raw, country in found.items()
             }
             derived = cells.map({**values, "": ""}).astype(cells.dtype)
-            if target in self.table.columns and target != column:
-                self._contradictions(target, self.table[target], derived)
+            if target in self.table.columns:
+                if attribute in countries.FIELDS:
+                    self._contradictions(target, self.table[target], derived)
+                elif not self.table[target].equals(derived):
+                    self.add(
+                        where,
+                        f"the pool already has a column '{target}'; deriving it from "
+                        f"'{column}' would overwrite it",
+                        f"derive it under another name (derive: {{country_{attribute}: "
+                        f"{column}}}), or rename the pool's column (columns: {{{target}: ...}})",
+                    )
+                    continue
             self.table[target] = derived
             counts = cells.value_counts(sort=False)
             self.warnings.append(
                 self._describe(
                     where, counts, {str(r): values.get(str(r), "") for r in counts.index}
                 )
+            )
+        for column, found in resolved.items():
+            assert table is not None
+            self._as_countries(column, found, table)
+
+    def _as_countries(
+        self, column: str, found: dict[str, countries.Country | None], table: countries.CountryTable
+    ) -> None:
+        """Rewrite a country column to one spelling per country, listing merged spellings."""
+        if column in self.s.multi:
+            self.warnings.append(
+                f"derive: column '{column}' is multi-valued, so its cells are kept as spelt "
+                "(caps and quotas on it count spellings, not countries)"
+            )
+            return
+        cells = self.table[column]
+        names = {raw: country.name for raw, country in found.items() if country is not None}
+        self.table[column] = cells.map(lambda raw: names.get(str(raw), str(raw))).astype(
+            cells.dtype
+        )
+        self.countries[column] = table
+        counts = cells.value_counts(sort=False)
+        spellings: dict[str, list[str]] = {}
+        for raw, country in sorted(found.items(), key=lambda item: item[0].casefold()):
+            if country is not None:
+                spellings.setdefault(country.iso3, []).append(raw)
+        merged = []
+        for iso3, raws in sorted(spellings.items()):
+            if len(raws) > 1:
+                name = table.countries[iso3].name
+                spelt = " and ".join(f"'{r}' x{int(counts[r])}" for r in raws)
+                merged.append(f"{spelt} are one country, {name} ({iso3})")
+        if merged:
+            self.warnings.append(
+                f"derive: column '{column}' counts countries, not spellings: " + "; ".join(merged)
             )
 
     def _contradictions(self, target: str, stated: pd.Series, derived: pd.Series) -> None:
