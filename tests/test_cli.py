@@ -216,11 +216,14 @@ def test_select_writes_the_board(tmp_path: Path) -> None:
     result = invoke("select", SCENARIO, "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "public",
         "report.html",
         "report.json",
         "report.md",
         "roster.csv",
     ]
+    public = json.loads((out / "public" / "report.json").read_text())
+    assert public["public"] is True
 
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "optimal"
@@ -394,6 +397,7 @@ def test_select_infeasible_writes_the_diagnosis(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     assert SHORTAGE in result.stderr
     assert sorted(p.name for p in inputs.out.iterdir()) == [
+        "public",
         "report.html",
         "report.json",
         "report.md",

@@ -9,7 +9,7 @@ import typer
 
 from balancer.cli.shell import EXIT_INFEASIBLE, app, err, fail_input, out
 from balancer.fair.columns import NoBoard
-from balancer.fair.draw import board_number
+from balancer.fair.draw import BOARDS_FILE, board_number
 from balancer.fair.run import run_lottery
 from balancer.spec.errors import InputError
 
@@ -31,6 +31,13 @@ def lottery(
     workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
+    ] = False,
+    public: Annotated[
+        bool,
+        typer.Option(
+            help="Write only the files meant for publication (into --out); without it the "
+            "full files go to --out and the public ones to --out/public."
+        ),
     ] = False,
 ) -> None:
     """Select by fair lottery: probabilities, the M published boards, and optionally the draw."""
@@ -55,7 +62,9 @@ def lottery(
     except NoBoard as error:
         err.print(f"No board can meet every criterion ({error}); run `balancer validate`.")
         raise typer.Exit(EXIT_INFEASIBLE) from None
-    written = result.write(out_dir)
+    written = result.write(out_dir, public=True) if public else result.write(out_dir)
+    if not public:
+        written += result.write(out_dir / "public", public=True)
     record = result.record
     out.print(
         f"{record.rule}: minimum probability {record.exact.minimum:.6f}, geometric mean "
@@ -67,6 +76,11 @@ def lottery(
     out.print(
         f"Rounded to {record.boards} boards: worst loss {record.rounding_worst_loss:.6f} "
         f"(bound {record.rounding_bound:.6f}).",
+        markup=False,
+    )
+    out.print(
+        f"Commitment: publish the SHA-256 of {BOARDS_FILE}, {record.boards_sha256}, before the "
+        "seed text is known; `balancer verify --boards-sha256` checks the list against it.",
         markup=False,
     )
     for cid, why in list(record.unreachable.items())[:20]:

@@ -45,7 +45,10 @@ def select(
     ] = True,
     public: Annotated[
         bool,
-        typer.Option(help="Write the publishable variant: sensitive columns only as totals."),
+        typer.Option(
+            help="Write only the publishable variant, into --out (without it, the full variant "
+            "goes to --out and the publishable one to --out/public)."
+        ),
     ] = False,
     alternatives: Annotated[
         int, typer.Option(min=0, help="Also find the N best distinct boards, in rank order.")
@@ -86,7 +89,11 @@ def select(
     except InputError as error:
         fail_input(error)
         return
+    # One run writes both variants: the convener's in --out, the publishable one in
+    # --out/public; --public writes only the publishable one, into --out.
     written = result.write(out_dir, public=public, excel=excel)
+    if not public:
+        written += result.write(out_dir / "public", public=True, excel=excel)
     report = result.report
     out.print(summary_table(report))
     if report.objective is not None:

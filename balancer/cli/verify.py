@@ -24,6 +24,13 @@ def verify_command(
     scenario: Annotated[
         Path | None, typer.Option(help="Also check every board against this scenario's rules.")
     ] = None,
+    boards_sha256: Annotated[
+        str | None,
+        typer.Option(
+            help="The SHA-256 of boards.csv published before the seed text was known: the "
+            "list must be that one."
+        ),
+    ] = None,
 ) -> None:
     """Check the published boards (exit 3 if tampered) and print the drawn board."""
     if (draw is None) == (seed_text is None):
@@ -32,7 +39,7 @@ def verify_command(
     try:
         boards = read_boards((folder / BOARDS_FILE).read_text("utf-8"))
         number = draw if draw is not None else board_number(seed_text or "", len(boards))
-        members = verify(folder, number)
+        members = verify(folder, number, committed=boards_sha256)
     except TamperedError as error:
         err.print(f"tampered: {error}", markup=False)
         raise typer.Exit(EXIT_INFEASIBLE) from None

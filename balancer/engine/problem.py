@@ -326,6 +326,18 @@ class _Checker:
                     f"'{column}' has a weight but no target",
                     f"add targets.{column} or remove the weight",
                 )
+        # A sensitive column the pool lacks is almost always a typo ("disabilty"), and it would
+        # leave the real column unprotected in every public file: refuse it. The default
+        # (disability) may be absent; only a list the convener wrote is checked.
+        if "sensitive" in self.scenario.model_fields_set:
+            for position, column in enumerate(self.scenario.sensitive):
+                if column not in columns:
+                    self.add(
+                        f"sensitive[{position}]",
+                        f"column '{column}' is not in the pool {self.pool_name}, so it "
+                        "protects nothing",
+                        did_you_mean(column, columns, what="columns are"),
+                    )
         if self.scenario.objective.tie_break == self.pool.id_column:
             self.add("objective.tie_break", "the id column cannot be a score", "use lottery")
 

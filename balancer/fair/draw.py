@@ -63,6 +63,7 @@ class LotteryRecord(BaseModel):
     profiles: dict[str, float]  # profile label -> per-person probability
     unreachable: dict[str, str]  # candidate id -> why they are in no allowed board
     seconds: float
+    public: bool = False  # the variant meant for publication: no profile strings
 
 
 def board_number(text: str, boards: int) -> int:
@@ -80,18 +81,27 @@ def read_boards(data: str) -> dict[int, list[str]]:
     return result
 
 
-def verify(folder: Path, number: int) -> list[str]:
+def verify(folder: Path, number: int, committed: str | None = None) -> list[str]:
     """The members of board ``number``, after checking the published files against each other.
 
     Checks: ``boards.csv`` has the digest ``lottery.json`` records; there are exactly
     ``boards`` boards numbered 1..M of ``board_size`` distinct candidates each; and every
     candidate is seated in exactly (published lottery probability x M) boards. A list edited
     after publication fails at least the digest; a list edited together with the digest
-    fails the counts unless the probabilities were edited too.
+    fails the counts unless the probabilities were edited too, and a list edited with both
+    fails ``committed``, the digest of ``boards.csv`` published before the seed text was known.
     """
     data = (folder / BOARDS_FILE).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if committed is not None and digest != committed.strip().lower():
+        # The two files agree with each other, which a forger can arrange (edit the list,
+        # recompute the digest in lottery.json); only a digest published before the seed text
+        # was known pins the list.
+        raise TamperedError(
+            f"{BOARDS_FILE} has SHA-256 {digest}, not the committed {committed.strip()}"
+        )
     record = LotteryRecord.model_validate_json((folder / RECORD_FILE).read_text("utf-8"))
-    if hashlib.sha256(data).hexdigest() != record.boards_sha256:
+    if digest != record.boards_sha256:
         raise TamperedError(f"{BOARDS_FILE} does not match the digest in {RECORD_FILE}")
     boards = read_boards(data.decode("utf-8"))
     if sorted(boards) != list(range(1, record.boards + 1)):

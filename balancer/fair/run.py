@@ -42,7 +42,17 @@ class LotteryResult:
     record: LotteryRecord
     person_probability: list[float]  # per pool row
 
-    def files(self) -> dict[str, str]:
+    def files(self, public: bool = False) -> dict[str, str]:
+        """The lottery's files: the convener's full set, or the set meant for publication.
+
+        The public set is what ``balancer verify`` needs and nothing more: ``boards.csv``,
+        ``probabilities.csv`` without profiles (a profile names a country, an organisation and
+        the sensitive columns; with one-per-country caps it is one person) and with reasons for
+        a zero probability that name no rule, and ``lottery.json`` without profile strings.
+        ``profiles.csv`` is internal only.
+        """
+        if public:
+            return self._public_files()
         problem = self.problem
         ids = [str(i) for i in problem.ids]
         labels = profile_labels(problem)
@@ -76,8 +86,42 @@ class LotteryResult:
             RECORD_FILE: self.record.model_dump_json(indent=2) + "\n",
         }
 
-    def write(self, out_dir: Path) -> list[Path]:
-        return write_files(out_dir, self.files())
+    def _public_files(self) -> dict[str, str]:
+        ids = [str(i) for i in self.problem.ids]
+        excluded = self.problem.excluded
+        why_zero = {
+            cid: "excluded by the scenario" if cid in excluded else "on no allowed board"
+            for cid in self.record.unreachable
+        }
+        people = pd.DataFrame(
+            {
+                "id": ids,
+                "probability": [f"{v:.9f}" for v in self.person_probability],
+                "lottery_probability": [
+                    f"{s / self.record.boards:.9f}" for s in self.rounded.seated
+                ],
+                "why_zero": [why_zero.get(i, "") for i in ids],
+            }
+        )
+        return {
+            PROBABILITIES_FILE: safe_csv(people),
+            BOARDS_FILE: boards_table(ids, self.rounded.boards),
+            RECORD_FILE: public_record(self.record, why_zero).model_dump_json(indent=2) + "\n",
+        }
+
+    def write(self, out_dir: Path, public: bool = False) -> list[Path]:
+        return write_files(out_dir, self.files(public))
+
+
+def public_record(record: LotteryRecord, why_zero: dict[str, str]) -> LotteryRecord:
+    """``lottery.json`` without profile strings: support boards by weight only."""
+    public = record.model_copy(deep=True)
+    public.public = True
+    public.profiles = {}
+    public.unreachable = dict(why_zero)
+    for board in public.support:
+        board.seats = {}
+    return public
 
 
 def boards_table(ids: list[str], boards: list[list[int]]) -> str:

@@ -7,8 +7,11 @@ everything that ties a sensitive value, or a non-selection, to a person:
 - candidates who were not selected are never named (no why-not answers, no "would come in",
   no roster of a hypothetical relaxed board);
 - a rule on a sensitive column does not say which member would leave without it;
-- a member who is required by a rule on a sensitive column is said to be required by "a
-  confidential criterion", without naming the rule;
+- when a member is required by a rule on a sensitive column, no required member's reason
+  names a rule ("no board meeting every criterion exists without them"), so the ones a
+  sensitive rule holds look like the ones a public rule holds;
+- the recorded command line names no candidate (``--why-not``, ``--drop`` and their ids are
+  left out);
 - candidates the scenario excludes, or includes but who are not on a board (when no board
   is possible), are not named: their rules become "exclude:1", "include:1", ... with a
   sentence that names no one.
@@ -16,6 +19,7 @@ everything that ties a sensitive value, or a non-selection, to a person:
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from balancer.selection.report import Report
@@ -62,6 +66,54 @@ def _anonymise_named(report: Report) -> Report:
     return Report.model_validate(clean(report.model_dump()))
 
 
+CANDIDATE_OPTIONS = ("--why-not", "--drop")
+"""Options whose values are candidate ids: a public command line leaves them out."""
+
+
+def public_command(command: str | None) -> str | None:
+    """The command line without the options that name candidates (and their values)."""
+    if command is None:
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:  # unbalanced quotes: say nothing rather than something half-cleaned
+        return None
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word in CANDIDATE_OPTIONS:
+            skip = True
+            continue
+        if word.startswith(tuple(f"{o}=" for o in CANDIDATE_OPTIONS)):
+            continue
+        kept.append(word)
+    return " ".join(shlex.quote(w) for w in kept)
+
+
+def _hide_unheld_caps(report: Report) -> None:
+    """Drop the cap rules of values no member has, keeping only their number per column.
+
+    A cap on organisation or country has one rule per value in the pool, so its rules name
+    every nominee's organisation; the values members have are public with the members.
+    """
+    unheld = {r.id for r in report.constraints if r.kind == "cap" and not r.achieved}
+    if not unheld:
+        return
+    for rule in report.constraints:
+        if rule.id in unheld:
+            column = rule.column or ""
+            report.unnamed_caps[column] = report.unnamed_caps.get(column, 0) + 1
+    report.constraints = [r for r in report.constraints if r.id not in unheld]
+    if report.explanation is not None:
+        report.explanation.rules = [r for r in report.explanation.rules if r.id not in unheld]
+        report.explanation.recruitment = [
+            a for a in report.explanation.recruitment if a.rule not in unheld
+        ]
+
+
 def redact(report: Report) -> Report:
     """A deep copy of ``report`` that is safe to publish."""
     public = report.model_copy(deep=True)
@@ -79,14 +131,30 @@ def redact(report: Report) -> Report:
                 change.comes_in = []
                 if rule.id in confidential:
                     change.goes_out = []
-        for member in public.explanation.members:
-            if member.confidential or set(member.forced_by) & confidential:
-                member.confidential = True
-                member.forced_by = []
-                member.sentence = (
-                    f"No board meeting every criterion exists without {member.id}: "
-                    "a confidential criterion requires them."
-                )
+        hidden = [
+            m
+            for m in public.explanation.members
+            if m.confidential or set(m.forced_by) & confidential
+        ]
+        for member in hidden:
+            member.confidential = True
+        if hidden:
+            # "A confidential criterion requires them" next to "the pool has one such
+            # candidate" says who has the sensitive value. Say less: when any member is held by
+            # a sensitive rule, no required member's reason names a rule, so a reader cannot
+            # tell the sensitive ones from those a public rule holds.
+            for member in public.explanation.members:
+                included = all(rule.startswith("include:") for rule in member.forced_by)
+                if member.reason == "required" and not (member.forced_by and included):
+                    member.forced_by = []
+                    member.sentence = (
+                        f"No board meeting every criterion exists without {member.id}."
+                    )
+    public.provenance.command = public_command(public.provenance.command)
+    # Warnings quote raw cells and spreadsheet rows (who left disability blank): internal.
+    public.warnings_withheld = len(public.warnings)
+    public.warnings = []
+    _hide_unheld_caps(public)
     if public.diagnosis is not None and public.diagnosis.relaxation is not None:
         public.diagnosis.relaxation.roster = []
     return _anonymise_named(public)

@@ -103,6 +103,15 @@ class Report(BaseModel):
         default=False,
         description="True for the publishable variant (see balancer.selection.public)",
     )
+    unnamed_caps: dict[str, int] = Field(
+        default_factory=dict,
+        description="public variant: per capped column, how many of its values no member has "
+        "(their rules are left out: a value such as an organisation can name a nominee)",
+    )
+    warnings_withheld: int = Field(
+        default=0,
+        description="public variant: warnings left out (they name rows and raw cell values)",
+    )
     provenance: Provenance
     timings: Timings
 

@@ -1,0 +1,262 @@
+"""Publication: every public file of select and lottery ties nobody to a sensitive value, names
+no nominee who was not selected, and the published lottery can be checked from its public files
+alone.
+
+The fixture is a convener's export, not a tidy table: its own headers (``Full name``,
+``Organisation``, ``Disability``), aliases, blank disability cells, countries by name with the
+UN region derived from them, and one-per-country and one-per-organisation caps, so that a
+profile is one person. Every check runs on the internal variant too and must find something
+there: a check that cannot fail would pass both.
+
+Names and organisations use letters that are not hex digits, so they cannot turn up by chance
+inside a SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import Result as ClickResult
+from typer.testing import CliRunner
+
+from balancer.cli import app
+
+SENSITIVE = "disability"
+ROWS = [
+    # ID, Full name, Organisation, Country, Gender, Disability
+    ("kz01", "Quill Oxley", "Quorvix Trust", "Kenya", "F", "yes"),
+    ("kz02", "Rhys Yarrow", "Yolm Works", "Nigeria", "male", ""),
+    ("kz03", "Silas Quorn", "Sprylo Union", "India", "M", "no"),
+    ("kz04", "Tova Wren", "Twix Guild", "Japan", "woman", "no"),
+    ("kz05", "Una Vosk", "Umbro Looms", "Brazil", "Female", "yes"),
+    ("kz06", "Vera Quint", "Umbro Looms", "Mexico", "woman", "no"),
+    ("kz07", "Wynn Zorro", "Wyrm Ports", "Germany", "woman", "no"),
+    ("kz08", "Xeno Pike", "Xylo Mint", "France", "man", ""),
+    ("kz09", "Yuri Knox", "Yonk Mills", "Poland", "man", "no"),
+    ("kz10", "Zora Mull", "Xylo Mint", "Ghana", "woman", "no"),
+    ("kz11", "Ilse Tromp", "Ivory Pylon", "Chile", "man", "no"),
+    ("kz12", "Hugo Vint", "Ivory Pylon", "Viet Nam", "woman", "no"),
+    ("kz13", "Gwyn Lorr", "Glyph Moss", "Fiji", "man", "no"),
+    ("kz14", "Otto Snyr", "Glyph Moss", "Norway", "woman", "no"),
+]
+NAMES = {r[0]: r[1] for r in ROWS}
+ORGS = {r[0]: r[2] for r in ROWS}
+SPEC: dict[str, Any] = {
+    "name": "Publish test board",
+    "board_size": 5,
+    "pool": "pool.csv",
+    "id_column": "ID",
+    "columns": {
+        "Full name": "name",
+        "Organisation": "organisation",
+        "Country": "country",
+        "Gender": "gender",
+        "Disability": SENSITIVE,
+    },
+    "aliases": {"gender": {"F": "woman", "Female": "woman", "M": "man", "male": "man"}},
+    "missing": {SENSITIVE: "unknown"},
+    "derive": {"un_region": "country"},
+    "quotas": {SENSITIVE: {"yes": {"min": 1}}},
+    "caps": {"country": 1, "organisation": 1},
+    "targets": {"gender": "equal", "un_region": "equal"},
+    "sensitive": [SENSITIVE],
+    "seed": 7,
+}
+SEED_TEXT = "Lotto 2026-12-05: 4 11 19 27 38 45"
+
+
+def invoke(*args: str | Path) -> ClickResult:
+    result = CliRunner().invoke(app, [str(a) for a in args], prog_name="balancer")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def inputs(folder: Path, spec: dict[str, Any] = SPEC) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(
+        ROWS, columns=["ID", "Full name", "Organisation", "Country", "Gender", "Disability"]
+    ).to_csv(folder / "pool.csv", index=False)
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return folder / "scenario.yaml"
+
+
+def texts(folder: Path) -> dict[str, str]:
+    """Every file directly in ``folder`` (not in sub-folders), by name."""
+    return {p.name: p.read_text("utf-8") for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def json_records(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from json_records(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from json_records(value)
+
+
+def pieces(name: str, text: str) -> list[str]:
+    """One statement per piece: a line of Markdown or CSV, a row/item/paragraph of HTML, a JSON
+    object (serialised without its children's siblings)."""
+    if name.endswith(".html"):
+        return re.split(r"<(?:tr|li|p|dd|dt|h\d|summary)\b", text)
+    if name.endswith(".json"):
+        return [
+            json.dumps({k: v for k, v in r.items() if not isinstance(v, dict | list)})
+            + json.dumps([k for k, v in r.items() if isinstance(v, dict)])
+            + json.dumps(
+                [
+                    v
+                    for v in r.values()
+                    if isinstance(v, list) and all(isinstance(x, str) for x in v)
+                ]
+            )
+            for r in json_records(json.loads(text))
+        ]
+    return text.splitlines()
+
+
+def leaks(files: dict[str, str], members: set[str]) -> list[str]:
+    """Everything in the files that names an unselected nominee or ties a person to the
+    sensitive column."""
+    found: list[str] = []
+    held = {ORGS[m] for m in members}
+    for cid in NAMES:
+        if cid in members:
+            continue
+        for file, text in files.items():
+            if NAMES[cid] in text:
+                found.append(f"{file} names {NAMES[cid]} ({cid}), not selected")
+            if ORGS[cid] not in held and ORGS[cid] in text:
+                found.append(f"{file} names {ORGS[cid]}, the organisation of {cid}")
+    for file, text in files.items():
+        # A profile string ("country=Kenya; disability=yes; ..."), not a rule id
+        # ("quota:disability=yes:min", which names a rule, not a person).
+        if re.search(rf"(?<![:\w]){SENSITIVE}\s*=", text):
+            found.append(f"{file} has a profile string with {SENSITIVE}")
+        if file.endswith(".csv"):
+            header = text.splitlines()[0] if text else ""
+            if SENSITIVE in header.lower():
+                found.append(f"{file} has a {SENSITIVE} column")
+        for piece in pieces(file, text):
+            if SENSITIVE in piece.lower() and re.search(r"\bkz\d\d\b", piece):
+                found.append(f"{file}: per person: {piece.strip()[:140]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def selected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
+    folder = tmp_path_factory.mktemp("select")
+    scenario = inputs(folder)
+    out = folder / "out"
+    # --why-not names a nominee who is not selected (kz13): the public command line must not.
+    args = ["select", str(scenario), "--out", str(out), "--workers", "1", "--why-not", "kz13"]
+    with patch.object(sys, "argv", ["balancer", *args]):  # the command line the files record
+        made = invoke(*args)
+    assert made.exit_code == 0, made.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    return out, set(report["roster"])
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[str]]:
+    folder = tmp_path_factory.mktemp("lottery")
+    scenario = inputs(folder)
+    out = folder / "out"
+    made = invoke(
+        "lottery", scenario, "--out", out, "--boards", "50", "--workers", "1",
+        "--seed-text", SEED_TEXT,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    (commitment,) = re.findall(r"\b[0-9a-f]{64}\b", made.stdout)
+    (line,) = [x for x in made.stdout.splitlines() if x.startswith("Board ")]
+    members = line.split(": ", 1)[1].split(", ")
+    return out, commitment, members
+
+
+def test_select_public_files_leak_nothing(selected: tuple[Path, set[str]]) -> None:
+    out, members = selected
+    public = texts(out / "public")
+    assert {"report.json", "report.md", "report.html", "roster.csv"} <= set(public)
+    assert leaks(public, members) == []
+    assert "kz13" not in json.loads(public["report.json"])["provenance"]["command"]
+
+
+def test_select_internal_files_do_leak(selected: tuple[Path, set[str]]) -> None:
+    """The same checks find the organisations, the column and the command in the full files."""
+    out, members = selected
+    found = leaks(texts(out), members)
+    assert any("has a disability column" in f for f in found), found
+    assert any("the organisation of" in f for f in found), found
+    command = json.loads((out / "report.json").read_text("utf-8"))["provenance"]["command"]
+    assert "--why-not kz13" in command
+
+
+def test_lottery_public_files_leak_nothing(drawn: tuple[Path, str, list[str]]) -> None:
+    out, _, members = drawn
+    public = texts(out / "public")
+    assert {"boards.csv", "probabilities.csv", "lottery.json"} <= set(public)
+    assert "profiles.csv" not in public
+    assert leaks(public, set(members)) == []
+
+
+def test_lottery_internal_files_do_leak(drawn: tuple[Path, str, list[str]]) -> None:
+    out, _, members = drawn
+    found = leaks(texts(out), set(members))
+    assert any("profile string with disability" in f for f in found), found
+    assert any("the organisation of" in f for f in found), found
+
+
+def test_lottery_verifies_from_public_files_alone(
+    drawn: tuple[Path, str, list[str]], tmp_path: Path
+) -> None:
+    """A fresh folder holding only the public files (no pool, no scenario) re-derives the board;
+    a list swapped together with its digest in lottery.json fails the commitment."""
+    out, commitment, members = drawn
+    fresh = tmp_path / "published"
+    shutil.copytree(out / "public", fresh)
+    checked = invoke("verify", fresh, "--seed-text", SEED_TEXT, "--boards-sha256", commitment)
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.strip().endswith(", ".join(members))
+    assert not any(SENSITIVE in p.read_text("utf-8").lower() for p in fresh.iterdir())
+    # Swap two boards and recompute the digest in lottery.json: the files agree again.
+    boards = (fresh / "boards.csv").read_text("utf-8").splitlines()
+    first = boards[1].split(",", 1)
+    other = next(j for j in range(2, len(boards)) if boards[j].split(",", 1)[1] != first[1])
+    second = boards[other].split(",", 1)
+    boards[1], boards[other] = f"{first[0]},{second[1]}", f"{second[0]},{first[1]}"
+    forged = "\n".join(boards) + "\n"
+    (fresh / "boards.csv").write_text(forged, encoding="utf-8")
+    record = json.loads((fresh / "lottery.json").read_text("utf-8"))
+    record["boards_sha256"] = hashlib.sha256(forged.encode()).hexdigest()
+    (fresh / "lottery.json").write_text(json.dumps(record), encoding="utf-8")
+    assert invoke("verify", fresh, "--seed-text", SEED_TEXT).exit_code == 0  # no commitment
+    caught = invoke("verify", fresh, "--seed-text", SEED_TEXT, "--boards-sha256", commitment)
+    assert caught.exit_code == 3
+    assert "committed" in caught.stderr
+
+
+def test_sensitive_column_typo_is_refused(tmp_path: Path) -> None:
+    scenario = inputs(tmp_path, {**SPEC, "sensitive": ["disabilty"]})
+    result = invoke("select", scenario, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "sensitive[0]" in result.stderr and "did you mean 'disability'?" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_public_command_line_names_no_candidate() -> None:
+    from balancer.selection.public import public_command
+
+    said = "balancer select s.yaml --why-not kz04 --why-not=kz05 --drop 'kz 06' --workers 1"
+    assert public_command(said) == "balancer select s.yaml --workers 1"
