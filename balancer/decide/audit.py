@@ -4,8 +4,8 @@ A convener who inherits a board wants to know three things: which criteria it me
 how many seats it misses the others), how far it is from the best balance the pool allows, and
 the least disruptive way to fix it. The first two are a recount; the third is an exact CP-SAT
 question, "the fewest members changed such that every rule holds (and, second, such that the
-balance is optimal too)", asked on the lean model, since every rule and every gap depends only
-on how many seats each profile gets.
+balance is optimal too)", answered by ``select``'s driver with the number of changes as the
+objective ahead of its order, so among equally small fixes the same yardstick decides.
 
 Roster rows whose id is in the scenario's pool are matched to the pool row (the pool's values
 count); roster rows that are not in the pool are added to it, so they can stay on the board,
@@ -20,18 +20,18 @@ from pathlib import Path
 
 import pandas as pd
 from markupsafe import Markup
-from ortools.sat.python import cp_model
 from pydantic import BaseModel, Field
 
 from balancer import explain
-from balancer.engine.model import build_model
+from balancer.engine.model import BalanceModel, add_changes, fix_gaps
 from balancer.engine.problem import BalanceProblem, build_problem, gap_scale
-from balancer.engine.solve import default_workers, new_solver, solve
+from balancer.engine.solve import Objective, default_workers, solve
 from balancer.explain.whatif import fmt, gaps_of
 from balancer.io.files import Pool, load_scenario, pool_from_frame, read_pool
 from balancer.present.render import render
 from balancer.selection.report import versions
 from balancer.spec.errors import InputError, Problem
+from balancer.spec.outcomes import SolveStatus
 from balancer.spec.scenario import Scenario
 
 
@@ -220,13 +220,13 @@ def _compare_with_optimum(
         if report.objective is not None:
             report.largest_gap_above_optimum = report.objective.max_gap - float(gaps.largest)
             report.total_gap_above_optimum = report.objective.total_gap - float(gaps.total)
-    report.to_meet_rules = closest_board(problem, rows, None, "every constraint met")
+    report.to_meet_rules = closest_board(problem, rows, None, "every constraint met", workers)
     scaled = None
     if problem.targets:
         scale = gap_scale(problem.targets)
         scaled = (int(gaps.largest * scale), int(gaps.total * scale))
     report.to_optimum = closest_board(
-        problem, rows, scaled, "every constraint met at the optimal balance"
+        problem, rows, scaled, "every constraint met at the optimal balance", workers
     )
 
 
@@ -235,55 +235,37 @@ def closest_board(
     rows: Sequence[int],
     gaps: tuple[int, int] | None,
     goal: str,
+    workers: int = 1,
 ) -> Fix:
     """The fewest members out plus candidates in that give a board meeting every rule.
 
     With ``gaps`` (largest and total gap, scaled as in the model) the new board must also have
-    exactly that balance, the optimum. Exact: CP-SAT minimises the changes per profile count;
-    within a profile the members kept and the candidates brought in are the first by the
-    tie-break order (so the answer is the same on every run). One solver thread keeps the
-    choice among equally small fixes reproducible.
+    exactly that balance, the optimum. Exact: the fewest changes come first, and among equally
+    small fixes ``select``'s own order decides (largest gap, total gap, score, every lottery
+    level, with the uniqueness proof), so the fix is the same on every run and machine. The
+    model seats a profile's sitting members before anyone new (``first``), which is where
+    every fewest-change board keeps them.
     """
-    handles = build_model(problem, lean=True)
-    model = handles.model
-    on = set(rows)
-    current = [sum(1 for m in prof.members if int(m) in on) for prof in problem.profiles]
-    changes = []
-    for p, count in enumerate(current):
-        seats = handles.seats([p])
-        out = model.new_int_var(0, count, f"out_{p}")
-        incoming = model.new_int_var(0, problem.board_size, f"in_{p}")
-        model.add(out >= count - seats)
-        model.add(incoming >= seats - count)
-        changes += [out, incoming]
-    if gaps is not None and handles.max_gap is not None:
-        model.add(handles.max_gap == gaps[0])
-        model.add(handles.total_gap() == gaps[1])
-    model.minimize(cp_model.LinearExpr.sum(changes))
-    solver = new_solver(1, strong_lp=False)
-    status = solver.solve(model)
-    if status != cp_model.OPTIMAL:
+
+    def changes(handles: BalanceModel) -> list[Objective]:
+        if gaps is not None:
+            fix_gaps(handles, *gaps)
+        return [("changes", add_changes(handles, rows))]
+
+    solution = solve(problem, workers=workers, before=changes, first=rows)
+    if solution.status != SolveStatus.OPTIMAL:
         return Fix(goal=goal, possible=False)
     ids = problem.ids
-    out_rows: list[int] = []
-    in_rows: list[int] = []
-    board: list[int] = []
-    for p, profile in enumerate(problem.profiles):
-        seats = int(solver.value(handles.seats([p])))
-        members = [int(m) for m in profile.members]
-        sitting = [m for m in members if m in on]
-        others = [m for m in members if m not in on]
-        kept = sitting[:seats]
-        brought = others[: max(0, seats - len(sitting))]
-        out_rows += sitting[seats:]
-        in_rows += brought
-        board += kept + brought
+    board = set(solution.rows)
+    on = set(rows)
+    out_rows = sorted(on - board)
+    in_rows = sorted(board - on)
     return Fix(
         goal=goal,
         possible=True,
         changes=len(out_rows) + len(in_rows),
-        out=[str(ids.iat[r]) for r in sorted(out_rows)],
-        incoming=[str(ids.iat[r]) for r in sorted(in_rows)],
+        out=[str(ids.iat[r]) for r in out_rows],
+        incoming=[str(ids.iat[r]) for r in in_rows],
         objective=explain.balance(problem, sorted(board)),
     )
 

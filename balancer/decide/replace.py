@@ -7,8 +7,9 @@ replacements are exactly the best the pool offers under every rule, by the same 
 the original selection, and the answer is as reproducible.
 
 When no replacement keeps every rule, the rules (quotas, groups, caps) may bend, and the
-least-bad option is the one with the fewest seats of violation in total, then the best
-balance, then the tie-break; the conflict that forces the violation is named by the solver.
+least-bad option is the one with the fewest seats of violation in total, then ``select``'s
+whole order (balance, score, every lottery level, the uniqueness proof); the conflict that
+forces the violation is named by the solver.
 """
 
 from __future__ import annotations
@@ -19,19 +20,18 @@ from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
-from ortools.sat.python import cp_model
 from pydantic import BaseModel
 
 from balancer import explain
 from balancer.engine.load import ScenarioInput, prepare
-from balancer.engine.model import Patch, build_model
+from balancer.engine.model import BalanceModel, Patch, violation_total
 from balancer.engine.problem import BalanceProblem, build_problem, gap_scale
 from balancer.engine.recount import Balance
-from balancer.engine.solve import default_workers, new_solver, solve
+from balancer.engine.solve import Objective, default_workers, solve
 from balancer.io.files import Pool, read_pool, safe_csv
 from balancer.present.render import render, render_text
-from balancer.spec import tickets as lottery
 from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.outcomes import SolveStatus
 from balancer.spec.rules import ID, Kind, Rule
 
 
@@ -318,35 +318,21 @@ def _incoming(
 
 
 def least_bad(forced: BalanceProblem, workers: int) -> list[int]:
-    """The board with the fewest seats of rule violation, then best balance, then tie-break.
+    """The board with the fewest seats of rule violation, then ``select``'s whole order.
 
     Named members (kept, withdrawn, included, excluded) and the board size stay fixed; every
-    other rule may move by any number of seats, and the moves are counted.
+    other rule may move by any number of seats, and the moves are counted. After the seats of
+    violation come the largest and total gap, the score, every lottery level and the
+    uniqueness proof, exactly as :func:`balancer.engine.solve.solve` runs them for ``select``.
     """
     fixed = {Kind.BOARD_SIZE, Kind.INCLUDE, Kind.EXCLUDE}
     room = {rule.id: forced.board_size for rule in forced.rules if rule.kind not in fixed}
-    handles = build_model(forced, elastic=room)
-    model = handles.model
-    moves = [v for pair in handles.moves.values() for v in pair]
-    stages: list[cp_model.LinearExprT] = [cp_model.LinearExpr.sum(moves)]
-    if handles.max_gap is not None:
-        stages += [handles.max_gap, handles.total_gap()]
-    if forced.score_column is not None:
-        stages.append(-handles.score_total())
-    stages += [handles.lottery_total(level) for level in range(2)]
-    solver = new_solver(workers, strong_lp=False)
-    for objective in stages:
-        model.minimize(objective)
-        status = solver.solve(model)
-        if status != cp_model.OPTIMAL:
-            return []
-        model.add(objective == int(solver.value(objective)))
-    rows: list[int] = []
-    for profile, picks in zip(forced.profiles, handles.picks, strict=True):
-        seats = sum(int(solver.value(p)) for p in picks)
-        rows.extend(int(r) for r in profile.members[:seats])
-    assert lottery.LEVELS >= 2
-    return sorted(rows)
+
+    def violations(handles: BalanceModel) -> list[Objective]:
+        return [("violation seats", violation_total(handles))]
+
+    solution = solve(forced, workers=workers, elastic=room, before=violations)
+    return solution.rows if solution.status == SolveStatus.OPTIMAL else []
 
 
 _HEADINGS = {

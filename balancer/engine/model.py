@@ -1,5 +1,11 @@
 """The CP-SAT model: seats per profile, every rule as a counting constraint, exact gaps.
 
+This is the one module that builds a balance model or adds to one: :func:`build_model` makes
+it, and the small named functions at the end extend it for the questions the other layers ask
+(the changes from a given board, the no-good cuts of alternatives and of the uniqueness proof,
+caps on the gaps, the total seats of rule violation). Every solve of such a model goes through
+the lexicographic driver of :mod:`balancer.engine.solve`.
+
 Decision variables are ``pick[p][j]``: "profile p gives at least j+1 seats", so a profile's
 seat count is the sum of its picks and, because picks are ordered, the seats always go to the
 profile's best members (see :mod:`balancer.engine.problem`). A profile gets only as many picks as it
@@ -13,9 +19,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from balancer.engine.problem import BalanceProblem, TargetTerm, gap_scale
@@ -40,6 +47,9 @@ class BalanceModel:
     moves: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
     gap_bounds: list[int] = field(default_factory=list)  # the largest value each gap can take
     lean: bool = False  # one seat count per profile (see build_model)
+    # Each profile's members in the order its picks seat them: the profile's own (best
+    # first), or with the rows of a given board first (see build_model's ``first``).
+    order: list[np.ndarray] = field(default_factory=list)
 
     def all_picks(self) -> list[cp_model.IntVar]:
         return [v for row in self.picks for v in row]
@@ -57,7 +67,7 @@ class BalanceModel:
         problem = self.problem
         variables, units = [], []
         for p, row in enumerate(self.picks):
-            members = problem.profiles[p].members
+            members = self.order[p]
             for j, pick in enumerate(row):
                 variables.append(pick)
                 units.append(problem.score_units(int(members[j])))
@@ -69,7 +79,7 @@ class BalanceModel:
         problem = self.problem
         variables, numbers = [], []
         for p, row in enumerate(self.picks):
-            members = problem.profiles[p].members
+            members = self.order[p]
             for j, pick in enumerate(row):
                 variables.append(pick)
                 numbers.append(lottery.lottery_number(problem.ticket(int(members[j])), level))
@@ -85,6 +95,7 @@ def build_model(
     elastic: Mapping[str, int] | None = None,
     lean: bool = False,
     largest_gap: int | None = None,
+    first: Collection[int] = (),
 ) -> BalanceModel:
     """Build the model for ``rules`` (default: all of the problem's rules).
 
@@ -101,6 +112,11 @@ def build_model(
     ties between members, which is what the full model is for. When the ``largest_gap``
     (scaled) is already known, no profile needs more picks than its targeted values can take
     within that gap: a 200-seat board with five equal regions needs at most 40 per profile.
+
+    ``first`` (pool rows, usually a given board) puts those rows ahead of the rest of their
+    profile, each part still best first: a profile then seats the given members before anyone
+    else, which is what "the fewest changes to this board" needs (see :func:`add_changes`).
+    Gaps and rules depend only on the seat counts, so this changes only who the seats go to.
     """
     active = list(problem.rules if rules is None else rules)
     patch = patch or Patch()
@@ -135,7 +151,9 @@ def build_model(
             for earlier, later in itertools.pairwise(row):
                 model.add_implication(later, earlier)
         picks.append(row)
-    handles = BalanceModel(model, problem, active, picks, [], None, 1, lean=lean)
+    handles = BalanceModel(
+        model, problem, active, picks, [], None, 1, lean=lean, order=_orders(problem, first)
+    )
     for p, minimum in patch.at_least.items():
         model.add(handles.seats([p]) >= minimum)
 
@@ -160,6 +178,19 @@ def build_model(
 
     _add_gaps(handles, problem.targets)
     return handles
+
+
+def _orders(problem: BalanceProblem, first: Collection[int]) -> list[np.ndarray]:
+    """Each profile's members, with the ``first`` rows moved ahead (a stable partition)."""
+    if not first:
+        return [profile.members for profile in problem.profiles]
+    wanted = np.fromiter((int(r) for r in first), dtype=np.int64)
+    orders = []
+    for profile in problem.profiles:
+        members = profile.members
+        ahead = np.isin(members, wanted)
+        orders.append(np.concatenate([members[ahead], members[~ahead]]) if ahead.any() else members)
+    return orders
 
 
 @dataclass(frozen=True)
@@ -204,3 +235,87 @@ def _add_gaps(handles: BalanceModel, targets: Sequence[TargetTerm]) -> None:
     handles.max_gap = model.new_int_var(0, largest, "max_gap")
     for gap in handles.gaps:
         model.add(handles.max_gap >= gap)
+
+
+# ---------------------------------------------------------------------------------------------
+# Extensions: every constraint or objective added to a built model, by name
+# ---------------------------------------------------------------------------------------------
+
+
+def violation_total(handles: BalanceModel) -> LinearExpr:
+    """Seats of rule violation in total: the sum of the elastic rules' moves."""
+    return cp_model.LinearExpr.sum([v for pair in handles.moves.values() for v in pair])
+
+
+def cap_gaps(handles: BalanceModel, largest: int, total: int | None = None) -> None:
+    """Only boards whose largest (and total) gap, scaled, are at most these values."""
+    if handles.max_gap is None:
+        return
+    handles.model.add(handles.max_gap <= largest)
+    if total is not None:
+        handles.model.add(handles.total_gap() <= total)
+
+
+def fix_gaps(handles: BalanceModel, largest: int, total: int) -> None:
+    """Only boards with exactly this balance (scaled largest and total gap)."""
+    if handles.max_gap is None:
+        return
+    handles.model.add(handles.max_gap == largest)
+    handles.model.add(handles.total_gap() == total)
+
+
+def add_changes(handles: BalanceModel, rows: Collection[int]) -> LinearExpr:
+    """Members of the board ``rows`` who leave plus candidates who join, per profile count.
+
+    Exact when the model was built with ``first=rows``: a profile then keeps its sitting
+    members before it seats anyone new, so ``|seats - sitting|`` changes are all it needs.
+    """
+    model = handles.model
+    on = set(rows)
+    changes = []
+    for p, profile in enumerate(handles.problem.profiles):
+        sitting = int(np.isin(profile.members, list(on)).sum()) if on else 0
+        seats = handles.seats([p])
+        out = model.new_int_var(0, sitting, f"out_{p}")
+        incoming = model.new_int_var(0, handles.problem.board_size, f"in_{p}")
+        model.add(out >= sitting - seats)
+        model.add(incoming >= seats - sitting)
+        changes += [out, incoming]
+    return cp_model.LinearExpr.sum(changes)
+
+
+def avoid_boards(handles: BalanceModel, boards: Iterable[Collection[int]], distance: int) -> None:
+    """Only boards sharing at most ``board_size - distance`` members with each given board.
+
+    For a model of one profile per person (``aggregate=False``), where a pick is a person.
+    """
+    pick_of: dict[int, cp_model.IntVar] = {}
+    for order, row in zip(handles.order, handles.picks, strict=True):
+        if row:
+            assert len(order) == 1, "no-good cuts on people need one profile per person"
+            pick_of[int(order[0])] = row[0]
+    limit = handles.problem.board_size - distance
+    for board in boards:
+        shared = [pick_of[r] for r in board if r in pick_of]
+        if len(shared) > limit:
+            handles.model.add(cp_model.LinearExpr.sum(shared) <= limit)
+
+
+def forbid_board(handles: BalanceModel, chosen: Sequence[cp_model.IntVar]) -> cp_model.IntVar:
+    """A literal that, when true, excludes the board whose set picks are ``chosen``."""
+    check = handles.model.new_bool_var("another_board")
+    handles.model.add(cp_model.LinearExpr.sum(list(chosen)) <= len(chosen) - 1).only_enforce_if(
+        check
+    )
+    return check
+
+
+def seated_flags(handles: BalanceModel) -> dict[int, cp_model.IntVar]:
+    """For each profile that can have a seat, a literal that may be true only if it has one."""
+    flags = {}
+    for p, row in enumerate(handles.picks):
+        if row:
+            flag = handles.model.new_bool_var(f"seated_{p}")
+            handles.model.add(handles.seats([p]) >= 1).only_enforce_if(flag)
+            flags[p] = flag
+    return flags

@@ -1,29 +1,58 @@
-"""Lexicographic solving: largest gap, then total gap, then the tie-break, then a uniqueness proof.
+"""The selection order, in one driver: largest gap, total gap, score, lottery, uniqueness proof.
 
 Each stage optimises one objective and then fixes it at its optimum for the next, so a later
 objective can never buy an improvement with an earlier one. The stages' optimal values do not
-depend on how the search went; the final roster does not either, because the last stage proves
-that no other board has the same lottery total (if one had, the next lottery level would
-decide). That is what makes the result identical for any worker count and machine.
+depend on how the search went; the final roster does not either, because after each lottery
+level the driver proves that no other board has the same totals (if one had, the next lottery
+level decides). That is what makes the result identical for any worker count and machine.
+
+Every command that chooses a board goes through :func:`solve`: ``select``, the what-ifs of
+the explanations, the alternatives (with no-good cuts), ``replace`` and its least-bad option
+(the seats of rule violation come first), and the audit's fixes (the fewest changes come
+first). Those commands put their own objective *ahead of* the order through ``before``; they
+never change the order itself, so every board balancer names is chosen by the same yardstick.
+
+The only limit on a solve is the user's ``--time-limit`` (wall-clock, their explicit choice;
+without it every solve runs to proof). Limits balancer sets itself are deterministic time
+(``max_deterministic_time``), so no output depends on the machine's speed.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from ortools.sat.python import cp_model
 
-from balancer.engine.model import BalanceModel, LinearExpr, Patch, build_model
+from balancer.engine.model import BalanceModel, LinearExpr, Patch, build_model, forbid_board
 from balancer.engine.problem import BalanceProblem
 from balancer.spec import tickets as lottery
+from balancer.spec.outcomes import SolveStatus
 from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import Rule
 
-Status = Literal["optimal", "feasible", "infeasible", "unknown"]
+Status = SolveStatus
+
+Objective = tuple[str, LinearExpr]
+"""A named objective, minimised."""
+
+Extension = Callable[[BalanceModel], Sequence[Objective]]
+"""Adds a command's own constraints to a built model and returns its objectives that come
+before the selection order (minimised, in order). Called on every model a solve builds."""
+
+_STATUS = {
+    cp_model.OPTIMAL: SolveStatus.OPTIMAL,
+    cp_model.FEASIBLE: SolveStatus.FEASIBLE,
+    cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
+}
+
+
+def status_of(code: Any) -> SolveStatus:
+    """CP-SAT's status code as balancer's status: the one place the two are mapped."""
+    return _STATUS.get(code, SolveStatus.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -57,6 +86,7 @@ def new_solver(
     strong_lp: bool = True,
     presolve: bool = True,
     time_limit: float | None = None,
+    work_limit: float | None = None,
 ) -> cp_model.CpSolver:
     """A CP-SAT solver set up the way every balancer model wants it.
 
@@ -64,6 +94,10 @@ def new_solver(
     gap objectives and switched rules the LP relaxation they need: it proves the bundled
     scenario's optimum in a fraction of the conflicts of level 1, and without it a conflict as
     plain as "6 women + 6 men > 11 seats" under assumptions can take minutes to prove.
+
+    ``time_limit`` is wall-clock seconds and only ever the user's ``--time-limit``; a limit
+    balancer sets itself is ``work_limit``, CP-SAT's deterministic time, which ends the search
+    at the same point on every machine.
     """
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
@@ -73,6 +107,8 @@ def new_solver(
     solver.parameters.cp_model_presolve = presolve
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = time_limit
+    if work_limit is not None:
+        solver.parameters.max_deterministic_time = work_limit
     return solver
 
 
@@ -155,9 +191,8 @@ class Stager:
 
     def chosen(self) -> list[int]:
         rows: list[int] = []
-        problem = self.handles.problem
         for p, seats in enumerate(self.counts()):
-            rows.extend(int(r) for r in problem.profiles[p].members[:seats])
+            rows.extend(int(r) for r in self.handles.order[p][:seats])
         return sorted(rows)
 
     def hint(self, counts: Sequence[int]) -> None:
@@ -183,10 +218,7 @@ class Stager:
         """Does any other board reach every fixed optimum? Solved with a no-good cut."""
         model = self.handles.model
         chosen = [v for v in self.handles.all_picks() if self.values[v.index]]
-        check = model.new_bool_var("uniqueness_check")
-        model.add(sum(chosen, cp_model.LinearExpr.constant(0)) <= len(chosen) - 1).only_enforce_if(
-            check
-        )
+        check = forbid_board(self.handles, chosen)
         model.clear_assumptions()
         model.add_assumptions([check])
         saved = self.values
@@ -218,6 +250,49 @@ def gap_objectives(handles: BalanceModel) -> tuple[list[tuple[str, LinearExpr]],
     return [("largest gap", handles.max_gap), ("total gap", handles.total_gap())], 0
 
 
+def tie_break(stager: Stager, *, prove_unique: bool = True) -> tuple[SolveStatus, bool | None]:
+    """The tie-break stages on a full model: score (if any), then each lottery level.
+
+    After each lottery level the board is proven the only one with every total so far; only
+    if it is not does the next level run. Returns how it ended and whether it was proven
+    unique (None: not asked, or the proof ran out of time).
+    """
+    handles = stager.handles
+    stages: list[tuple[str, LinearExpr, int]] = []
+    if handles.problem.score_column is not None:
+        stages.append(("score", handles.score_total(), -1))
+    for name, objective, sense in stages:
+        if (stop := stage(stager, name, objective, sense)) is not None:
+            return stop, None
+    # The lottery stages start from a board that is already balanced; presolve costs more
+    # than it saves there (100k candidates, 200 seats: 6.7 s with it, 3.2 s without). The
+    # score stage keeps it: its coefficients can exceed what a double holds exactly, and
+    # presolve is what rescales them before the LP sees them.
+    stager.presolve = False
+    for level in range(lottery.LEVELS):
+        objective = handles.lottery_total(level)
+        if (stop := stage(stager, f"lottery {level + 1}", objective, 1)) is not None:
+            return stop, None
+        if not prove_unique:  # a what-if board, named for illustration only
+            return SolveStatus.OPTIMAL, None
+        unique = stager.is_unique()
+        if unique is not False:
+            return SolveStatus.OPTIMAL, unique
+    return SolveStatus.OPTIMAL, False
+
+
+def stage(stager: Stager, name: str, objective: LinearExpr | None, sense: int) -> Status | None:
+    """One stage, fixed at its optimum; a status to stop with, or None to go on."""
+    status = stager.run(name, objective, sense)
+    if status == cp_model.INFEASIBLE:
+        return SolveStatus.INFEASIBLE
+    if status != cp_model.OPTIMAL:
+        return SolveStatus.FEASIBLE if stager.values else SolveStatus.UNKNOWN
+    if objective is not None:
+        stager.fix(objective)
+    return None
+
+
 def solve(
     problem: BalanceProblem,
     *,
@@ -230,6 +305,9 @@ def solve(
     max_gap_at_most: int | None = None,
     presolve: bool = True,
     prove_unique: bool = True,
+    before: Extension | None = None,
+    elastic: Mapping[str, int] | None = None,
+    first: Collection[int] = (),
     progress: Progress | None = None,
 ) -> Solution:
     """Find the lexicographically best board and prove it is the only one.
@@ -238,6 +316,10 @@ def solve(
     ``balance_only`` the tie-break is skipped, since only the gaps are wanted. What-ifs start
     from the chosen board as a ``hint`` and run without presolve, which on small changes costs
     more than it saves (2-4x faster on the bundled and benchmark scenarios).
+
+    A command with an objective of its own that comes first passes ``before`` (see
+    :data:`Extension`), with ``elastic`` rules or a board to stay ``first`` (see
+    :func:`balancer.engine.model.build_model`); the rest of the order is unchanged.
     ``progress`` hears each stage as a step of the "solve" phase.
     """
     reporter = progress or SILENT
@@ -254,6 +336,9 @@ def solve(
             max_gap_at_most=max_gap_at_most,
             presolve=presolve,
             prove_unique=prove_unique,
+            before=before,
+            elastic=elastic,
+            first=first,
             progress=reporter,
         )
     finally:
@@ -272,11 +357,15 @@ def _solve(
     max_gap_at_most: int | None,
     presolve: bool,
     prove_unique: bool,
+    before: Extension | None,
+    elastic: Mapping[str, int] | None,
+    first: Collection[int],
     progress: Progress,
 ) -> Solution:
     workers = workers or default_workers()
     started = time.perf_counter()
-    lean = build_model(problem, rules=rules, patch=patch, lean=True)
+    lean = build_model(problem, rules=rules, patch=patch, lean=True, elastic=elastic, first=first)
+    own = list(before(lean)) if before is not None else []
     built = time.perf_counter()
     stager = Stager(lean, workers, time_limit, presolve, progress)
     if hint is not None:
@@ -284,9 +373,10 @@ def _solve(
     if max_gap_at_most is not None and lean.max_gap is not None:
         lean.model.add(lean.max_gap <= max_gap_at_most)
     gap_stages, combined = gap_objectives(lean)
-    # The stages a run usually takes: the gaps, the score, one lottery level and its proof.
-    tie_break = 0 if balance_only else (problem.score_column is not None) + 1 + prove_unique
-    stager.planned = max(1, len(gap_stages) + tie_break)
+    # The stages a run usually takes: its own, the gaps, the score, one lottery level and
+    # its proof.
+    breaks = 0 if balance_only else (problem.score_column is not None) + 1 + prove_unique
+    stager.planned = max(1, len(own) + len(gap_stages) + breaks)
 
     def finish(status: Status, unique: bool | None = None) -> Solution:
         rows = stager.chosen() if stager.values else []
@@ -309,52 +399,28 @@ def _solve(
             build_seconds=built - started,
         )
 
-    def run(name: str, objective: LinearExpr | None, sense: int) -> Status | None:
-        """One stage; a status to stop with, or None to go on."""
-        status = stager.run(name, objective, sense)
-        if status == cp_model.INFEASIBLE:
-            return "infeasible"
-        if status != cp_model.OPTIMAL:
-            return "feasible" if stager.values else "unknown"
-        if objective is not None:
-            stager.fix(objective)
-        return None
-
-    # The balance, on the lean model (seat counts per profile).
+    # The command's own objectives and the balance, on the lean model (seats per profile).
     fixed: list[int] = []
-    for name, objective in gap_stages:
-        if (stop := run(name, objective, 1)) is not None:
+    for name, objective in [*own, *gap_stages]:
+        if (stop := stage(stager, name, objective, 1)) is not None:
             return finish(stop)
         fixed.append(stager.stages[-1].value or 0)
-    if not gap_stages and balance_only and (stop := run("feasibility", None, 1)) is not None:
-        return finish(stop)
     if balance_only:
-        return finish("optimal")
+        if not fixed and (stop := stage(stager, "feasibility", None, 1)) is not None:
+            return finish(stop)
+        return finish(SolveStatus.OPTIMAL)
 
-    # The tie-break, on the full model (one pick per member), with the balance held fixed.
+    # The tie-break, on the full model (one pick per member), with the above held fixed.
     largest = None
     if gap_stages:
-        largest = divmod(fixed[0], combined)[0] if combined else fixed[0]
-    full = build_model(problem, rules=rules, patch=patch, largest_gap=largest)
-    for (_, objective), value in zip(gap_objectives(full)[0], fixed, strict=True):
+        value = fixed[len(own)]
+        largest = divmod(value, combined)[0] if combined else value
+    full = build_model(
+        problem, rules=rules, patch=patch, largest_gap=largest, elastic=elastic, first=first
+    )
+    objectives = [*(before(full) if before is not None else []), *gap_objectives(full)[0]]
+    for (_, objective), value in zip(objectives, fixed, strict=True):
         full.model.add(objective == value)
     stager.switch(full)
-    scored = problem.score_column is not None
-    if scored and (stop := run("score", full.score_total(), -1)) is not None:
-        return finish(stop)
-    # The lottery stages start from a board that is already balanced; presolve costs more
-    # than it saves there (100k candidates, 200 seats: 6.7 s with it, 3.2 s without). The
-    # score stage keeps it: its coefficients can exceed what a double holds exactly, and
-    # presolve is what rescales them before the LP sees them.
-    stager.presolve = False
-    handles = full
-
-    for level in range(lottery.LEVELS):
-        if (stop := run(f"lottery {level + 1}", handles.lottery_total(level), 1)) is not None:
-            return finish(stop)
-        if not prove_unique:  # a what-if board, named for illustration only
-            return finish("optimal")
-        unique = stager.is_unique()
-        if unique is not False:
-            return finish("optimal", unique)
-    return finish("optimal", False)
+    status, unique = tie_break(stager, prove_unique=prove_unique)
+    return finish(status, unique)

@@ -16,13 +16,16 @@ import numpy as np
 from ortools.sat.python import cp_model
 from pydantic import BaseModel
 
-from balancer.engine.model import build_model
+from balancer.engine.model import build_model, cap_gaps
 from balancer.engine.problem import BalanceProblem, Profile, gap_scale, value_counts
 from balancer.engine.solve import new_solver
 from balancer.explain.whatif import Gaps
 from balancer.spec.rules import REGISTRY, Rule
 
 MAX_KINDS = 2000  # combinations of criteria values considered; beyond it, no advice
+WORK_LIMIT = 30.0
+"""CP-SAT deterministic time for one piece of advice (about 30 s of search on a laptop).
+Deterministic, not wall-clock: whether advice appears must not depend on the machine."""
 
 
 class Recruits(BaseModel):
@@ -58,7 +61,7 @@ def _kinds(problem: BalanceProblem, rule: Rule) -> list[dict[str, str]] | None:
 
 
 def recruitment(
-    problem: BalanceProblem, rule: Rule, without_rule: Gaps, time_limit: float = 30.0
+    problem: BalanceProblem, rule: Rule, without_rule: Gaps, work_limit: float = WORK_LIMIT
 ) -> Recruitment | None:
     """The fewest recruits that make the rule free (as balanced as the board without it)."""
     if REGISTRY[rule.kind].side != "min":
@@ -73,12 +76,11 @@ def recruitment(
     if handles.max_gap is None:
         return None
     scale = gap_scale(problem.targets)
-    handles.model.add(handles.max_gap <= int(without_rule.largest * scale))
-    handles.model.add(handles.total_gap() <= int(without_rule.total * scale))
+    cap_gaps(handles, int(without_rule.largest * scale), int(without_rule.total * scale))
     first = len(problem.profiles)
     new_seats = [handles.seats([first + k]) for k in range(len(kinds))]
     handles.model.minimize(cp_model.LinearExpr.sum(new_seats))
-    solver = new_solver(1, time_limit=time_limit)
+    solver = new_solver(1, work_limit=work_limit)
     if solver.solve(handles.model) != cp_model.OPTIMAL:
         return None
     advice = [

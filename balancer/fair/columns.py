@@ -24,7 +24,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from balancer.engine.model import BalanceModel, build_model
+from balancer.engine.model import BalanceModel, build_model, cap_gaps, seated_flags
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import default_workers, new_solver, solve
 from balancer.fair.relaxation import HAIR, Relaxation, leximin_levels, settled
@@ -99,9 +99,7 @@ class Pricer:
         room = math.floor(excess * self.handles.scale + 1e-9)
         largest, total = best.gap_values
         self.gap_limit = (largest + room, total + room)
-        assert self.handles.max_gap is not None
-        self.handles.model.add(self.handles.max_gap <= largest + room)
-        self.handles.model.add(self.handles.total_gap() <= total + room)
+        cap_gaps(self.handles, largest + room, total + room)
 
     def variables(self) -> list[tuple[int, cp_model.IntVar]]:
         """Each profile that has a seat count, with its variable in the lean model."""
@@ -181,9 +179,7 @@ class Pricer:
         """
         model = self.handles.model
         variables = self.variables()
-        seated = {p: model.new_bool_var(f"seated_{p}") for p, _ in variables}
-        for p, variable in variables:
-            model.add(variable >= 1).only_enforce_if(seated[p])
+        seated = seated_flags(self.handles)
         reachable = [False] * len(self.sizes)
         boards: list[Composition] = []
         while True:

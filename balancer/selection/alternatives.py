@@ -24,15 +24,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from ortools.sat.python import cp_model
 from pydantic import BaseModel, Field
 
 from balancer import explain
-from balancer.engine.model import build_model
+from balancer.engine.model import BalanceModel, avoid_boards
 from balancer.engine.problem import BalanceProblem, build_problem
-from balancer.engine.solve import Stager, default_workers, gap_objectives
+from balancer.engine.solve import Objective, default_workers, solve
 from balancer.spec import tickets as lottery
 from balancer.spec.errors import InputError, Problem
+from balancer.spec.outcomes import SolveStatus
 
 
 class Alternative(BaseModel):
@@ -137,41 +137,18 @@ def best_boards(
 def _best_avoiding(
     problem: BalanceProblem, boards: Sequence[Sequence[int]], distance: int, workers: int
 ) -> list[int] | None:
-    handles = build_model(problem)
-    model = handles.model
-    pick_of: dict[int, cp_model.IntVar] = {}
-    for profile, row in zip(problem.profiles, handles.picks, strict=True):
-        if row:
-            pick_of[int(profile.members[0])] = row[0]
-    limit = problem.board_size - distance
-    for board in boards:
-        shared = [pick_of[r] for r in board if r in pick_of]
-        if len(shared) > limit:
-            model.add(cp_model.LinearExpr.sum(shared) <= limit)
-    stager = Stager(handles, workers, None)
+    """The best board far enough from ``boards``: ``select``'s own driver, with no-good cuts."""
 
-    def stage(name: str, objective: cp_model.LinearExprT | None, sense: int) -> bool:
-        status = stager.run(name, objective, sense)
-        if status == cp_model.INFEASIBLE:
-            return False
-        if status != cp_model.OPTIMAL:  # no time limit is set: only a solver failure
-            raise RuntimeError(f"alternatives: stage {name} ended {status}")
-        if objective is not None:
-            stager.fix(objective)
-        return True
+    def cuts(handles: BalanceModel) -> list[Objective]:
+        avoid_boards(handles, boards, distance)
+        return []
 
-    gap_stages = gap_objectives(handles)[0]
-    for name, objective in gap_stages:
-        if not stage(name, objective, 1):
-            return None
-    if problem.score_column is not None and not stage("score", handles.score_total(), -1):
+    solution = solve(problem, workers=workers, before=cuts)
+    if solution.status == SolveStatus.INFEASIBLE:
         return None
-    for level in range(lottery.LEVELS):
-        if not stage(f"lottery {level + 1}", handles.lottery_total(level), 1):
-            return None
-        if stager.is_unique() is not False:
-            break
-    return stager.chosen()
+    if solution.status != SolveStatus.OPTIMAL:  # no time limit is set: only a solver failure
+        raise RuntimeError(f"alternatives: the solve ended {solution.status}")
+    return solution.rows
 
 
 def alternatives(

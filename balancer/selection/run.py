@@ -30,6 +30,7 @@ from balancer.selection.report import (
     versions,
 )
 from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.outcomes import SolveStatus
 from balancer.spec.progress import Progress, phase
 
 
@@ -241,7 +242,8 @@ def validate(
     problem, file = prepare(scenario, pool, progress=progress)
     with phase(progress, "feasibility"):
         feasible = explain.minimal_conflict(problem, problem.rules) is None
-    solution = Solution(status="feasible" if feasible else "infeasible", rows=[])
+    status = SolveStatus.FEASIBLE if feasible else SolveStatus.INFEASIBLE
+    solution = Solution(status=status, rows=[])
     report = build_report(problem, solution, file, progress=progress)
     report.roster = []
     report.objective = None
