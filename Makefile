@@ -1,5 +1,6 @@
 # Two commands set everything up from nothing (Python 3.11+ and network access to PyPI):
 #   make demo   - install into .venv and select the board of the bundled default scenario
+#   make app    - install into .venv with the web app and open it on the bundled scenario
 #   make test   - install into .venv with the test tools (and Debian's chromium, for the
 #                 browser test of the HTML report), then run lint, type checks and tests
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN     = $(VENV)/bin
 
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install install-test browser lint bench clean
+.PHONY: demo app test install install-app install-test browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +18,17 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 
+install-app: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[app]'
+
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
 demo: install
 	$(BIN)/balancer select scenarios/sounding-board.yaml --out out/
+
+app: install-app
+	$(BIN)/balancer app --workspace workspace/ --scenario scenarios/sounding-board.yaml
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -39,4 +46,4 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_select.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out workspace .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -278,14 +278,15 @@ class Pool:
 def read_pool(
     path: str | Path,
     *,
-    id_column: str = "id",
+    id_column: str | None = "id",
     sheet: str | None = None,
     encoding: str | None = None,
 ) -> Pool:
     """Read a CSV or XLSX pool; empty and repeated ids go to ``Pool.problems``, not raised.
 
     Rows with every cell empty are dropped (spreadsheets keep formatted blank rows); the
-    others keep their spreadsheet row numbers in messages.
+    others keep their spreadsheet row numbers in messages. ``id_column=None`` reads a pool
+    whose id column is not chosen yet (the web app's first look) and checks no ids.
     """
     file = Path(path)
     data = _read_bytes(file, what="pool")
@@ -307,10 +308,12 @@ def read_pool(
         table=table,
         path=file,
         sha256=digest,
-        id_column=id_column,
+        id_column=id_column or "",
         notes=tuple(notes),
         source_rows=rows,
     )
+    if id_column is None:
+        return pool
     return replace(pool, problems=tuple(id_problems(pool)))
 
 

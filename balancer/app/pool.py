@@ -1,0 +1,229 @@
+"""Reading a pool for a person: columns, first rows, roles, raw values and what they become.
+
+Nothing here decides how a cell is read: the raw view is :func:`balancer.io.files.read_pool`
+(text cells, trimmed), and the normalised view is :func:`balancer.io.normalise.prepare_pool`
+on the scenario being edited, so the supply the app shows is the supply the CLI would see.
+This module only *proposes* the scenario keys (``columns``, ``multi``, ``aliases``,
+``missing``, ``derive``) that a convener would otherwise type by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from balancer.io import countries
+from balancer.io.files import Pool, read_pool
+from balancer.io.normalise import cell_parts
+
+ROLES = ["id", "name", "country", "stakeholder_group", "gender", "disability", "other"]
+"""The roles a column can play; "other" keeps the column under its own (tidied) name."""
+
+# Header words that suggest a role; the first role whose word occurs in the header wins.
+_HEADER_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("id", ("id", "identifier", "ref", "number", "no.")),
+    ("disability", ("disab", "handicap", "impair")),
+    ("stakeholder_group", ("stakeholder", "sector", "constituency")),
+    ("country", ("country", "nationality", "pays", "país")),
+    ("gender", ("gender", "sex", "genre", "género")),
+    ("name", ("name", "nom", "nombre")),
+]
+
+# Spellings whose meaning is settled; anything else keeps its most common spelling.
+_WORDS = {
+    "gender": {
+        "woman": ("f", "female", "woman", "women", "w", "femme", "mujer"),
+        "man": ("m", "male", "man", "men", "homme", "hombre"),
+        "non-binary": ("non-binary", "nonbinary", "non binary", "nb", "x", "other"),
+    },
+    "yes/no": {
+        "yes": ("y", "yes", "true", "1", "oui", "sí", "si", "ja"),
+        "no": ("n", "no", "false", "0", "non", "nein"),
+    },
+}
+
+
+def read(path: Path) -> Pool:
+    """The raw pool: the id column is not known yet, so ids are not checked here."""
+    return read_pool(path, id_column=None)
+
+
+def column_name(header: str) -> str:
+    """A scenario column name for a header: ``Stakeholder group(s)`` -> ``stakeholder_groups``."""
+    name = re.sub(r"[^0-9a-z]+", "_", header.lower()).strip("_")
+    return name or "column"
+
+
+def suggest_role(header: str, values: list[str]) -> str:
+    lowered = header.lower()
+    for role, words in _HEADER_WORDS:
+        if role == "id":
+            tokens = re.split(r"[^0-9a-z.]+", lowered)
+            if any(w in tokens for w in words):
+                return role
+        elif any(w in lowered for w in words):
+            return role
+    if values and _share_countries(values) > 0.8:
+        return "country"
+    return "other"
+
+
+def _share_countries(values: list[str]) -> float:
+    table = countries.shipped()
+    filled = [v for v in values if v]
+    return sum(table.lookup(v) is not None for v in filled) / max(1, len(filled))
+
+
+def suggest_separator(values: list[str]) -> str:
+    """``;`` (or ``|``) when several cells hold one; commas are too common inside names."""
+    for separator in (";", "|"):
+        if sum(separator in v for v in values) >= 2:
+            return separator
+    return ""
+
+
+@dataclass
+class Mapping:
+    """Where each pool header goes: its role, its scenario name, its separator."""
+
+    roles: dict[str, str]
+    separators: dict[str, str] = field(default_factory=dict)
+
+    def name_of(self, header: str) -> str:
+        role = self.roles.get(header, "other")
+        if role == "id":
+            return header
+        return column_name(header) if role == "other" else role
+
+    def id_header(self) -> str | None:
+        return next((h for h, r in self.roles.items() if r == "id"), None)
+
+
+def suggest_mapping(pool: Pool) -> Mapping:
+    roles: dict[str, str] = {}
+    separators: dict[str, str] = {}
+    taken: set[str] = set()
+    for header in pool.table.columns:
+        values = pool.table[header].tolist()
+        role = suggest_role(str(header), values[:200])
+        if role in taken and role != "other":
+            role = "other"
+        taken.add(role)
+        roles[str(header)] = role
+        separator = suggest_separator(values)
+        if separator:
+            separators[str(header)] = separator
+    return Mapping(roles, separators)
+
+
+@dataclass
+class ValueRow:
+    raw: str
+    count: int
+    proposed: str
+    note: str = ""
+
+
+@dataclass
+class ColumnValues:
+    """One column's raw values (parts, for a multi-valued column) and their proposals."""
+
+    header: str
+    name: str
+    role: str
+    rows: list[ValueRow]
+    blanks: int
+    missing: str
+
+
+def _known(role: str, raw: str, values: set[str]) -> tuple[str, str] | None:
+    words = _WORDS["gender"] if role == "gender" else None
+    if role == "disability" or (role == "other" and values <= _yes_no_words()):
+        words = _WORDS["yes/no"]
+    if words is None:
+        return None
+    for value, spellings in words.items():
+        if raw.strip().lower() in spellings:
+            return value, ""
+    return None
+
+
+def _yes_no_words() -> set[str]:
+    return {w for ws in _WORDS["yes/no"].values() for w in ws}
+
+
+def propose(pool: Pool, mapping: Mapping, current: dict[str, dict[str, str]]) -> list[ColumnValues]:
+    """Every mapped column's raw values with counts and a proposed value for each.
+
+    Countries resolve through the shipped table (names, aliases, codes, any case), so the
+    second spelling of a country becomes the first (a cap per country would otherwise count
+    ``Kenya`` and ``KEN`` apart); known words of gender and yes/no columns become one word;
+    other spellings that differ only in case or spacing become the most common one. Aliases
+    already in the scenario win over every proposal.
+    """
+    table = countries.shipped()
+    result = []
+    for header, role in mapping.roles.items():
+        name = mapping.name_of(header)
+        if role in ("id", "name"):
+            continue
+        separator = mapping.separators.get(header) or None
+        counts: Counter[str] = Counter()
+        blanks = 0
+        for cell in pool.table[header].tolist():
+            parts = cell_parts(cell, separator) if separator else {cell.strip()} - {""}
+            if not parts:
+                blanks += 1
+            counts.update(parts)
+        folded: dict[str, str] = {}
+        for raw, _ in counts.most_common():
+            folded.setdefault(" ".join(raw.lower().split()), raw)
+        lowered = {v.strip().lower() for v in counts}
+        aliases = current.get(name, {})
+        rows = []
+        for raw, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            note = ""
+            proposed = folded[" ".join(raw.lower().split())]
+            if role == "country":
+                country = table.lookup(raw)
+                if country is None:
+                    near = ", ".join(table.nearest(raw))
+                    note = f"?{near}"
+                else:
+                    proposed = country.name
+            else:
+                known = _known(role, raw, lowered)
+                if known:
+                    proposed = known[0]
+            if raw in aliases:
+                proposed = aliases[raw]
+            rows.append(ValueRow(raw, count, proposed, note))
+        default_missing = "unknown" if blanks else "error"
+        result.append(ColumnValues(header, name, role, rows, blanks, default_missing))
+    return result
+
+
+def mapping_from_scenario(pool: Pool, data: dict[str, object]) -> Mapping | None:
+    """The mapping a scenario already holds (its ``columns``, ``id_column``, ``multi``)."""
+    columns = data.get("columns", {})
+    id_column = data.get("id_column")
+    multi = data.get("multi", {})
+    if not isinstance(columns, dict) or not isinstance(id_column, str):
+        return None
+    if not isinstance(multi, dict) or id_column not in pool.table.columns:
+        return None
+    roles: dict[str, str] = {}
+    separators: dict[str, str] = {}
+    for header in map(str, pool.table.columns):
+        target = str(columns.get(header, header))
+        if header == id_column:
+            roles[header] = "id"
+        elif target in ROLES:
+            roles[header] = target
+        else:
+            roles[header] = "other"
+        if target in multi:
+            separators[header] = str(multi[target])
+    return Mapping(roles, separators)
