@@ -118,6 +118,28 @@ def test_fewer_boards_than_asked_when_the_pool_runs_out() -> None:
     assert section.exhausted
 
 
+def test_alternatives_of_a_pool_read_with_renames_aliases_and_derived_columns() -> None:
+    """The pool is normalised once: the N best boards do not rename a renamed header again.
+
+    Same three candidates as above, but under the pool's own headers, spellings and countries.
+    """
+    pool = pd.DataFrame(
+        {
+            "Ref": ["a", "b", "c"],
+            "Sex": ["F", "male", "M"],
+            "Country": ["KEN", "France", "Japan"],
+        }
+    )
+    spec = parse_scenario_text(
+        "board_size: 2\npool: x.csv\nid_column: Ref\ncolumns: {Sex: gender}\n"
+        "aliases: {gender: {F: woman, male: man, M: man}}\nderive: {un_region: Country}\n"
+        "quotas:\n  gender: {woman: {min: 1}}\n  un_region: {African: {min: 1}}\n"
+    )
+    problem, _ = prepare(spec, pool_from_frame(pool, id_column="Ref"))
+    section = alternatives.alternatives(problem, 5, 1, workers=1)
+    assert sorted(b.roster for b in section.boards) == [["a", "b"], ["a", "c"]]
+
+
 def test_bad_min_difference_is_an_input_error() -> None:
     pool = pd.DataFrame({"id": ["a", "b", "c"], "gender": ["woman", "man", "man"]})
     spec = parse_scenario_text("board_size: 2\npool: x.csv\n")

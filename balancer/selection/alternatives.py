@@ -124,7 +124,12 @@ def best_boards(
 
     Pairwise, because board k+1 is cut off from every earlier board, not just the first.
     """
-    person = build_problem(problem.scenario, problem.pool, source="alternatives", aggregate=False)
+    # problem.pool is already normalised: its headers are renamed, its values aliased and
+    # derived, so those keys must not be applied a second time (a renamed header is gone).
+    # ``multi`` stays: splitting a canonical cell again gives the same parts.
+    applied = {"columns": {}, "aliases": {}, "derive": {}, "missing": {}}
+    scenario = problem.scenario.model_copy(update=applied)
+    person = build_problem(scenario, problem.pool, source="alternatives", aggregate=False)
     boards: list[list[int]] = []
     while len(boards) < count:
         board = _best_avoiding(person, boards, min_difference, workers or default_workers())
