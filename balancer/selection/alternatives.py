@@ -127,7 +127,7 @@ def best_boards(
     # problem.pool is already normalised: its headers are renamed, its values aliased and
     # derived, so those keys must not be applied a second time (a renamed header is gone).
     # ``multi`` stays: splitting a canonical cell again gives the same parts.
-    applied = {"columns": {}, "aliases": {}, "derive": {}, "missing": {}}
+    applied: dict[str, object] = {"columns": {}, "aliases": {}, "derive": {}, "missing": {}}
     scenario = problem.scenario.model_copy(update=applied)
     person = build_problem(scenario, problem.pool, source="alternatives", aggregate=False)
     boards: list[list[int]] = []
