@@ -26,11 +26,34 @@ class Job:
     problems: list[str] = field(default_factory=list)
     error: str = ""
     report: Report | None = None
+    phase: str = ""
+    done: int = 0
+    total: int | None = None
+    detail: str = ""
 
     @property
     def elapsed(self) -> float:
         end = self.finished if self.state != "running" else time.monotonic()
         return end - self.started if self.started else 0.0
+
+
+class JobProgress:
+    """The library's progress reporter (:mod:`balancer.spec.progress`) writing into a job.
+
+    Plain attribute writes from the worker thread; the page reads them when it polls.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    def start(self, phase: str, total: int | None = None) -> None:
+        self.job.phase, self.job.done, self.job.total, self.job.detail = phase, 0, total, ""
+
+    def step(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
+        self.job.phase, self.job.done, self.job.total, self.job.detail = phase, done, total, detail
+
+    def end(self, phase: str) -> None:
+        return None
 
 
 def command_for(scenario: Path, out: Path) -> str:
@@ -60,7 +83,9 @@ class Runner:
 
     def _run(self, job: Job, scenario: Path, out: Path) -> None:
         try:
-            result = select(scenario, command=command_for(scenario, out))
+            result = select(
+                scenario, command=command_for(scenario, out), progress=JobProgress(job)
+            )
             if out.exists():
                 shutil.rmtree(out)
             result.write(out)

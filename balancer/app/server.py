@@ -36,7 +36,7 @@ from balancer.app.security import (
     cookie_value,
     safe_name,
 )
-from balancer.app.strings import t
+from balancer.app.strings import has, t
 from balancer.app.workspace import POOL_TYPES, Workspace, dump
 from balancer.io.files import Pool
 from balancer.present.render import ENV
@@ -119,6 +119,7 @@ class Views:
         session = cookie_value(request.scope, SESSION_COOKIE) or ""
         page = TEMPLATES.get_template(template).render(
             t=t,
+            has=has,
             csrf=self.s.guard.csrf(session),
             csrf_field=CSRF_FIELD,
             scenarios=self.ws.scenario_names(),

@@ -117,6 +117,18 @@ ENGLISH: dict[str, str] = {
     "select.run": "Select the board",
     "select.running": "Selecting... {seconds} s. The solver proves the board optimal; large "
     "pools take longer.",
+    "select.phase": "Now: {phase}",
+    "select.step": "step {done} of {total}",
+    "select.step_open": "step {done}",
+    "phase.read": "reading the pool",
+    "phase.check": "checking the scenario against the pool",
+    "phase.feasibility": "testing that a board exists",
+    "phase.solve": "finding the most balanced board",
+    "phase.diagnose": "finding which criteria conflict",
+    "phase.explain": "explaining every criterion and member",
+    "phase.leximin": "fair lottery: raising the lowest chances",
+    "phase.lottery": "fair lottery",
+    "phase.sweep": "sweep",
     "select.failed": "The selection stopped:",
     "select.status": "Status: {status}. {size} seats.",
     "select.binding": "Binding criteria (these shape the board; each has a price)",
@@ -161,3 +173,8 @@ def t(key: str, **params: object) -> str:
     """The text of ``key``, with ``{name}`` fields filled in."""
     text = ENGLISH[key]
     return text.format(**params) if params else text
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue has ``key`` (for names that come from the library, like phases)."""
+    return key in ENGLISH
