@@ -212,6 +212,8 @@ def test_the_whole_flow_in_a_browser(served: tuple[str, Path], tmp_path: Path) -
         # 5. Select: progress, then the binding criteria first and the CLI's report.
         page.goto(url.split("?")[0] + "s/messy/select")
         page.click("#run")
+        page.wait_for_selector("#progress, #done")
+        page.screenshot(path=shots / "07a-progress.png")  # the run may already be over
         expect(page.locator("#done")).to_be_visible()
         report = json.loads((workspace / "out" / "messy" / "report.json").read_text())
         assert report["status"] == "optimal"

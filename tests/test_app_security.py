@@ -108,6 +108,18 @@ def test_uploads_too_large_or_of_another_type_are_refused(tmp_path: Path) -> Non
     assert answer.status_code == 415  # type: ignore[attr-defined]
     answer = _upload(client, csrf, "pool.csv", b"\x00\x01\x02binary")
     assert answer.status_code == 415  # type: ignore[attr-defined]
+    # A body of unknown size (chunked) is refused before it is read.
+    stream = client.post(
+        "/upload",
+        content=iter([b"--x\r\n", big]),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert stream.status_code == 411
+    # Far too large for the form to be parsed at all.
+    answer = client.post(
+        "/upload", content=b"x" * 100_000, headers={"content-type": "multipart/form-data"}
+    )
+    assert answer.status_code == 413
     assert list((tmp_path / "pool").iterdir()) == []
 
 

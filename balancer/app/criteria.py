@@ -18,10 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from balancer.app.strings import t
 from balancer.app.workspace import dump
 from balancer.engine.load import prepare
 from balancer.io.files import ScenarioFile, parse_scenario_text
 from balancer.spec.errors import InputError
+from balancer.spec.rules import Kind
 
 EXTRA_ROWS = 3
 """Blank rows offered below the filled ones in each table of the form."""
@@ -224,7 +226,19 @@ def check(data: dict[str, Any], path: Path) -> Check:
         problem, _ = prepare(file)
     except InputError as error:
         return Check([str(p) for p in error.problems], [], [], [])
-    sentences = [rule.description for rule in problem.rules]
+    # One cap rule per value that could break it; a long list of them says one thing, so
+    # each capped column is one line, where its first rule stood.
+    entries: list[str | list[str]] = []
+    caps: dict[str, list[str]] = {}
+    for rule in problem.rules:
+        if rule.kind == Kind.CAP and rule.column is not None:
+            if rule.column not in caps:
+                caps[rule.column] = []
+                entries.append(caps[rule.column])
+            caps[rule.column].append(rule.description)
+        else:
+            entries.append(rule.description)
+    sentences = [entry if isinstance(entry, str) else _cap_line(entry) for entry in entries]
     targets = []
     for term in problem.targets:
         targets.append(
@@ -232,6 +246,12 @@ def check(data: dict[str, Any], path: Path) -> Check:
             f"(share {_seats(term.share)}, weight {_seats(term.weight)})"
         )
     return Check([], sentences, targets, list(problem.warnings))
+
+
+def _cap_line(lines: list[str]) -> str:
+    if len(lines) <= 3:
+        return " ".join(lines)
+    return " ".join([*lines[:2], t("criteria.caps_more", n=len(lines) - 2)])
 
 
 def _seats(value: Fraction) -> str:

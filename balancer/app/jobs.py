@@ -83,9 +83,7 @@ class Runner:
 
     def _run(self, job: Job, scenario: Path, out: Path) -> None:
         try:
-            result = select(
-                scenario, command=command_for(scenario, out), progress=JobProgress(job)
-            )
+            result = select(scenario, command=command_for(scenario, out), progress=JobProgress(job))
             if out.exists():
                 shutil.rmtree(out)
             result.write(out)

@@ -168,8 +168,10 @@ class Views:
         )
 
     async def upload(self, request: Request) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.s.upload_limit:
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit():  # browsers always say; a stream of unknown size is refused
+            return self._home_error(request, "upload.length_required", 411)
+        if int(declared) > self.s.upload_limit + 65536:  # the form's own bytes besides the file
             return self.render(
                 request,
                 "home.html.j2",
@@ -349,9 +351,7 @@ class Views:
         supply = []
         skip = {prepared.pool.id_column, "name"}
         for column in table.columns:
-            if column in skip or column not in set(scenario.columns.values()) | set(
-                scenario.derive
-            ):
+            if column in skip:
                 continue
             counts = part_counts(table, column, scenario.multi.get(column))
             supply.append((str(column), [(str(v), int(n)) for v, n in counts.items()]))
@@ -533,7 +533,8 @@ class Views:
             return self.render(request, "answer.html.j2", lines=[f"{type(exc).__name__}: {exc}"])
         ids = [str(i) for i in result.problem.ids]
         chances = sorted(
-            zip(ids, result.person_probability, strict=True), key=lambda p: (-p[1], p[0])
+            zip(ids, result.person_probability, strict=True),
+            key=lambda p: (-round(p[1], 9), p[0]),
         )
         return self.render(request, "lottery.html.j2", chances=chances)
 
