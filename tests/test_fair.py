@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from balancer.cli import app
 from balancer.engine.load import prepare
 from balancer.engine.problem import build_problem
-from balancer.fair import columns
+from balancer.fair import columns, relaxation
 from balancer.fair.columns import NoBoard, fair_distribution
 from balancer.fair.draw import TamperedError, board_number, verify
 from balancer.fair.run import boards_table, run_lottery
@@ -283,3 +283,82 @@ def test_relaxation_route_and_column_generation_agree_on_the_bundled_scenario(
         if rule == "leximin":  # the leximin vector is unique
             assert np.abs(a - b).max() < 1e-6
         assert a[a > 0].min() == pytest.approx(b[b > 0].min(), abs=1e-7)
+
+
+def capped_case(seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """7-10 people with a country cap, quotas, and often an ``include`` and an ``exclude``.
+
+    Caps and inclusions are what give candidates profiles of their own and certain seats:
+    an included candidate has probability 1, the level at which leximin once stalled.
+    """
+    rng = random.Random(1000 + seed)
+    size = rng.randint(7, 10)
+    frame = pd.DataFrame(
+        {
+            "id": [f"q{i}" for i in range(size)],
+            "gender": [rng.choice(["w", "m"]) for _ in range(size)],
+            "country": [rng.choice(["A", "B", "C", "D", "E"]) for _ in range(size)],
+        }
+    )
+    board = rng.randint(2, 4)
+    spec: dict[str, Any] = {"name": f"capped {seed}", "board_size": board, "pool": "x.csv"}
+    spec["caps"] = {"country": rng.choice([1, 1, 2])}
+    if rng.random() < 0.7:
+        spec["quotas"] = {"gender": {"w": {"min": rng.randint(0, 2)}}}
+    people = rng.sample(range(size), 2)
+    if rng.random() < 0.7:
+        spec["include"] = [f"q{people[0]}"]
+    if rng.random() < 0.4:
+        spec["exclude"] = [f"q{people[1]}"]
+    return frame, spec
+
+
+CAPPED = [s for s in range(60) if allowed_boards(Judge(*capped_case(s)))][:16]
+
+
+@pytest.mark.parametrize("route", ["relaxation", "columns"])
+@pytest.mark.parametrize("seed", CAPPED)
+def test_leximin_ends_and_is_exact_with_caps_and_includes(
+    seed: int, route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both routes: every round fixes a profile (so leximin ends) and the answer is exact.
+
+    The round count is checked, not the time: a round that fixes nothing would repeat for
+    ever, so the spy fails the test at the first such round instead of letting it hang. The
+    spy also checks LP duality: the level is free above, so the free rows' duals sum to 1
+    in every round; with the old bound of 1 on the level they summed to 0 once only certain
+    profiles were left, and rounding noise then left the round with nothing to fix.
+    """
+    frame, spec = capped_case(seed)
+    judge = Judge(frame, spec)
+    expected = exhaustive_leximin(allowed_boards(judge), len(frame))
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    if route == "columns":
+        monkeypatch.setattr(columns, "_from_relaxation", lambda *args, **kwargs: None)
+    rounds = []
+
+    def spy(free: set[int], duals: dict[int, float], *args: Any) -> set[int]:
+        assert sum(duals[p] for p in free) == pytest.approx(1.0, abs=1e-6)
+        tight = relaxation.settled(free, duals, *args)
+        assert tight, "a leximin round fixed no profile"
+        rounds.append(len(tight))
+        return tight
+
+    monkeypatch.setattr(columns, "settled", spy)
+    distribution = fair_distribution(problem, "leximin", workers=1)
+    assert len(rounds) <= len(problem.profiles)
+    got = [0.0] * len(frame)
+    for p, profile in enumerate(problem.profiles):
+        for member in profile.members:
+            got[int(member)] = distribution.probabilities[p]
+    assert got == pytest.approx(expected, abs=1e-6)
+    for cid in spec.get("include", []):
+        assert got[frame["id"].tolist().index(cid)] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_settled_fixes_someone_when_the_duals_are_flat() -> None:
+    """Flat duals and a probability a hair above the level still fix the lowest profiles."""
+    free = {3, 5, 8}
+    flat = {3: 0.0, 5: 0.0, 8: 0.0}
+    assert relaxation.settled(free, flat, {3: 1.0 + 2e-8, 5: 1.0 + 2e-8, 8: 1.0 + 5e-8}) == {3, 5}
+    assert relaxation.settled(free, {3: 0.0, 5: 0.7, 8: 0.3}, {3: 0.2, 5: 0.2, 8: 0.2}) == {5, 8}

@@ -225,7 +225,10 @@ class _Master:
         assert solver is not None
         self._solver = solver
         self._lam: list[pywraplp.Variable] = []
-        self._z = solver.NumVar(0.0, 1.0, "z")
+        # No upper bound on z: the free rows bound it (no one exceeds probability 1). A bound
+        # of 1 took the dual when the last free profiles were certain (an ``include:``), so
+        # no row had a positive price, nothing was fixed and leximin repeated that round.
+        self._z = solver.NumVar(0.0, solver.infinity(), "z")
         self._convexity = solver.Constraint(1.0, 1.0, "convexity")
         self._rows: dict[int, pywraplp.Constraint] = {}
         for p, ok in enumerate(self.reachable):
@@ -368,7 +371,7 @@ def leximin(
         if only_first:
             break
         pi = master.pi(weights)
-        tight = settled(free, z, {p: prices[p] * master.sizes[p] for p in free}, pi)
+        tight = settled(free, {p: prices[p] * master.sizes[p] for p in free}, pi)
         for p in tight:
             fixed[p] = max(0.0, z - HAIR)  # a hair below, so rounding never cuts it off
         free -= tight

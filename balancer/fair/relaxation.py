@@ -345,18 +345,23 @@ def _longest_step(poly: Polytope, face: _Face, point: np.ndarray, direction: np.
 
 def settled(
     free: set[int],
-    level: float,
     duals: Mapping[int, float],
     probability: Sequence[float] | Mapping[int, float],
 ) -> set[int]:
     """The free profiles a converged maximin round fixes at its level.
 
     A positive dual means the profile is at the level in every optimum (complementary
-    slackness); the duals of the free rows sum to one, so there is one unless they are
-    numerically flat, and then the profiles sitting at the level are taken.
+    slackness). The level variable has no upper bound, so the duals of the free rows sum to
+    one and some row has a positive one (a bound of 1 on the level once took that dual when
+    the last free profiles were certain, and the round repeated for ever). Should they be
+    numerically flat all the same, the profiles at the lowest probability are taken, which
+    is never empty, so every round fixes at least one profile and leximin always ends.
     """
     tight = {p for p in free if duals[p] > LEVEL}
-    return tight or {p for p in free if probability[p] <= level + LEVEL}
+    if tight:
+        return tight
+    lowest = min(probability[p] for p in free)
+    return {p for p in free if probability[p] <= lowest + LEVEL}
 
 
 def leximin_levels(
@@ -386,7 +391,7 @@ def leximin_levels(
     solver, variables, _ = polytope.glop()
     for v in zero:
         variables[v].SetUb(0.0)
-    z = solver.NumVar(0.0, 1.0, "z")
+    z = solver.NumVar(0.0, solver.infinity(), "z")  # unbounded: see ``settled``
     rows: dict[int, pywraplp.Constraint] = {}
     for p, v in profile_variable.items():
         row = solver.Constraint(0.0, solver.infinity(), f"p{p}")
@@ -413,7 +418,7 @@ def leximin_levels(
             tight = set(free)
         else:
             shares = {p: point[profile_variable[p]] / sizes[p] for p in free}
-            tight = settled(free, level, duals, shares)
+            tight = settled(free, duals, shares)
         for p in tight:
             levels[p] = max(0.0, level - HAIR)  # a hair below, so rounding never cuts it off
             rows[p].SetCoefficient(z, 0.0)
