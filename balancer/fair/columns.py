@@ -225,9 +225,10 @@ class _Master:
         assert solver is not None
         self._solver = solver
         self._lam: list[pywraplp.Variable] = []
-        # No upper bound on z: the free rows bound it (no one exceeds probability 1). A bound
-        # of 1 took the dual when the last free profiles were certain (an ``include:``), so
-        # no row had a positive price, nothing was fixed and leximin repeated that round.
+        # No upper bound on z while a free row bounds it (no one exceeds probability 1): a
+        # bound of 1 took the dual when the last free profiles were certain (an ``include:``),
+        # so no row had a positive price, nothing was fixed and leximin repeated that round.
+        # With every row fixed, z measures nothing and is held at 0 (see ``_bound_z``).
         self._z = solver.NumVar(0.0, solver.infinity(), "z")
         self._convexity = solver.Constraint(1.0, 1.0, "convexity")
         self._rows: dict[int, pywraplp.Constraint] = {}
@@ -244,6 +245,12 @@ class _Master:
         objective.SetMaximization()
         for column in self.columns:
             self._column(column)
+        self._bound_z()
+
+    def _bound_z(self) -> None:
+        """Free above while some row holds z; 0 once none does (else the LP is unbounded)."""
+        free = any(p not in self._fixed for p in self._rows)
+        self._z.SetUb(self._solver.infinity() if free else 0.0)
 
     def _solve(self, *, may_be_infeasible: bool) -> bool:
         """Solve; after a numerical failure try again without presolve, then rebuilt.
@@ -295,6 +302,7 @@ class _Master:
                 self._rows[p].SetCoefficient(self._z, 0.0)
                 self._rows[p].SetLb(level)
                 self._fixed[p] = level
+        self._bound_z()
 
     def reach(self, levels: Mapping[int, float]) -> list[float] | None:
         """Column weights giving every profile at least its level, or None if there are none."""
