@@ -12,8 +12,6 @@ from typing import Annotated
 import typer
 
 from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_OK, _out_folder, app, fail_input, out
-from balancer.decide import audit
-from balancer.io.files import write_files
 from balancer.spec.errors import InputError
 
 
@@ -25,6 +23,9 @@ def check(
     workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
 ) -> None:
     """Audit a board: every constraint met or missed, gaps, distance to the optimum, fixes."""
+    from balancer.decide import audit
+    from balancer.io.files import write_files
+
     _out_folder(out_dir)
     try:
         report = audit.audit(roster, scenario, workers=workers)

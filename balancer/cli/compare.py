@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from balancer.cli.shell import _out_folder, app, fail_input, out
-from balancer.decide import compare as comparing
-from balancer.io.files import write_files
 from balancer.spec.errors import InputError
 
 
@@ -22,6 +20,9 @@ def compare(
     workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
 ) -> None:
     """Compare boards: composition, gaps, rules and members; write compare.{json,md,html}."""
+    from balancer.decide import compare as comparing
+    from balancer.io.files import write_files
+
     _out_folder(out_dir)
     try:
         comparison = comparing.compare_arguments(boards, workers=workers)

@@ -14,11 +14,6 @@ from typing import Annotated
 import typer
 
 from balancer.cli.shell import EXIT_OK, app, err, fail_input, out
-from balancer.engine.load import prepare
-from balancer.engine.problem import build_problem, seats_from_bounds
-from balancer.io.files import parse_scenario_text, read_pool, safe_csv, write_files
-from balancer.io.formats import sortition_foundation as sf
-from balancer.io.formats import text as text_format
 from balancer.spec.errors import InputError
 
 
@@ -26,6 +21,10 @@ def import_pair(
     features: Path, people: Path, *, size: int, target: Path, id_column: str | None, seed: int
 ) -> str:
     """The scenario text for a pair, after checking it as :command:`balancer validate` would."""
+    from balancer.engine.problem import build_problem
+    from balancer.io.files import parse_scenario_text, read_pool
+    from balancer.io.formats import sortition_foundation as sf
+
     quotas = sf.read_features(features)
     pool = read_pool(people, id_column=id_column or _id_column(people))
     relative = os.path.relpath(people.resolve(), target.resolve().parent)
@@ -44,6 +43,8 @@ def import_pair(
 
 def _id_column(people: Path) -> str:
     """``id`` if the people file has it, else the Sortition Foundation's ``nationbuilder_id``."""
+    from balancer.io.formats import text as text_format
+
     decoded = text_format.decode(people.read_bytes(), str(people)) if people.is_file() else None
     first = decoded.text.split("\n", 1)[0] if decoded else ""
     header = [h.strip().strip('"') for h in first.split(decoded.delimiter if decoded else ",")]
@@ -62,6 +63,8 @@ def import_sf(
     seed: Annotated[int, typer.Option(help="Lottery seed recorded in the scenario.")] = 0,
 ) -> None:
     """Write a scenario for a Sortition Foundation features/people pair."""
+    from balancer.io.files import write_files
+
     try:
         text = import_pair(
             features, people, size=size, target=target, id_column=id_column, seed=seed
@@ -76,6 +79,11 @@ def import_sf(
 
 def export_pair(scenario_path: Path) -> tuple[dict[str, str], list[str]]:
     """features.csv and people.csv for a scenario, and what the format cannot say."""
+    from balancer.engine.load import prepare
+    from balancer.engine.problem import seats_from_bounds
+    from balancer.io.files import safe_csv
+    from balancer.io.formats import sortition_foundation as sf
+
     problem, _ = prepare(scenario_path)
     s = problem.scenario
     lost = [
@@ -102,6 +110,8 @@ def export_sf(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the two files.")],
 ) -> None:
     """Write a scenario's quotas and pool as a Sortition Foundation features/people pair."""
+    from balancer.io.files import write_files
+
     try:
         files, lost = export_pair(scenario)
     except InputError as error:

@@ -8,9 +8,6 @@ from typing import Annotated, Literal
 import typer
 
 from balancer.cli.shell import EXIT_INFEASIBLE, app, err, fail_input, out
-from balancer.fair.columns import NoBoard
-from balancer.fair.draw import BOARDS_FILE, board_number
-from balancer.fair.run import run_lottery
 from balancer.spec.errors import InputError
 
 
@@ -45,6 +42,9 @@ def lottery(
         raise typer.BadParameter(f"--rule must be leximin, maximin or nash, not {rule!r}")
     chosen: Literal["leximin", "maximin", "nash"] = rule  # type: ignore[assignment]
     from balancer.cli.live import live
+    from balancer.fair.columns import NoBoard
+    from balancer.fair.draw import BOARDS_FILE, board_number
+    from balancer.fair.run import run_lottery
 
     try:
         with live(err, quiet) as progress:

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from balancer.cli.shell import EXIT_INFEASIBLE, _out_folder, app, err, fail_input, out
-from balancer.decide import replace as replacing
-from balancer.io.files import load_scenario, write_files
 from balancer.spec.errors import InputError
 
 
@@ -24,6 +22,9 @@ def replace(
     workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
 ) -> None:
     """Replace withdrawn members; write roster.csv and replacement.{json,md,html}."""
+    from balancer.decide import replace as replacing
+    from balancer.io.files import load_scenario, write_files
+
     _out_folder(out_dir)
     try:
         file = load_scenario(scenario)

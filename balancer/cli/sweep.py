@@ -5,15 +5,15 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from balancer.cli.shell import _out_folder, app, err, fail_input, out
-from balancer.decide import sweep as sweeping
-from balancer.io.files import write_files
 from balancer.spec.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from balancer.decide import sweep as sweeping
 
 
 def _dask_executor(address: str, stack: ExitStack) -> Executor:
@@ -58,6 +58,8 @@ def sweep(
     ] = False,
 ) -> None:
     """Solve every combination of the varied keys in parallel; write a table and a chart."""
+    from balancer.decide import sweep as sweeping
+
     _out_folder(out_dir)
     try:
         varies = [sweeping.parse_vary(v) for v in vary]
@@ -75,6 +77,7 @@ def _run(
 ) -> sweeping.SweepResult:
     """The sweep with its progress lines on stderr (the table goes to stdout)."""
     from balancer.cli.live import live
+    from balancer.decide import sweep as sweeping
 
     try:
         with live(err, quiet) as progress:
@@ -87,6 +90,11 @@ def _run(
 
 
 def _write(result: sweeping.SweepResult, out_dir: Path) -> None:
+    from rich.table import Table
+
+    from balancer.decide import sweep as sweeping
+    from balancer.io.files import write_files
+
     written = write_files(out_dir, sweeping.files(result))
     table = Table(title=f"{result.scenario}: {len(result.results)} points")
     for key in [*result.keys, "status", "largest gap", "total gap"]:

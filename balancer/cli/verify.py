@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_INPUT, app, err, fail_input, out
-from balancer.engine.load import prepare
-from balancer.fair.draw import BOARDS_FILE, TamperedError, board_number, read_boards, verify
-from balancer.fair.run import rule_violations
 from balancer.spec.errors import InputError
 
 
@@ -33,6 +30,10 @@ def verify_command(
     ] = None,
 ) -> None:
     """Check the published boards (exit 3 if tampered) and print the drawn board."""
+    from balancer.engine.load import prepare
+    from balancer.fair.draw import BOARDS_FILE, TamperedError, board_number, read_boards, verify
+    from balancer.fair.run import rule_violations
+
     if (draw is None) == (seed_text is None):
         err.print("give exactly one of --draw N or --seed-text TEXT")
         raise typer.Exit(EXIT_INPUT)
