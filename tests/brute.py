@@ -163,10 +163,13 @@ class Judge:
                 shares = {v: Fraction(1, len(present)) for v in present}
             elif rule == "pool":
                 shares = {v: Fraction(cells.count(v), len(cells)) for v in present}
+            elif isinstance(rule, dict) and isinstance(rule.get("equal"), list):
+                # equal: [A, B]: the listed values only, present or not; the others are neutral
+                listed = [str(v) for v in rule["equal"]]
+                shares = {v: Fraction(1, len(listed)) for v in listed}
             else:
+                # Explicit shares: values the target does not list carry no gap (neutral).
                 shares = {str(v): exact(share) for v, share in rule.items()}
-                for v in present:
-                    shares.setdefault(v, Fraction(0))
             weight = exact(weights.get(column, 1))
             for value, share in shares.items():
                 mask = self._mask(cell == value for cell in cells)

@@ -731,10 +731,13 @@ def test_why_not_reasons() -> None:
     for other_a in ("ma1", "wa1"):
         assert answers[other_a].reason == "no board"
         assert sorted(answers[other_a].rules) == ["include:inc", "quota:region=A:max"]
-    # o1 instead of a man of B: the gender gaps of "other" and "man" are 1 each.
+    # o1 instead of a man of B: "other" is not listed in the gender target, so it is neutral
+    # (no gap of its own); only the man's seat is missed: the gender gap rises by 1.
     assert answers["o1"].reason == "less balanced"
-    assert (answers["o1"].max_gap_with, answers["o1"].total_gap_with) == (1, 4)
-    assert "the total gap would rise from 2 to 4 seats" in answers["o1"].sentence
+    assert (answers["o1"].max_gap_with, answers["o1"].total_gap_with) == (1, 3)
+    assert "the total gap would rise from 2 to 3 seats" in answers["o1"].sentence
+    assert "(in the best such board, gender: the gap would rise by 1)" in answers["o1"].sentence
+    assert answers["o1"].gap_changes == {"gender": 1.0}
     (left_woman,) = {"wb1", "wb2"} - board
     assert answers[left_woman].reason == "tie-break"
     assert "1 candidate who match" in answers[left_woman].sentence

@@ -272,3 +272,133 @@ def test_two_spellings_make_one_profile_value() -> None:
     assert not cells.isin(["UK", "South Korea", "Korea, Rep."]).any()
     for a, b in itertools.combinations(["UK", "United Kingdom"], 2):
         assert countries.shipped().lookup(a) == countries.shipped().lookup(b)
+
+
+# -- item 2: nobody penalised for a value the target does not list ------------------------
+
+
+def test_unlisted_genders_are_neutral_and_warned() -> None:
+    result = balancer.select(SCENARIO, workers=1, why_not=["n04"])
+    report = result.report
+    raw = _raw()
+    unlisted = Counter(r["gender"] for r in raw if r["gender"] not in {"woman", "man"})
+    assert unlisted == {"non-binary": 3, "prefer not to say": 2, "unknown": 1}
+    (warning,) = [w for w in report.warnings if w.startswith("targets.gender:")]
+    for value, count in unlisted.items():
+        assert f"'{value}' x{count}" in warning
+    assert "neither sought nor avoided" in warning
+    rows = {r.value: r for r in report.composition if r.column == "gender"}
+    for value in unlisted:
+        assert rows[value].neutral and rows[value].target_seats is None and rows[value].gap is None
+    assert not rows["woman"].neutral and rows["woman"].target_seats == 4
+    assert "| non-binary | 3 |" in result.markdown() and "no target" in result.markdown()
+
+
+def _gender_case(target: str) -> tuple[pd.DataFrame, str]:
+    """Six seats from two regions; the only second Asia-Pacific candidates are non-binary."""
+    frame = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(8)],
+            "gender": ["woman", "man", "woman", "man", "non-binary", "non-binary", "woman", "man"],
+            "region": ["A", "A", "B", "B", "B", "B", "A", "A"],
+        }
+    )
+    yaml = f"board_size: 4\npool: x.csv\ntargets: {{gender: {target}, region: equal}}\nseed: 5\n"
+    return frame, yaml
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["{woman: 0.5, man: 0.5}", "{woman: 0.5, man: 0.5, non-binary: 0}", "{equal: [woman, man]}"],
+)
+def test_listed_targets_match_brute_force(target: str) -> None:
+    frame, yaml = _gender_case(target)
+    result = balancer.select(parse_scenario_text(yaml), pool_from_frame(frame), workers=1)
+    spec = {
+        "board_size": 4,
+        "targets": {"gender": __import__("yaml").safe_load(target), "region": "equal"},
+        "seed": 5,
+    }
+    judge = Judge(frame, spec)
+    best = judge.best()
+    assert best is not None
+    chosen = sorted(frame.index[frame["id"].isin(result.roster_ids)].tolist())
+    assert judge.key(chosen) == best[1] and chosen == best[0]
+    nonbinary = {"p4", "p5"} & set(result.roster_ids)
+    if "non-binary: 0" in target:
+        # Avoided on purpose, and warned with the number of people it affects.
+        assert not nonbinary
+        assert any("share 0 for a value 2 candidate(s) have" in w for w in result.report.warnings)
+    else:
+        # Neutral: a board seating a non-binary nominee in place of the B man is charged only
+        # for the man's missing seat (1), nothing for the nominee (counted by the brute force).
+        gaps = judge.gaps([0, 1, 2, 4])
+        assert sum(gaps) == 1  # man 1 vs 2; non-binary itself adds nothing
+
+
+def test_neutral_nominee_can_be_chosen_where_share_zero_avoids_them() -> None:
+    """Region B must have two seats and has one woman, no man, two non-binary nominees."""
+    frame = pd.DataFrame(
+        {
+            "id": ["w1", "m1", "wb", "nb1", "nb2", "m2"],
+            "gender": ["woman", "man", "woman", "non-binary", "non-binary", "man"],
+            "region": ["A", "A", "B", "B", "B", "A"],
+        }
+    )
+    base = "board_size: 4\npool: x.csv\nquotas: {region: {B: {min: 2}}}\nseed: 1\n"
+    neutral = balancer.select(
+        parse_scenario_text(base + "targets: {gender: {woman: 0.5, man: 0.5}}\n"),
+        pool_from_frame(frame),
+        workers=1,
+    )
+    zero = balancer.select(
+        parse_scenario_text(base + "targets: {gender: {woman: 0.5, man: 0.5, non-binary: 0}}\n"),
+        pool_from_frame(frame),
+        workers=1,
+    )
+    # Both must seat one non-binary nominee (region B); neutral charges only the man seat
+    # the board lacks (total 1), share 0 charges the nominee as well (total 2).
+    assert len({"nb1", "nb2"} & set(neutral.roster_ids)) == 1
+    assert neutral.report.objective is not None and zero.report.objective is not None
+    assert neutral.report.objective.total_gap == 1
+    assert zero.report.objective.total_gap == 2
+
+
+def test_equal_list_shows_absent_groups_as_gaps() -> None:
+    frame = pd.DataFrame(_raw())
+    yaml = (
+        "board_size: 6\npool: x.csv\nderive: {un_region: country}\n"
+        "targets: {stakeholder_group: {equal: [Government, Academia, Civil Society, "
+        "Parliament, Private Sector, Technical Community]}}\n"
+    )
+    result = balancer.select(parse_scenario_text(yaml), pool_from_frame(frame), workers=1)
+    rows = {r.value: r for r in result.report.composition if r.column == "stakeholder_group"}
+    assert rows["Parliament"].pool == 0 and rows["Parliament"].board == 0
+    assert rows["Parliament"].target_seats == 1 and rows["Parliament"].gap == 1
+    assert rows["Intergovernmental"].neutral  # present, not listed
+    assert any("Parliament" in w for w in result.report.warnings)
+    # Each listed group present in the pool gets its one seat; the absent one is the gap.
+    assert result.report.objective is not None and result.report.objective.total_gap == 1
+
+
+def test_equal_list_refuses_repeats() -> None:
+    with pytest.raises(InputError, match="more than once"):
+        parse_scenario_text("board_size: 1\npool: x.csv\ntargets: {g: {equal: [a, a]}}\n")
+
+
+def test_member_reasons_name_the_column_whose_gap_moves() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["w1", "m1", "m2", "m3"],
+            "gender": ["woman", "man", "man", "man"],
+            "region": ["A", "B", "A", "B"],
+        }
+    )
+    yaml = "board_size: 2\npool: x.csv\ntargets: {gender: {woman: 0.5, man: 0.5}}\nseed: 2\n"
+    result = balancer.select(parse_scenario_text(yaml), pool_from_frame(frame), workers=1)
+    assert result.report.explanation is not None
+    (w1,) = [r for r in result.report.explanation.members if r.id == "w1"]
+    # Without the only woman: two men, woman 0 vs 1 and man 2 vs 1, the gender gap rises by 2.
+    assert w1.reason == "improves balance"
+    assert w1.gap_changes == {"gender": 2.0}
+    assert "(in the best such board, gender: the gap would rise by 2)" in w1.sentence

@@ -162,8 +162,11 @@ def cases(draw: st.DrawFn, min_rows: int = 6, max_rows: int = 13) -> Case:
     targets: dict[str, Any] = {}
     weights: dict[str, Any] = {}
     for column in draw(st.lists(st.sampled_from(columns), max_size=3, unique=True)):
-        kind = draw(st.sampled_from(["equal", "pool", "explicit"]))
-        if kind == "explicit":
+        kind = draw(st.sampled_from(["equal", "pool", "explicit", "list"]))
+        if kind == "list":  # equal over a named list (values may be absent from the pool)
+            listed = draw(st.lists(st.sampled_from(domains[column]), min_size=1, unique=True))
+            targets[column] = {"equal": listed}
+        elif kind == "explicit":
             values = draw(st.lists(st.sampled_from(domains[column]), min_size=1, unique=True))
             denominator = draw(st.sampled_from([1, 2, 3, 4, 5, 6, 10]))
             cuts = sorted(
@@ -365,11 +368,12 @@ def test_largest_gap_is_minimised_before_total_gap() -> None:
             "sector": ["pub", "ngo", "ngo"],
         },
         board_size=1,
+        # Share 0 is written out: a value a target does not list is neutral (no gap).
         targets={
-            "gender": {"w": 1},
-            "region": {"ne": 1},
-            "age": {"u30": 1},
-            "sector": {"pub": 1},
+            "gender": {"w": 1, "m": 0},
+            "region": {"ne": 1, "nw": 0},
+            "age": {"u30": 1, "o60": 0},
+            "sector": {"pub": 1, "ngo": 0},
         },
         objective={"weights": {"gender": 2}},
     )

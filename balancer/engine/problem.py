@@ -31,7 +31,7 @@ from balancer.io.files import Pool
 from balancer.spec import tickets as lottery
 from balancer.spec.errors import InputError, Problem, did_you_mean, looks_like_typo
 from balancer.spec.rules import ID, Kind, Rule, make_rule
-from balancer.spec.scenario import Scenario, SeatBounds
+from balancer.spec.scenario import EqualTarget, Scenario, SeatBounds
 
 _TRUE = {"yes", "y", "true", "t", "1", "on"}
 _FALSE = {"no", "n", "false", "f", "0", "off"}
@@ -487,13 +487,19 @@ class _Checker:
                 shares = {v: Fraction(1, len(present)) for v in present}
             elif rule == "pool":
                 shares = {v: Fraction(c, total) for v, c in present.items()}
+            elif isinstance(rule, EqualTarget):
+                listed = [
+                    self.resolve(column, raw, f"targets.{column}.equal[{i}]")
+                    for i, raw in enumerate(rule.equal)
+                ]
+                shares = {v: Fraction(1, len(listed)) for v in listed}
+                self._unlisted(column, present, shares)
             else:
                 shares = {
                     self.resolve(column, raw, f"targets.{column}.{raw}"): share
                     for raw, share in rule.items()
                 }
-                for v in present:
-                    shares.setdefault(v, Fraction(0))
+                self._unlisted(column, present, shares)
             for value in sorted(shares):
                 terms.append(
                     TargetTerm(
@@ -514,6 +520,31 @@ class _Checker:
                     'write shares with fewer decimals, or as fractions such as "1/3"',
                 )
         return terms
+
+    def _unlisted(self, column: str, present: dict[str, int], shares: dict[str, Fraction]) -> None:
+        """Say what a listed target does to the pool's other values, and to share-0 ones.
+
+        A value the target does not list carries no gap term: its candidates are neither
+        sought nor avoided (an inclusion exercise must not drop everyone whose gender is
+        non-binary or unknown because the target names two values). A value listed with share
+        0 is avoided on purpose, which deserves a warning with the number of people it affects.
+        """
+        unlisted = {v: c for v, c in sorted(present.items()) if v not in shares}
+        if unlisted:
+            people = ", ".join(f"'{v}' x{c}" for v, c in list(unlisted.items())[:12])
+            more = f" and {len(unlisted) - 12} more" if len(unlisted) > 12 else ""
+            self.warnings.append(
+                f"targets.{column}: values not listed in the target carry no target and no gap "
+                f"(their candidates are neither sought nor avoided): {people}{more}; list a "
+                "value with a share to target it"
+            )
+        for value, share in sorted(shares.items()):
+            if share == 0 and present.get(value, 0) > 0:
+                self.warnings.append(
+                    f"targets.{column}.{value}: share 0 for a value {present[value]} "
+                    "candidate(s) have: each one on the board adds a gap of 1 seat, so they "
+                    "are avoided; remove the value from the target to make it neutral"
+                )
 
     def scores(self) -> np.ndarray | None:
         column = self.scenario.objective.tie_break

@@ -44,6 +44,8 @@ class CompositionRow(BaseModel):
     gap: float | None = None
     weighted_gap: float | None = None
     sensitive: bool = False
+    neutral: bool = False
+    """True for a value of a targeted column that the target does not list: no gap either way."""
 
 
 class Balance(BaseModel):
@@ -113,6 +115,7 @@ def composition(problem: BalanceProblem, rows: Sequence[int] | None) -> list[Com
                 sensitive=column in sensitive,
             )
             term = targets.get((column, value))
+            row.neutral = term is None and column in problem.scenario.targets
             if term is not None:
                 gap = abs(on_board - term.seats)
                 row.target_share = float(term.share)

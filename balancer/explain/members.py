@@ -11,6 +11,7 @@ decided, between different profiles.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -20,7 +21,16 @@ from balancer.engine.model import Patch
 from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.solve import Solution
 from balancer.explain.infeasible import minimal_conflict
-from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of, parallel
+from balancer.explain.whatif import (
+    Gaps,
+    Question,
+    ask_all,
+    fmt,
+    gap_moves,
+    gaps_of,
+    moves_words,
+    parallel,
+)
 from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import ID, Kind
 
@@ -37,6 +47,8 @@ class MemberReason(BaseModel):
     forced_by: list[str] = []
     max_gap_without: float | None = None
     total_gap_without: float | None = None
+    gap_changes: dict[str, float] = {}
+    """Targeted column -> change of its gap in the best board without the member."""
     interchangeable: int = 0
     confidential: bool = False
 
@@ -50,6 +62,8 @@ class WhyNot(BaseModel):
     rules: list[str] = []
     max_gap_with: float | None = None
     total_gap_with: float | None = None
+    gap_changes: dict[str, float] = {}
+    """Targeted column -> change of its gap in the best board with the candidate."""
 
 
 def _profile_of(problem: BalanceProblem) -> np.ndarray:
@@ -173,15 +187,18 @@ def explain_members(
                 )
             )
         elif without.key() > chosen.key():
+            moves = _shown(problem, gap_moves(problem, counts, answers[row].counts))
             reasons.append(
                 MemberReason(
                     id=cid,
                     reason="improves balance",
                     sentence=(
-                        f"Every board without {cid} is less balanced: {_worse(chosen, without)}."
+                        f"Every board without {cid} is less balanced: {_worse(chosen, without)}"
+                        f"{_by_column(moves)}."
                     ),
                     max_gap_without=float(without.largest),
                     total_gap_without=float(without.total),
+                    gap_changes={c: float(v) for c, v in moves.items()},
                 )
             )
         else:
@@ -240,6 +257,24 @@ def _swaps(problem: BalanceProblem, solution: Solution, rows: Sequence[int]) -> 
             fits &= (gaps.max(axis=1) == best[0]) & (gaps.sum(axis=1) == best[1])
         result[row] = int(spare[fits].sum())
     return result
+
+
+def _shown(problem: BalanceProblem, moves: dict[str, Fraction]) -> dict[str, Fraction]:
+    """Gap changes safe to show per person: a sensitive column's becomes "confidential".
+
+    Saying that the disability gap moves without a member would say their disability.
+    """
+    sensitive = set(problem.scenario.sensitive)
+    shown = {c: v for c, v in moves.items() if c not in sensitive}
+    hidden = [v for c, v in moves.items() if c in sensitive]
+    if hidden:
+        shown["a confidential criterion"] = sum(hidden, Fraction(0))
+    return shown
+
+
+def _by_column(moves: dict[str, Fraction]) -> str:
+    """The columns behind a worse balance, for the best such board the solver found."""
+    return f" (in the best such board, {moves_words(moves)})" if moves else ""
 
 
 def _worse(chosen: Gaps, other: Gaps) -> str:
@@ -302,12 +337,17 @@ def why_not(problem: BalanceProblem, solution: Solution, candidate: str) -> WhyN
             ),
         )
     if with_them.key() > chosen.key():
+        moves = _shown(problem, gap_moves(problem, counts, answer.counts))
         return WhyNot(
             id=candidate,
             reason="less balanced",
             max_gap_with=float(with_them.largest),
             total_gap_with=float(with_them.total),
-            sentence=f"Every board with {candidate} is less balanced: {_worse(chosen, with_them)}.",
+            gap_changes={c: float(v) for c, v in moves.items()},
+            sentence=(
+                f"Every board with {candidate} is less balanced: {_worse(chosen, with_them)}"
+                f"{_by_column(moves)}."
+            ),
         )
     return WhyNot(
         id=candidate,

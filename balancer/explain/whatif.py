@@ -65,6 +65,39 @@ def gaps_of(problem: BalanceProblem, solution: Solution) -> Gaps | None:
     return Gaps(Fraction(largest, scale), Fraction(total, scale))
 
 
+def column_gaps(problem: BalanceProblem, counts: Sequence[int]) -> dict[str, Fraction]:
+    """Each targeted column's total weighted gap for a board given as seats per profile."""
+    gaps: dict[str, Fraction] = {}
+    for term in problem.targets:
+        matching = problem.profiles_matching({term.column: frozenset([term.value])})
+        seats = sum(counts[p] for p in matching if p < len(counts))
+        gap = abs(seats - term.seats) * term.weight
+        gaps[term.column] = gaps.get(term.column, Fraction(0)) + gap
+    return gaps
+
+
+def gap_moves(
+    problem: BalanceProblem, before: Sequence[int], after: Sequence[int]
+) -> dict[str, Fraction]:
+    """The columns whose total gap differs between two boards, with the change (after - before).
+
+    Several boards can share the best balance under a question; this names the columns for
+    the one the solver found, which is why the sentences say "in the best such board".
+    """
+    if not before or not after:
+        return {}
+    old, new = column_gaps(problem, before), column_gaps(problem, after)
+    return {c: new[c] - old[c] for c in sorted(old) if new[c] != old[c]}
+
+
+def moves_words(moves: dict[str, Fraction]) -> str:
+    """ "gender: the gap would rise by 1; un_region: the gap would fall by 2" """
+    return "; ".join(
+        f"{column}: the gap would {'rise' if change > 0 else 'fall'} by {fmt(abs(change))}"
+        for column, change in moves.items()
+    )
+
+
 def ask(
     problem: BalanceProblem,
     question: Question,

@@ -484,6 +484,8 @@ class _Work:
             target = s.targets.get(column)
             if isinstance(target, dict):
                 named |= set(target)
+            elif target is not None and not isinstance(target, str):
+                named |= set(target.equal)
             for group in s.groups:
                 wanted = group.where.get(column)
                 named |= set(wanted if isinstance(wanted, list) else [wanted] if wanted else [])

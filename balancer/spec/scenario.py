@@ -151,7 +151,32 @@ def _non_negative_cap(value: int) -> int:
 Cap = Annotated[int, AfterValidator(_non_negative_cap)]
 
 
+class EqualTarget(BaseModel):
+    """``equal: [A, B, C]``: an equal share for each listed value, present in the pool or not.
+
+    ``equal`` alone shares the board among the values the pool happens to have, so a group
+    with no nominee is invisible; naming the list makes its absence a gap.
+    """
+
+    model_config = _STRICT
+
+    equal: list[str] = Field(min_length=1)
+
+    @field_validator("equal")
+    @classmethod
+    def _once(cls, values: list[str]) -> list[str]:
+        seen = [v.strip() for v in values]
+        repeated = sorted({v for v in seen if seen.count(v) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once; list each value once")
+        return values
+
+
 def _target_kind(value: Any) -> str:
+    if isinstance(value, EqualTarget) or (
+        isinstance(value, dict) and isinstance(value.get("equal"), list)
+    ):
+        return "list"
     return "shares" if isinstance(value, dict) else "rule"
 
 
@@ -160,14 +185,15 @@ def _target_word(value: Any) -> Any:
     if value in ("equal", "pool"):
         return value
     raise ValueError(
-        f"{value!r} is not a target: write 'equal', 'pool' or shares such as "
-        "{woman: 0.5, man: 0.5}"
+        f"{value!r} is not a target: write 'equal', 'pool', a list such as "
+        "{equal: [woman, man]} or shares such as {woman: 0.5, man: 0.5}"
     )
 
 
 TargetRule = Annotated[
     Annotated[Literal["equal", "pool"], BeforeValidator(_target_word), Tag("rule")]
-    | Annotated[dict[str, Share], Tag("shares")],
+    | Annotated[dict[str, Share], Tag("shares")]
+    | Annotated[EqualTarget, Tag("list")],
     Discriminator(_target_kind),
 ]
 """A word or a mapping of shares; tagged so that only the form the convener wrote is checked."""
