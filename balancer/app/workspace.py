@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from balancer.app.security import inside, safe_name
+from balancer.io.files import scenario_mapping
 
 POOL_TYPES = {".csv", ".xlsx"}
 
@@ -79,9 +80,13 @@ class Workspace:
         return name
 
     def read(self, name: str) -> dict[str, Any]:
-        """The scenario as written (a plain mapping, for editing); validated elsewhere."""
-        raw = yaml.safe_load(self.scenario_path(name).read_text(encoding="utf-8"))
-        return raw if isinstance(raw, dict) else {}
+        """The scenario as written (a plain mapping, for editing); validated elsewhere.
+
+        Read by the scenario loader, never ``yaml.safe_load``: that would turn a quota on
+        ``yes`` into one on ``True``, written back as ``true``.
+        """
+        path = self.scenario_path(name)
+        return scenario_mapping(path.read_text(encoding="utf-8"), source=path.name)
 
     def write(self, name: str, data: dict[str, Any]) -> Path:
         """Write a scenario atomically, in the key order a person would write it."""
@@ -109,7 +114,7 @@ class Workspace:
 
     def import_scenario(self, source: Path) -> str:
         """Copy a scenario and its pool into the workspace (``balancer app --scenario``)."""
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = scenario_mapping(source.read_text(encoding="utf-8"), source=str(source))
         pool = data["pool"]
         relative = pool["path"] if isinstance(pool, dict) else pool
         original = (source.parent / relative).resolve()

@@ -59,4 +59,8 @@ def web_app(
     if scenario is not None and not scenario.is_file():
         err.print(f"error: {scenario}: scenario file not found; check the path", markup=False)
         raise typer.Exit(EXIT_INPUT)
-    serve(workspace, scenario=scenario, host=host, port=port, browser=browser, say=out.print)
+
+    def say(line: str) -> None:
+        out.print(line, markup=False, soft_wrap=True)  # the address must stay one line
+
+    serve(workspace, scenario=scenario, host=host, port=port, browser=browser, say=say)

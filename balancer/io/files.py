@@ -96,6 +96,19 @@ _ScenarioLoader.add_constructor(
 
 def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
     """Parse and validate scenario YAML, raising :class:`InputError` with every problem."""
+    raw = scenario_mapping(text, source=source)
+    raw = sortition_foundation.expand_quotas(raw, source)  # quotas: features.csv
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(pydantic_problems(exc, source, Scenario)) from None
+
+
+def scenario_mapping(text: str, *, source: str = "<scenario>") -> dict[str, Any]:
+    """Scenario YAML as the mapping typed, not yet validated (for editors such as the app).
+
+    Read with the same loader as :func:`parse_scenario_text`, so ``yes`` stays the word.
+    """
     try:
         raw = yaml.load(text, Loader=_ScenarioLoader)
     except yaml.YAMLError as exc:
@@ -109,11 +122,7 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
         raise InputError(
             [Problem(source, "", "a scenario must be a mapping of keys such as board_size: 11")]
         )
-    raw = sortition_foundation.expand_quotas(raw, source)  # quotas: features.csv
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(pydantic_problems(exc, source, Scenario)) from None
+    return raw
 
 
 def pydantic_problems(exc: ValidationError, source: str, root: type[BaseModel]) -> list[Problem]:
