@@ -89,3 +89,31 @@ def test_the_bundled_scenario_round_trips_and_selects_the_cli_board(tmp_path: Pa
     assert roster, status[:2000]
     expected = balancer.select(BUNDLED, explain_board=False).roster_ids
     assert roster.group(1).split(", ") == expected
+
+
+def _run(client: TestClient, name: str, csrf: str) -> str:
+    client.post(f"/s/{name}/run", data={"csrf_token": csrf})
+    for _ in range(600):
+        status = client.get(f"/s/{name}/status").text
+        if 'id="done"' in status or 'id="failed"' in status:
+            return status
+        time.sleep(0.5)
+    raise AssertionError("the run did not end")
+
+
+def test_an_impossible_scenario_is_diagnosed_and_a_broken_file_named(tmp_path: Path) -> None:
+    name = Workspace(tmp_path).import_scenario(BUNDLED)
+    client = TestClient(create_app(tmp_path, guard=Guard("t")), base_url="http://127.0.0.1")
+    client.get("/?token=t")
+    form = _Form(client.get(f"/s/{name}/criteria").text, "criteria").fields
+    form["board_size"] = "3"  # the quotas of the bundled scenario ask for 9 seats at least
+    assert "Saved." in client.post(f"/s/{name}/criteria", data=form).text
+    status = _run(client, name, form["csrf_token"])
+    assert "Status: infeasible" in status
+    assert "At least 2 seats for candidates whose un_region is African" in status
+    # A scenario file broken by hand: every page says what the CLI would, no server error.
+    path = tmp_path / "scenarios" / f"{name}.yaml"
+    path.write_text("board_size: [\n", encoding="utf-8")
+    page = client.get(f"/s/{name}/criteria")
+    assert page.status_code == 400
+    assert "malformed YAML" in page.text

@@ -40,6 +40,7 @@ from balancer.app.strings import has, t
 from balancer.app.workspace import POOL_TYPES, Workspace, dump
 from balancer.io.files import Pool
 from balancer.present.render import ENV
+from balancer.spec.errors import InputError
 
 T = TypeVar("T")
 MB = 1024 * 1024
@@ -100,7 +101,17 @@ def create_app(
             GuardMiddleware, guard=settings.guard, hosts=allowed, forbidden=t("error.forbidden")
         )
     ]
-    return Starlette(routes=routes, middleware=middleware)
+
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        """A scenario file edited by hand into something unreadable: the CLI's lines, not a 500."""
+        problems = getattr(exc, "problems", [])
+        return views.render(
+            request, "problem.html.j2", status=400, lines=[str(p) for p in problems]
+        )
+
+    return Starlette(
+        routes=routes, middleware=middleware, exception_handlers={InputError: bad_input}
+    )
 
 
 class Views:
@@ -337,7 +348,6 @@ class Views:
     ) -> tuple[list[tuple[str, list[tuple[str, int]]]], list[str]]:
         from balancer.io.files import parse_scenario_text, read_pool
         from balancer.io.normalise import part_counts, prepare_pool
-        from balancer.spec.errors import InputError
 
         try:
             scenario = parse_scenario_text(dump(data), source=f"{name}.yaml")
@@ -487,7 +497,6 @@ class Views:
 
     async def why_not(self, request: Request) -> Response:
         from balancer.selection.run import select
-        from balancer.spec.errors import InputError
 
         name = self.name(request)
         form = await self.form(request)
@@ -504,7 +513,6 @@ class Views:
 
     async def alternatives(self, request: Request) -> Response:
         from balancer.selection.run import select
-        from balancer.spec.errors import InputError
 
         name = self.name(request)
         form = await self.form(request)
@@ -521,7 +529,6 @@ class Views:
 
     async def lottery(self, request: Request) -> Response:
         from balancer.fair.run import run_lottery
-        from balancer.spec.errors import InputError
 
         name = self.name(request)
         await self.form(request)
@@ -593,7 +600,6 @@ class Views:
 
     async def compare_view(self, request: Request) -> Response:
         from balancer.decide import compare as comparing
-        from balancer.spec.errors import InputError
 
         names = self.ws.scenario_names()
         chosen = [safe_name(request.query_params.get(k, ""), keep_suffix=False) for k in ("a", "b")]
@@ -631,7 +637,6 @@ def _strings(form: FormData) -> dict[str, str]:
 
 def _schema_ok(data: dict[str, Any], name: str) -> bool:
     from balancer.io.files import parse_scenario_text
-    from balancer.spec.errors import InputError
 
     try:
         parse_scenario_text(dump(data), source=f"{name}.yaml")

@@ -165,6 +165,8 @@ ENGLISH: dict[str, str] = {
     "compare.button": "Compare",
     "compare.need_two": "Create at least two scenarios to compare them (copy one on the "
     "Workspace page).",
+    "error.input": "This scenario file cannot be read; fix it in a text editor (balancer "
+    "validate says the same):",
     "error.line": "error: {line}",
     "error.forbidden": "Forbidden: open the address printed when balancer app started.",
     "error.csrf": "This form is out of date or did not come from this page; reload and try again.",
