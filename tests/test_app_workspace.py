@@ -117,3 +117,30 @@ def test_an_impossible_scenario_is_diagnosed_and_a_broken_file_named(tmp_path: P
     page = client.get(f"/s/{name}/criteria")
     assert page.status_code == 400
     assert "malformed YAML" in page.text
+
+
+def test_changing_a_role_drops_the_spellings_of_the_old_column(tmp_path: Path) -> None:
+    client = TestClient(create_app(tmp_path, guard=Guard("t")), base_url="http://127.0.0.1")
+    home = client.get("/?token=t").text
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', home).group(1)  # type: ignore[union-attr]
+    pool = b"Ref,Sex,Town\nr1,F,A\nr2,male,B\nr3,M,A\nr4,f,B\n"
+    page = client.post("/upload", data={"csrf_token": csrf}, files={"pool": ("p.csv", pool)})
+    mapping = _Form(page.text, "mapping").fields
+    assert mapping["role-0"] == "id" and mapping["role-1"] == "gender"
+    client.post("/s/p/pool", data=mapping)
+    values = _Form(client.get("/s/p/values").text, "values").fields
+    client.post("/s/p/values", data=values)
+    assert Workspace(tmp_path).read("p")["aliases"]["gender"] == {
+        "F": "woman",
+        "M": "man",
+        "f": "woman",
+        "male": "man",
+    }
+    mapping["role-1"] = "other"  # Sex is not gender after all
+    client.post("/s/p/pool", data=mapping)
+    data = Workspace(tmp_path).read("p")
+    assert data["columns"] == {"Sex": "sex", "Town": "town"}
+    assert "gender" not in data.get("aliases", {})
+    page = client.get("/s/p/values")
+    assert page.status_code == 200
+    assert "problems" not in page.text

@@ -318,6 +318,14 @@ class Views:
         if twice:
             return RedirectResponse(f"/s/{name}/pool?error=mapping.twice:{twice[0]}", 303)
         data |= _mapping_keys(mapping)
+        # Spellings and blanks of a column that is no longer there (a role changed) would be
+        # an error naming a column the convener never typed: drop them with the column.
+        names = {mapping.name_of(h) for h in headers}
+        for key in ("aliases", "missing"):
+            if isinstance(data.get(key), dict):
+                data[key] = {c: v for c, v in data[key].items() if c in names}
+        if isinstance(data.get("derive"), dict):
+            data["derive"] = {c: v for c, v in data["derive"].items() if v in names}
         self.ws.write(name, data)
         return RedirectResponse(f"/s/{name}/values", status_code=303)
 
