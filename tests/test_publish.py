@@ -260,3 +260,122 @@ def test_public_command_line_names_no_candidate() -> None:
 
     said = "balancer select s.yaml --why-not kz04 --why-not=kz05 --drop 'kz 06' --workers 1"
     assert public_command(said) == "balancer select s.yaml --workers 1"
+
+
+# ---------------------------------------------------------------------------------------------
+# Criteria fixed in advance, the board checked against them
+# ---------------------------------------------------------------------------------------------
+
+
+def test_canonical_form_ignores_layout_but_not_rules() -> None:
+    from balancer.io.files import parse_scenario_text
+    from balancer.spec.criteria import criteria_sha256
+
+    base = criteria_sha256(parse_scenario_text(yaml.safe_dump(SPEC)))
+    relaid = (
+        "# a comment\n"
+        + yaml.safe_dump({**SPEC, "sensitive": ["disability"]}, sort_keys=True, indent=4)
+        + "\n\n"
+    )
+    assert criteria_sha256(parse_scenario_text(relaid)) == base
+    moved = {**SPEC, "pool": "elsewhere/pool.csv"}  # where the file lies is not a criterion
+    assert criteria_sha256(parse_scenario_text(yaml.safe_dump(moved))) == base
+    for changed in (
+        {**SPEC, "caps": {"country": 2, "organisation": 1}},
+        {**SPEC, "quotas": {SENSITIVE: {"yes": {"min": 2}}}},
+        {**SPEC, "seed": 8},
+        {**SPEC, "targets": {"gender": "pool", "un_region": "equal"}},
+    ):
+        assert criteria_sha256(parse_scenario_text(yaml.safe_dump(changed))) != base
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Criteria posted, call closed, board selected with a seed text and published."""
+    folder = tmp_path_factory.mktemp("committed")
+    spec = {**SPEC, "seed_source": "the Lotto numbers of 5 December 2026", "about": "A & B <x>"}
+    scenario = inputs(folder, spec)
+    before = invoke("criteria", scenario, "--out", folder / "criteria")
+    assert before.exit_code == 0, before.output
+    closed = invoke("criteria", scenario, "--out", folder / "closed", "--pool")
+    assert closed.exit_code == 0, closed.output
+    made = invoke(
+        "select", scenario, "--out", folder / "out", "--workers", "1", "--seed-text", SEED_TEXT
+    )
+    assert made.exit_code == 0, made.output
+    published = folder / "published"  # what a reader has: no pool, no internal files
+    shutil.copytree(folder / "out" / "public", published / "board")
+    shutil.copytree(folder / "closed", published / "criteria")
+    return {"scenario": scenario, "published": published, "folder": folder}
+
+
+def test_criteria_page_says_every_rule_and_the_commitment(committed: dict[str, Path]) -> None:
+    from balancer.io.files import load_scenario
+    from balancer.spec.criteria import criteria_sha256
+
+    folder = committed["published"] / "criteria"
+    digest = criteria_sha256(load_scenario(committed["scenario"]).scenario)
+    assert hashlib.sha256((folder / "criteria.json").read_bytes()).hexdigest() == digest
+    commitment = json.loads((folder / "commitment.json").read_text("utf-8"))
+    assert commitment["criteria_sha256"] == digest
+    pool = committed["folder"] / "pool.csv"
+    assert commitment["pool_sha256"] == hashlib.sha256(pool.read_bytes()).hexdigest()
+    markdown = (folder / "criteria.md").read_text("utf-8")
+    for said in (
+        "The board has exactly 5 members.",
+        "At least 1 seat for members whose disability is yes.",
+        "At most 1 member may share one organisation",
+        "gender: an equal share",
+        "the Lotto numbers of 5 December 2026",
+        "**PUBLIC**",
+        "A \\& B \\<x\\>",  # escaped as Markdown, not as HTML
+    ):
+        assert said in markdown, said
+    assert "&amp;" not in markdown and "&lt;" not in markdown
+    html = (folder / "criteria.html").read_text("utf-8")
+    assert "PUBLIC" in html and digest in html and "A &amp; B &lt;x&gt;" in html
+    # Every report cites the commitment it was selected under.
+    report = json.loads((committed["published"] / "board" / "report.json").read_text("utf-8"))
+    assert report["commitment"]["criteria_sha256"] == digest
+    assert report["commitment"]["seed_text"] == SEED_TEXT
+    assert digest in (committed["published"] / "board" / "report.html").read_text("utf-8")
+
+
+def _verify_board(committed: dict[str, Path], scenario: Path, seed_text: str) -> ClickResult:
+    published = committed["published"]
+    return invoke(
+        "verify-board", published / "board", "--scenario", scenario, "--seed-text", seed_text,
+        "--commitment", published / "criteria" / "commitment.json",
+    )  # fmt: skip
+
+
+def test_verify_board_rederives_the_published_board(committed: dict[str, Path]) -> None:
+    checked = _verify_board(committed, committed["scenario"], SEED_TEXT)
+    assert checked.exit_code == 0, checked.output
+    assert "checks out" in checked.stdout
+
+
+def test_verify_board_detects_a_changed_seed_text(committed: dict[str, Path]) -> None:
+    caught = _verify_board(committed, committed["scenario"], SEED_TEXT + " ")
+    assert caught.exit_code == 3
+    assert "seed" in caught.stderr
+
+
+def test_verify_board_detects_a_changed_rule(committed: dict[str, Path], tmp_path: Path) -> None:
+    spec = yaml.safe_load(committed["scenario"].read_text("utf-8"))
+    spec["caps"]["country"] = 2
+    scenario = inputs(tmp_path, spec)
+    caught = _verify_board(committed, scenario, SEED_TEXT)
+    assert caught.exit_code == 3
+    assert "criteria differ" in caught.stderr
+
+
+def test_verify_board_detects_a_changed_pool(committed: dict[str, Path], tmp_path: Path) -> None:
+    spec = yaml.safe_load(committed["scenario"].read_text("utf-8"))
+    scenario = inputs(tmp_path, spec)
+    pool = pd.read_csv(tmp_path / "pool.csv", dtype=str, keep_default_na=False)
+    pool.loc[pool["ID"] == "kz03", "Disability"] = "yes"  # one cell changed after the close
+    pool.to_csv(tmp_path / "pool.csv", index=False)
+    caught = _verify_board(committed, scenario, SEED_TEXT)
+    assert caught.exit_code == 3
+    assert "pool differs" in caught.stderr

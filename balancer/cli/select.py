@@ -59,6 +59,13 @@ def select(
     alternates: Annotated[
         int, typer.Option(min=0, help="Also list M alternates to call when a member steps down.")
     ] = 0,
+    seed_text: Annotated[
+        str | None,
+        typer.Option(
+            help="A public text announced in advance (say, a lottery result of a named day): "
+            "the seed becomes its SHA-256, instead of the scenario's seed."
+        ),
+    ] = None,
     excel: Annotated[
         bool, typer.Option("--excel", help="Write roster.csv as UTF-8 with a BOM, for Excel.")
     ] = False,
@@ -84,6 +91,7 @@ def select(
                 alternatives=alternatives,
                 min_difference=min_difference,
                 alternates=alternates,
+                seed_text=seed_text,
                 progress=progress,
             )
     except InputError as error:

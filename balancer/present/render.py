@@ -7,6 +7,7 @@ layers above register the filters their own templates need on :data:`ENV`.
 from __future__ import annotations
 
 import jinja2
+from markupsafe import Markup
 
 
 def _cell(value: object) -> str:
@@ -31,6 +32,37 @@ ENV = jinja2.Environment(
 )
 ENV.filters["cell"] = _cell
 ENV.filters["num"] = number
+
+
+_MARKDOWN_SPECIAL = "\\`*_[]<>|#&!"
+
+
+def markdown_text(value: object) -> str:
+    """Text that Markdown shows as typed: specials backslash-escaped, lines joined.
+
+    The finalizer of :data:`MD_ENV`: a name such as ``<b>Ann & Bob_</b>`` shows as typed in
+    a Markdown viewer, without HTML entities (``&amp;``) that a Markdown file would show raw.
+    :class:`markupsafe.Markup` (a code span built by the ``code`` filter) passes unchanged.
+    """
+    if isinstance(value, Markup):
+        return str(value)
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+
+
+def _code(value: object) -> Markup:
+    """A Markdown code span (backticks inside become quotes: nothing can close it early)."""
+    return Markup("`" + str(value).replace("`", "'").replace("\n", " ") + "`")
+
+
+MD_ENV = ENV.overlay(autoescape=False, finalize=markdown_text)
+"""The same templates for Markdown files: text escaped as Markdown, not as HTML."""
+MD_ENV.filters["code"] = _code
+
+
+def render_markdown_file(template_name: str, **context: object) -> str:
+    """A Markdown template rendered with Markdown escaping (see :func:`markdown_text`)."""
+    return MD_ENV.get_template(template_name).render(**context)
 
 
 TEXT_ENV = ENV.overlay(autoescape=False, cache_size=50)

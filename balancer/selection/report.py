@@ -32,6 +32,7 @@ from balancer.explain.costs import Change
 from balancer.present import charts
 from balancer.present.render import ENV, number
 from balancer.selection.alternatives import Alternates, Alternatives
+from balancer.spec.criteria import Commitment
 
 SCHEMA_VERSION = "1"
 
@@ -102,6 +103,11 @@ class Report(BaseModel):
     public: bool = Field(
         default=False,
         description="True for the publishable variant (see balancer.selection.public)",
+    )
+    commitment: Commitment | None = Field(
+        default=None,
+        description="what the board was selected under: the criteria's canonical SHA-256, the "
+        "pool's SHA-256, the seed text and seed (balancer verify-board checks them)",
     )
     unnamed_caps: dict[str, int] = Field(
         default_factory=dict,

@@ -5,6 +5,7 @@ The CLI's ``select`` and ``validate`` and the facade :mod:`balancer.api` call th
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from balancer import explain
 from balancer.engine.load import ScenarioInput, prepare
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import Solution, default_workers, solve
-from balancer.io.files import Pool, ScenarioFile, safe_csv, write_files
+from balancer.io.files import Pool, ScenarioFile, load_scenario, safe_csv, write_files
 from balancer.selection import alternatives as second_choices
 from balancer.selection.public import redact
 from balancer.selection.report import (
@@ -29,9 +30,11 @@ from balancer.selection.report import (
     render_markdown,
     versions,
 )
+from balancer.spec.criteria import Commitment, criteria_sha256, seed_from_text
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.outcomes import SolveStatus
 from balancer.spec.progress import Progress, phase
+from balancer.spec.scenario import Scenario
 
 
 @dataclass
@@ -116,8 +119,14 @@ def select(
     min_difference: int = 1,
     alternates: int = 0,
     progress: Progress | None = None,
+    seed_text: str | None = None,
 ) -> Result:
     """Select the best board for a scenario; infeasible scenarios come back diagnosed.
+
+    ``seed_text`` is a public text announced in advance: the seed becomes its SHA-256 (see
+    :mod:`balancer.spec.criteria`) instead of the scenario's ``seed``, so the convener cannot
+    try seeds until one gives a preferred board. The report cites the commitment (the
+    criteria's canonical SHA-256, the pool's SHA-256, the seed text and seed).
 
     With ``explain_board`` (the default) the report prices every tight rule and gives every
     member a reason, which takes further solves; ``why_not`` names candidates to explain.
@@ -127,6 +136,7 @@ def select(
     solve, diagnose (when no board exists) and explain.
     """
     started = time.perf_counter()
+    scenario, committed = _committed(scenario, seed_text)
     problem, file = prepare(scenario, pool, progress=progress)
     _check_candidates(problem, why_not)
     second_choices.check_options(problem, alternatives, min_difference, alternates)
@@ -136,6 +146,7 @@ def select(
     )
     solved = time.perf_counter()
     report = build_report(problem, solution, file, command=command, progress=progress)
+    report.commitment = committed.model_copy(update={"pool_sha256": problem.pool.sha256})
     if explain_board and solution.status == "optimal":
         report.explanation = explain.explain(
             problem, solution, report.constraints, why_not_ids=why_not, progress=progress
@@ -156,6 +167,30 @@ def select(
         stages=[StageTiming(**vars(stage)) for stage in solution.stages],
     )
     return Result(report=report, problem=problem, solution=solution)
+
+
+def _committed(scenario: ScenarioInput, seed_text: str | None) -> tuple[ScenarioInput, Commitment]:
+    """The scenario to solve (its seed taken from ``seed_text`` if given) and its commitment.
+
+    The commitment is of the scenario as written and committed, before the seed is replaced.
+    """
+    if isinstance(scenario, str | Path):
+        scenario = load_scenario(scenario)
+    spec = scenario.scenario if isinstance(scenario, ScenarioFile) else scenario
+    assert isinstance(spec, Scenario)
+    seed = spec.seed if seed_text is None else seed_from_text(seed_text)
+    committed = Commitment(
+        criteria_sha256=criteria_sha256(spec),
+        seed_source=spec.seed_source,
+        seed_text=seed_text,
+        seed=seed,
+    )
+    if seed_text is None:
+        return scenario, committed
+    seeded = spec.model_copy(update={"seed": seed})
+    if isinstance(scenario, ScenarioFile):
+        return dataclasses.replace(scenario, scenario=seeded), committed
+    return seeded, committed
 
 
 def _check_candidates(problem: BalanceProblem, candidates: Sequence[str]) -> None:

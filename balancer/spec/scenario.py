@@ -229,6 +229,10 @@ class Scenario(BaseModel):
     model_config = _STRICT
 
     name: str = "Unnamed scenario"
+    about: str | None = Field(
+        default=None,
+        description="A text shown at the top of every page: the mandate, how members were sought",
+    )
     board_size: int = Field(ge=1)
     pool: Annotated[
         Annotated[str, Tag("path")] | Annotated[PoolRef, Tag("mapping")],
@@ -243,6 +247,11 @@ class Scenario(BaseModel):
     targets: dict[str, TargetRule] = Field(default_factory=dict)
     objective: Objective = Field(default_factory=Objective)
     seed: int = 0
+    seed_source: str | None = Field(
+        default=None,
+        description="The public text, announced in advance, whose SHA-256 will fix the seed "
+        "(select/lottery --seed-text), e.g. 'the EuroMillions numbers of 5 December 2026'",
+    )
     sensitive: list[str] = Field(default_factory=lambda: ["disability"])
     relax_limits: dict[str, int] = Field(
         default_factory=dict,
