@@ -76,7 +76,7 @@ def select(
     """Select the board; write roster.csv, report.json and report.md to --out."""
     from balancer.cli.live import live
     from balancer.selection import run as api
-    from balancer.selection.report import summary_table
+    from balancer.selection.report import binding_lines, summary_table
 
     _out_folder(out_dir)
     try:
@@ -103,6 +103,8 @@ def select(
     if not public:
         written += result.write(out_dir / "public", public=True, excel=excel)
     report = result.report
+    for line in binding_lines(report):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(summary_table(report))
     if report.objective is not None:
         out.print(

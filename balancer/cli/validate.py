@@ -21,7 +21,7 @@ def validate(
     """Check a scenario and its pool, show the pool against the quotas, and test feasibility."""
     from balancer.cli.live import live
     from balancer.selection import run as api
-    from balancer.selection.report import summary_table
+    from balancer.selection.report import summary_table, supply_table
 
     try:
         with live(err, quiet) as progress:
@@ -31,6 +31,7 @@ def validate(
         return
     report = result.report
     out.print(summary_table(report))
+    out.print(supply_table(report))
     for warning in report.warnings:
         err.print(f"warning: {warning}", markup=False)
     if report.status == "infeasible":

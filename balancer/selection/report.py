@@ -307,13 +307,97 @@ def render_html(report: Report, members: list[dict[str, str]]) -> str:
     return template.render(report=report, members=members)
 
 
+def binding_lines(report: Report) -> list[str]:
+    """The binding criteria with their price, one line each, for the top of the terminal.
+
+    The price is what the best board would gain with one seat more room for the rule (or,
+    when it has no side to relax, without it). Without an explanation nothing was priced,
+    and the line says so rather than claiming that nothing binds.
+    """
+    if report.status not in ("optimal", "feasible"):
+        return []
+    if report.explanation is None:
+        return ["Binding criteria: not computed (run without --no-explain to price them)."]
+    binding = [r for r in report.explanation.rules if r.status == "binding"]
+    if not binding:
+        return ["No criterion binds: the board is as balanced as it would be without them."]
+    lines = [f"Binding criteria ({len(binding)}), each with its price:"]
+    described = {o.id: o.description.rstrip(".") for o in report.constraints}
+    for rule in binding:
+        relaxed = rule.relaxed is not None and rule.relaxed.possible
+        change = rule.relaxed if relaxed else rule.dropped
+        how = "against one seat more room" if relaxed else "against dropping it"
+        name = described.get(rule.id, rule.id)
+        lines.append(f"  {name}: costs {_cost(change)} ({how})")
+    return lines
+
+
+def _cost(change: Change | None) -> str:
+    """The balance a rule's change would win back, as a price: "1.6 seats of total gap"."""
+    if change is None or not change.possible:
+        return "an unknown amount"
+    parts = []
+    for gained, which in (
+        (change.max_gap_change, "largest gap"),
+        (change.total_gap_change, "total gap"),
+    ):
+        if gained is not None and gained < -5e-10:
+            seats = number(-gained)
+            parts.append(f"{seats} seat{'s' * (seats != '1')} of {which}")
+    return " and ".join(parts) or "nothing measurable"
+
+
+def supply_table(report: Report) -> Table:
+    """Per quota and target value: candidates available against the seats asked.
+
+    Values the pool cannot fill are flagged: fewer candidates than a minimum asks (no board
+    can meet it), or fewer than the target's seats (the gap cannot close).
+    """
+    low: dict[tuple[str | None, str | None], int] = {}
+    high: dict[tuple[str | None, str | None], int] = {}
+    for rule in report.constraints:
+        if rule.kind == "quota-min":
+            low[(rule.column, rule.value)] = rule.min
+        elif rule.kind == "quota-max":
+            high[(rule.column, rule.value)] = rule.max
+    table = Table(title="Pool supply against the seats asked")
+    table.add_column("column")
+    table.add_column("value")
+    table.add_column("candidates", justify="right")
+    table.add_column("seats asked", justify="right")
+    table.add_column("target seats", justify="right")
+    table.add_column("pool can fill?", no_wrap=True)
+    for row in report.supply:
+        key = (row.column, row.value)
+        if key not in low and key not in high and row.target_seats is None:
+            continue  # neither a quota nor a target asks for this value
+        bounds = ""
+        if key in low or key in high:
+            lo, hi = low.get(key, 0), high.get(key, report.board_size)
+            bounds = str(lo) if lo == hi else f"{lo}..{hi}"
+        target = "" if row.target_seats is None else number(row.target_seats)
+        if row.short_by:
+            flag = f"NO: short by {row.short_by}"
+        elif row.target_seats is not None and row.available < row.target_seats - 1e-9:
+            flag = f"below target by {number(row.target_seats - row.available)}"
+        else:
+            flag = "yes"
+        table.add_row(row.column, row.value, str(row.available), bounds, target, flag)
+    return table
+
+
 def summary_table(report: Report) -> Table:
-    """The short table the terminal shows after a run."""
+    """The short table the terminal shows after a run (criteria and bounds only, no board)."""
     table = Table(title=f"{report.scenario}: {report.status}", show_lines=False)
+    board = bool(report.roster)
     table.add_column("criterion")
     table.add_column("bounds", justify="right")
-    table.add_column("board", justify="right")
-    table.add_column("", justify="left")
+    if board:
+        table.add_column("board", justify="right")
+        table.add_column("status", justify="left")
+    explained = {}
+    if report.explanation is not None:
+        explained = {r.id: r.status for r in report.explanation.rules}
     caps: dict[str, list[RuleOutcome]] = {}
     for rule in report.constraints:
         if rule.kind == "cap":
@@ -321,14 +405,19 @@ def summary_table(report: Report) -> Table:
             continue
         bounds = f"{rule.min}..{rule.max}" if rule.min != rule.max else str(rule.min)
         mark = "" if rule.achieved is None else ("tight" if rule.tight else f"slack {rule.slack}")
+        if explained.get(rule.id) in ("binding", "pool-limited", "tight, no cost"):
+            mark = str(explained[rule.id])
         achieved = "" if rule.achieved is None else str(rule.achieved)
-        table.add_row(rule.description, bounds, achieved, mark)
+        table.add_row(rule.description, bounds, *([achieved, mark] if board else []))
     for column, rules in caps.items():
         full = sum(1 for r in rules if r.tight)
+        bind = sum(1 for r in rules if explained.get(r.id) == "binding")
+        mark = f"{full} value(s) at the cap" if rules[0].achieved is not None else ""
+        if bind:
+            mark += f", {bind} binding"
         table.add_row(
             f"At most {rules[0].max} member(s) per {column} ({len(rules)} values could exceed it)",
             f"0..{rules[0].max}",
-            "",
-            f"{full} value(s) at the cap" if rules[0].achieved is not None else "",
+            *(["", mark] if board else []),
         )
     return table
