@@ -182,8 +182,24 @@ def test_wsis20_audit_matches_golden(monkeypatch: pytest.MonkeyPatch) -> None:
     report = audit.audit("scenarios/wsis20/members.csv", "scenarios/wsis20/audit.yaml")
     report.balancer_version = report.solver_version = "X.Y.Z"
     assert not report.met
-    assert report.violated == 3
+    # Global South by the G77 (+ China) list, counted by hand from the published countries:
+    # Ecuador, India, China, Egypt, Nigeria are members; Mexico (left 1994), Australia,
+    # Czechia, Germany, the United States and Denmark are not. 5 of 12 seats (60% is 8) and
+    # 5 of the 10 members (60% is 6); no SIDS; disability never published (not assessable).
+    verdicts = {r.id: r for r in report.constraints}
+    assert verdicts["quota:global_south=yes:min"].achieved == 5
+    assert verdicts["quota:global_south=yes:min"].short_by == 3
+    assert verdicts["group:Global South members:min"].achieved == 5
+    assert verdicts["group:Global South members:min"].short_by == 1
+    assert verdicts["quota:sids=yes:min"].short_by == 1
+    disability = verdicts["quota:disability=yes:min"]
+    assert not disability.assessable and disability.unknown == 12 and disability.short_by == 0
+    assert report.violated == 3 and report.not_assessable == 1
     assert report.optimum_possible is False
+    # Every stakeholder group is named: the absent ones are gaps of 2 seats (12 / 6).
+    gaps = {r.value: r.gap for r in report.composition if r.column == "stakeholder_group"}
+    assert gaps["Government"] == gaps["Academia"] == gaps["Intergovernmental"] == 2
+    assert gaps["At-large"] is None  # the ex officio chair's group: not targeted
     text = audit.render_markdown(report)
     path = GOLDEN / "audit-wsis20.md"
     if os.environ.get("BALANCER_UPDATE_GOLDEN"):
@@ -226,3 +242,49 @@ def test_html_report_is_self_contained_and_escapes_hostile_data(tmp_path: Path) 
     for rendered in (text, markdown):
         assert "<script" not in rendered
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
+
+
+def test_unknown_cells_make_a_rule_not_assessable_not_missed(tmp_path: Path) -> None:
+    """Two unknown members could meet 'at least 1'; two known 'no' could not meet 'at least 3'."""
+    pool = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "disability": ["unknown", "unknown", "no", "no"],
+            "gender": ["woman", "man", "woman", "unknown"],
+        }
+    )
+    pool.to_csv(tmp_path / "roster.csv", index=False)
+    spec = {
+        "board_size": 4,
+        "pool": "missing.csv",
+        "quotas": {
+            "disability": {"yes": {"min": 1}},
+            "gender": {"woman": {"min": 3, "max": 3}, "man": {"max": 1}},
+        },
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
+    report = audit.audit(tmp_path / "roster.csv", tmp_path / "s.yaml", workers=1)
+    verdicts = {r.id: r for r in report.constraints}
+    assert not verdicts["quota:disability=yes:min"].assessable  # 0 known + 2 unknown >= 1
+    woman = verdicts["quota:gender=woman:min"]
+    assert not woman.assessable and woman.unknown == 1  # 2 known + 1 unknown could make 3
+    assert verdicts["quota:gender=woman:max"].met  # 2 or 3 women: at most 3 either way
+    man = verdicts["quota:gender=man:max"]
+    assert not man.assessable and not man.met  # 1 known man, and d could be a second
+    assert report.violated == 0 and not report.met
+    result = CliRunner().invoke(
+        app,
+        [
+            "check",
+            str(tmp_path / "roster.csv"),
+            "--scenario",
+            str(tmp_path / "s.yaml"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "No constraint is known to be violated." in result.output
+    assert (
+        "3 constraints are not assessable" in result.output and "are violated:" not in result.output
+    )

@@ -15,9 +15,11 @@ only the recount is possible.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 from pydantic import BaseModel, Field
@@ -32,6 +34,7 @@ from balancer.present.render import render
 from balancer.selection.report import versions
 from balancer.spec.errors import InputError, Problem
 from balancer.spec.outcomes import SolveStatus
+from balancer.spec.rules import ID
 from balancer.spec.scenario import Scenario
 
 
@@ -48,6 +51,14 @@ class AuditRule(BaseModel):
     short_by: int = Field(description="seats below the minimum (0 when met)")
     over_by: int = Field(description="seats above the maximum (0 when met)")
     confidential: bool = False
+    assessable: bool = Field(
+        default=True,
+        description="False when members whose value is 'unknown' could decide the verdict "
+        "either way (data never collected or published): neither met nor missed",
+    )
+    unknown: int = Field(
+        default=0, description="members whose value for the rule's column(s) is 'unknown'"
+    )
 
 
 class Fix(BaseModel):
@@ -76,7 +87,10 @@ class AuditReport(BaseModel):
     )
     pool_available: bool
     met: bool = Field(description="True when the board meets every constraint")
-    violated: int
+    violated: int = Field(description="constraints known to be missed")
+    not_assessable: int = Field(
+        default=0, description="constraints the 'unknown' cells leave undecided (not misses)"
+    )
     constraints: list[AuditRule]
     composition: list[explain.CompositionRow]
     objective: explain.Balance | None
@@ -115,8 +129,10 @@ def audit(
     problem = build_problem(spec, combined, source=str(file.path))
     position = {str(cid): i for i, cid in enumerate(problem.ids.tolist())}
     rows = sorted(position[str(cid)] for cid in roster.table[id_column].tolist())
-    outcomes = [_judge(o) for o in explain.rule_outcomes(problem, rows)]
-    violated = sum(not r.met for r in outcomes)
+    unknown = _unknown_members(problem, rows)
+    outcomes = [_judge(o, unknown.get(o.id, 0)) for o in explain.rule_outcomes(problem, rows)]
+    violated = sum(not r.met and r.assessable for r in outcomes)
+    undecided = sum(not r.assessable for r in outcomes)
     balancer_version, solver_version = versions()
     report = AuditReport(
         scenario=spec.name,
@@ -128,8 +144,9 @@ def audit(
         members=[str(cid) for cid in roster.table[id_column].tolist()],
         not_in_pool=outsiders if available else [],
         pool_available=available,
-        met=violated == 0,
+        met=violated == 0 and undecided == 0,
         violated=violated,
+        not_assessable=undecided,
         constraints=outcomes,
         composition=explain.composition(problem, rows),
         objective=explain.balance(problem, rows),
@@ -138,14 +155,46 @@ def audit(
         solver_version=solver_version,
     )
     if available:
-        _compare_with_optimum(report, problem, rows, workers or default_workers())
+        # Fixes are asked of the rules that can be judged: a rule the unknowns leave open
+        # cannot be "fixed" by swapping in a candidate known to meet it.
+        open_ids = {r.id for r in outcomes if not r.assessable}
+        judged = dataclasses.replace(
+            problem, rules=[r for r in problem.rules if r.id not in open_ids]
+        )
+        judged._index = problem._index
+        _compare_with_optimum(report, judged, rows, workers or default_workers())
     return report
 
 
+UNKNOWN = "unknown"
+"""The cell that says a value is not known (the README's advice for empty cells)."""
+
+
+def _unknown_members(problem: BalanceProblem, rows: Sequence[int]) -> dict[str, int]:
+    """Per rule, the board members whose value of one of its columns is 'unknown'.
+
+    Such a member may or may not count towards the rule, so they widen what the board
+    achieves from "the known matches" to "the known matches plus them".
+    """
+    board = problem.pool.table.iloc[list(rows)]
+    result: dict[str, int] = {}
+    for rule in problem.rules:
+        undecided = np.zeros(len(board), dtype=bool)
+        for column, allowed in rule.where.items():
+            if column == ID or column not in board.columns or UNKNOWN in allowed:
+                continue
+            undecided |= (board[column].str.casefold() == UNKNOWN).to_numpy(dtype=bool)
+        if undecided.any():
+            result[rule.id] = int(undecided.sum())
+    return result
+
+
 def _needed_columns(spec: Scenario) -> list[str]:
+    """The roster columns the criteria read: a derived column needs its country column."""
     used = set(spec.quotas) | set(spec.caps) | set(spec.targets)
     used |= {c for g in spec.groups for c in g.where}
-    return sorted(used)
+    derived = {target for target in spec.derive if target not in spec.derive.values()}
+    return sorted((used - derived) | set(spec.derive.values()))
 
 
 def _check_roster(roster: Pool, board_size: int, needed: Sequence[str], name: str) -> None:
@@ -182,10 +231,14 @@ def _combine(pool: Pool, roster: Pool) -> tuple[Pool, list[str]]:
     return Pool(combined.table, pool.path, pool.sha256, pool.id_column), outsiders
 
 
-def _judge(outcome: explain.RuleOutcome) -> AuditRule:
+def _judge(outcome: explain.RuleOutcome, unknown: int = 0) -> AuditRule:
+    """Met, missed (whatever the unknown cells hold), or not assessable (they decide it)."""
     achieved = outcome.achieved or 0
-    short = max(0, outcome.min - achieved)
+    most = achieved + unknown  # if every unknown member counted
+    short = max(0, outcome.min - most)
     over = max(0, achieved - outcome.max)
+    met = achieved >= outcome.min and most <= outcome.max
+    assessable = met or short > 0 or over > 0
     return AuditRule(
         id=outcome.id,
         kind=outcome.kind,
@@ -193,10 +246,12 @@ def _judge(outcome: explain.RuleOutcome) -> AuditRule:
         min=outcome.min,
         max=outcome.max,
         achieved=achieved,
-        met=short == 0 and over == 0,
+        met=met,
         short_by=short,
         over_by=over,
         confidential=outcome.confidential,
+        assessable=assessable,
+        unknown=unknown,
     )
 
 
@@ -295,13 +350,35 @@ def summary_lines(report: AuditReport, *, markup: bool = False) -> list[str]:
     ]
     if report.met:
         lines.append(say("Every constraint is met."))
-    else:
+    elif report.violated:
         lines.append(
             say("{} of {} constraints are violated:", report.violated, len(report.constraints))
         )
         for rule in report.constraints:
-            if not rule.met:
+            if not rule.met and rule.assessable:
                 lines.append("  " + _miss(rule, say))
+    else:
+        lines.append(say("No constraint is known to be violated."))
+    if report.not_assessable:
+        lines.append(
+            say(
+                "{} not assessable (the data is 'unknown' for members who would decide it; "
+                "not counted as violated):",
+                f"{report.not_assessable} constraint{'s are' if report.not_assessable != 1 else ' is'}",
+            )
+        )
+        for rule in report.constraints:
+            if not rule.assessable:
+                lines.append(
+                    "  "
+                    + say(
+                        "{}: {} known, {} unknown ({})",
+                        rule.id,
+                        rule.achieved,
+                        rule.unknown,
+                        rule.description,
+                    )
+                )
     if report.objective is not None:
         lines.append(
             say(
