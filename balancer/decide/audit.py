@@ -360,11 +360,12 @@ def summary_lines(report: AuditReport, *, markup: bool = False) -> list[str]:
     else:
         lines.append(say("No constraint is known to be violated."))
     if report.not_assessable:
+        count = report.not_assessable
         lines.append(
             say(
                 "{} not assessable (the data is 'unknown' for members who would decide it; "
                 "not counted as violated):",
-                f"{report.not_assessable} constraint{'s are' if report.not_assessable != 1 else ' is'}",
+                f"{count} constraint{'s are' if count != 1 else ' is'}",
             )
         )
         for rule in report.constraints:
