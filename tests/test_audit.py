@@ -160,9 +160,23 @@ def test_cli_exit_codes_and_outputs(tmp_path: Path) -> None:
     assert (tmp_path / "bad" / "report.md").exists()
 
 
-def test_roster_missing_columns_is_input_error(tmp_path: Path) -> None:
+def test_roster_of_pool_ids_needs_no_other_column(tmp_path: Path) -> None:
+    """Ids found in the pool are matched to their pool rows: the pool's values count."""
     pool = _pool(random.Random(1), 6)
-    _write(tmp_path, pool, pool.iloc[:4][["id", "gender"]], SCENARIO)
+    _write(tmp_path, pool, pool.iloc[:4][["id", "gender"]].assign(gender="neither"), SCENARIO)
+    report = audit.audit(tmp_path / "roster.csv", tmp_path / "s.yaml", workers=1)
+    judge = Judge(pool, SCENARIO)
+    assert report.met == (not judge.violations([0, 1, 2, 3]))
+    women = int((pool.iloc[:4]["gender"] == "woman").sum())
+    assert {(r.column, r.value): r.board for r in report.composition}[("gender", "woman")] == women
+
+
+def test_roster_outsider_missing_columns_is_input_error(tmp_path: Path) -> None:
+    pool = _pool(random.Random(1), 6)
+    roster = pd.concat(
+        [pool.iloc[:3][["id", "gender"]], pd.DataFrame({"id": ["new"], "gender": ["man"]})]
+    )
+    _write(tmp_path, pool, roster, SCENARIO)
     result = _invoke(
         "check",
         tmp_path / "roster.csv",

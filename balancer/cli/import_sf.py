@@ -21,7 +21,7 @@ def import_pair(
     features: Path, people: Path, *, size: int, target: Path, id_column: str | None, seed: int
 ) -> str:
     """The scenario text for a pair, after checking it as :command:`balancer validate` would."""
-    from balancer.engine.problem import build_problem
+    from balancer.engine.load import prepare
     from balancer.io.files import parse_scenario_text, read_pool
     from balancer.io.formats import sortition_foundation as sf
 
@@ -37,7 +37,7 @@ def import_pair(
         seed=seed,
     )
     scenario = parse_scenario_text(text, source=str(target))
-    build_problem(scenario, pool, source=str(features))  # every mismatch, before writing
+    prepare(scenario, pool, source=str(features))  # every mismatch, before writing
     return text
 
 

@@ -27,9 +27,7 @@ def replace(
 
     _out_folder(out_dir)
     try:
-        file = load_scenario(scenario)
-        ids = replacing.read_roster(roster, file.scenario.pool_ref.id_column or "id")
-        result = replacing.replace(file, ids, drop, workers=workers)
+        result = replacing.replace(load_scenario(scenario), roster, drop, workers=workers)
     except InputError as error:
         fail_input(error)
         return

@@ -20,22 +20,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from balancer import explain
+from balancer.engine.load import prepare, read_roster, roster_as_pool, with_roster
 from balancer.engine.model import BalanceModel, add_changes, fix_gaps
-from balancer.engine.problem import BalanceProblem, build_problem, gap_scale
+from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.solve import Objective, default_workers, solve
 from balancer.explain.whatif import fmt, gaps_of
-from balancer.io.files import Pool, load_scenario, pool_from_frame, read_pool
+from balancer.io.files import load_scenario
 from balancer.present.render import render
 from balancer.selection.report import versions
-from balancer.spec.errors import InputError, Problem
 from balancer.spec.outcomes import SolveStatus
 from balancer.spec.rules import ID
-from balancer.spec.scenario import Scenario
 
 
 class AuditRule(BaseModel):
@@ -110,25 +108,23 @@ class AuditReport(BaseModel):
 def audit(
     roster_path: str | Path, scenario_path: str | Path, *, workers: int | None = None
 ) -> AuditReport:
-    """Audit the board in ``roster_path`` against a scenario; raises InputError on bad input."""
+    """Audit the board in ``roster_path`` against a scenario; raises InputError on bad input.
+
+    The roster comes in through :func:`balancer.engine.load.read_roster`: ids only, a roster
+    balancer wrote, or a raw export with the convener's own headers.
+    """
     file = load_scenario(scenario_path)
     spec = file.scenario
-    ref = spec.pool_ref
-    id_column = ref.id_column or "id"
-    roster = read_pool(roster_path, id_column=id_column)
-    _check_roster(roster, spec.board_size, _needed_columns(spec), str(roster_path))
-    pool_path = file.pool_path
-    available = pool_path.exists()
+    available = file.pool_path.exists()
     if available:
-        pool = read_pool(pool_path, id_column=id_column, sheet=ref.sheet)
-        if pool.problems:
-            raise InputError(pool.problems)
-        combined, outsiders = _combine(pool, roster)
+        pool_problem, _ = prepare(file)
+        roster = read_roster(roster_path, pool_problem, file, outsiders=True)
+        problem = with_roster(pool_problem, roster, str(file.path))
     else:
-        combined, outsiders = roster, []
-    problem = build_problem(spec, combined, source=str(file.path))
+        roster = read_roster(roster_path, None, file, outsiders=True)
+        problem, _ = prepare(spec, roster_as_pool(roster, file), source=str(file.path))
     position = {str(cid): i for i, cid in enumerate(problem.ids.tolist())}
-    rows = sorted(position[str(cid)] for cid in roster.table[id_column].tolist())
+    rows = sorted(position[cid] for cid in roster.ids)
     unknown = _unknown_members(problem, rows)
     outcomes = [_judge(o, unknown.get(o.id, 0)) for o in explain.rule_outcomes(problem, rows)]
     violated = sum(not r.met and r.assessable for r in outcomes)
@@ -141,8 +137,8 @@ def audit(
         roster_file=str(roster_path),
         roster_sha256=roster.sha256,
         board_size=spec.board_size,
-        members=[str(cid) for cid in roster.table[id_column].tolist()],
-        not_in_pool=outsiders if available else [],
+        members=roster.ids,
+        not_in_pool=roster.not_in_pool if available else [],
         pool_available=available,
         met=violated == 0 and undecided == 0,
         violated=violated,
@@ -187,48 +183,6 @@ def _unknown_members(problem: BalanceProblem, rows: Sequence[int]) -> dict[str, 
         if undecided.any():
             result[rule.id] = int(undecided.sum())
     return result
-
-
-def _needed_columns(spec: Scenario) -> list[str]:
-    """The roster columns the criteria read: a derived column needs its country column."""
-    used = set(spec.quotas) | set(spec.caps) | set(spec.targets)
-    used |= {c for g in spec.groups for c in g.where}
-    derived = {target for target in spec.derive if target not in spec.derive.values()}
-    return sorted((used - derived) | set(spec.derive.values()))
-
-
-def _check_roster(roster: Pool, board_size: int, needed: Sequence[str], name: str) -> None:
-    """Every problem with the roster at once: its ids, and the columns the scenario reads."""
-    problems = list(roster.problems)
-    for column in needed:
-        if column not in roster.table.columns:
-            problems.append(
-                Problem(
-                    name,
-                    f"column '{column}'",
-                    "is missing; the scenario's criteria read it",
-                    f"add a '{column}' column (write 'unknown' where it is not known)",
-                )
-            )
-    if roster.id_column not in roster.table.columns:
-        problems.append(Problem(name, f"column '{roster.id_column}'", "is missing (the ids)"))
-    if problems:
-        raise InputError(problems)
-
-
-def _combine(pool: Pool, roster: Pool) -> tuple[Pool, list[str]]:
-    """The pool plus the roster rows it does not hold (with the pool's columns)."""
-    pool_ids = set(pool.table[pool.id_column].tolist())
-    extra = roster.table[~roster.table[roster.id_column].isin(pool_ids)]
-    outsiders = [str(cid) for cid in extra[roster.id_column].tolist()]
-    if not outsiders:
-        return pool, []
-    columns = list(pool.table.columns)
-    missing = [c for c in columns if c not in extra.columns]
-    extra = extra.assign(**dict.fromkeys(missing, "")).reindex(columns=columns)
-    table = pd.concat([pool.table, extra], ignore_index=True)
-    combined = pool_from_frame(table, id_column=pool.id_column, name=str(pool.path))
-    return Pool(combined.table, pool.path, pool.sha256, pool.id_column), outsiders
 
 
 def _judge(outcome: explain.RuleOutcome, unknown: int = 0) -> AuditRule:

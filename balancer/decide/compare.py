@@ -17,13 +17,12 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from balancer import explain
-from balancer.decide.replace import read_roster
-from balancer.engine.load import prepare
+from balancer.engine.load import prepare, read_roster
 from balancer.engine.recount import Balance, CompositionRow, RuleOutcome
 from balancer.io.files import load_scenario
 from balancer.present.render import render
 from balancer.selection.run import select
-from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.errors import InputError, Problem
 
 
 class Option(BaseModel):
@@ -92,15 +91,8 @@ def load_option(argument: str, *, workers: int | None = None) -> Option:
         )
     file = load_scenario(scenario_path)
     problem, _ = prepare(file)
-    ids = read_roster(roster_path, problem.pool.id_column)
-    known = {str(cid): row for row, cid in enumerate(problem.ids.tolist())}
-    missing = [cid for cid in ids if cid not in known]
-    if missing:
-        raise InputError(
-            Problem(roster_path, cid, "is not an id in the pool", did_you_mean(cid, known))
-            for cid in missing
-        )
-    rows = sorted(known[cid] for cid in ids)
+    roster = read_roster(roster_path, problem, file)  # every id in the pool, or InputError
+    rows = sorted(row for row in roster.rows if row is not None)
     outcomes = explain.rule_outcomes(problem, rows)
     broken = any(not (o.min <= (o.achieved or 0) <= o.max) for o in outcomes)
     return Option(

@@ -23,12 +23,12 @@ import pandas as pd
 from pydantic import BaseModel
 
 from balancer import explain
-from balancer.engine.load import ScenarioInput, prepare
+from balancer.engine.load import ScenarioInput, prepare, read_roster, restate
 from balancer.engine.model import BalanceModel, Patch, violation_total
-from balancer.engine.problem import BalanceProblem, build_problem, gap_scale
+from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.recount import Balance
 from balancer.engine.solve import Objective, default_workers, solve
-from balancer.io.files import Pool, read_pool, safe_csv
+from balancer.io.files import Pool, safe_csv
 from balancer.present.render import render, render_text
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.outcomes import SolveStatus
@@ -101,22 +101,25 @@ class ReplaceResult:
         return files
 
 
-def read_roster(path: str | Path, id_column: str) -> list[str]:
-    """The member ids of a roster CSV (a ``roster.csv`` that select wrote, or any with ids)."""
-    table = read_pool(path, id_column=id_column).table
-    return [str(i).removeprefix("'") for i in table[id_column]]
-
-
 def replace(
     scenario: ScenarioInput,
-    roster: Sequence[str],
+    roster: Sequence[str] | str | Path,
     drop: Sequence[str],
     *,
     pool: Pool | pd.DataFrame | None = None,
     workers: int | None = None,
 ) -> ReplaceResult:
-    """Replace the members ``drop`` of the board ``roster`` under the scenario's rules."""
+    """Replace the members ``drop`` of the board ``roster`` under the scenario's rules.
+
+    ``roster`` is the member ids, or a roster file read by
+    :func:`balancer.engine.load.read_roster` (ids only, a roster balancer wrote, or a raw
+    export), which needs the scenario as a file.
+    """
     original, file = prepare(scenario, pool)
+    if isinstance(roster, str | Path):
+        if file is None:
+            raise ValueError("a roster file needs the scenario as a file; give the ids instead")
+        roster = read_roster(roster, original, file).ids
     workers = workers or default_workers()
     _check(original, roster, drop)
     spec = original.scenario
@@ -138,11 +141,11 @@ def replace(
         }
     )
     source = str(file.path) if file else "<scenario>"
-    base = build_problem(base_spec, original.pool, source=source)
+    base = restate(original, base_spec, source=source)
     forced_spec = base_spec.model_copy(
         update={"include": [*base_spec.include, *(c for c in kept if c not in base_spec.include)]}
     )
-    forced = build_problem(forced_spec, original.pool, source=source)
+    forced = restate(original, forced_spec, source=source)
     position = {cid: row for row, cid in enumerate(original.ids.tolist())}
     before_rows = [position[cid] for cid in roster]
 

@@ -32,7 +32,6 @@ from balancer.io.files import (
     ScenarioFile,
     load_scenario,
     pydantic_problems,
-    read_pool,
     safe_csv,
     write_files,
 )
@@ -194,11 +193,11 @@ def solve_point(scenario: Scenario, pool: Pool, point: dict[str, Value]) -> Poin
     import time
 
     from balancer import explain
-    from balancer.engine.problem import build_problem
+    from balancer.engine.load import prepare
     from balancer.engine.solve import solve
 
     started = time.perf_counter()
-    problem = build_problem(scenario, pool)
+    problem, _ = prepare(scenario, pool)  # the point's prepared pool: not normalised again
     solution = solve(problem, workers=1)
     has_board = solution.status in {"optimal", "feasible"} and bool(solution.rows)
     objective = explain.balance(problem, solution.rows) if has_board else None
@@ -241,20 +240,21 @@ def run_sweep(
 
     reporter = progress or SILENT
     started = time.perf_counter()
+    from balancer.engine.load import read_source
+
     with phase(reporter, "read"):
         file = load_scenario(scenario_path)
-        ref = file.scenario.pool_ref
-        pool = read_pool(file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet)
+        pool = read_source(file)
     grid = points(varies)
     keys = [point_key(file.sha256, pool.sha256, p) for p in grid]
     results: list[PointResult | None] = [_cached(cache_dir, k) for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
     # A cached point was checked when it was solved (its key covers scenario, pool and point).
     with phase(reporter, "check"):
-        scenarios, problems = _check_points(file, pool, [grid[i] for i in todo])
+        prepared, problems = _check_points(file, pool, [grid[i] for i in todo])
     if problems:
         raise InputError(problems)
-    scenario_of = dict(zip(todo, scenarios, strict=True))
+    point_of = dict(zip(todo, prepared, strict=True))
     total, done = len(grid), len(grid) - len(todo)
     reporter.start("sweep", total)
     reporter.step("sweep", done, total, "points")
@@ -264,7 +264,7 @@ def run_sweep(
         if todo:
             assert pool_executor is not None
             futures: dict[Future[PointResult], int] = {
-                pool_executor.submit(solve_point, scenario_of[i], pool, grid[i]): i for i in todo
+                pool_executor.submit(solve_point, *point_of[i], grid[i]): i for i in todo
             }
             for future in as_completed(futures):
                 i = futures[future]
@@ -298,25 +298,30 @@ def run_sweep(
 
 def _check_points(
     file: ScenarioFile, pool: Pool, grid: Sequence[dict[str, Value]]
-) -> tuple[list[Scenario], list[Problem]]:
-    """Each point's scenario, checked against the pool; every problem, each said once."""
-    from balancer.engine.problem import build_problem
+) -> tuple[list[tuple[Scenario, Pool]], list[Problem]]:
+    """Each point's scenario and its prepared pool; every problem, each said once.
 
-    scenarios: list[Scenario] = []
+    Each point goes the one route (:func:`balancer.engine.load.prepare`) from the pool as read,
+    since a point may change how the pool is read (an alias, say); the prepared pool then
+    travels to the worker, which does not normalise it again.
+    """
+    from balancer.engine.load import prepare
+
+    prepared: list[tuple[Scenario, Pool]] = []
     problems: list[Problem] = []
     seen: set[str] = set()
     for point in grid:
         try:
             scenario = scenario_at(file.scenario, point, str(file.path))
-            build_problem(scenario, pool, source=str(file.path))
+            checked, _ = prepare(scenario, pool, source=str(file.path))
         except InputError as error:
             for problem in error.problems:
                 if str(problem) not in seen:
                     seen.add(str(problem))
                     problems.append(problem)
             continue
-        scenarios.append(scenario)
-    return scenarios, problems
+        prepared.append((scenario, checked.pool))
+    return prepared, problems
 
 
 def _cached(cache_dir: Path | None, key: str) -> PointResult | None:

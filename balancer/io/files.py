@@ -12,12 +12,12 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from io import StringIO
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, TypeGuard, Union, get_args, get_origin
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from balancer.io.formats import sortition_foundation, xlsx
 from balancer.io.formats import text as text_format
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.scenario import Scenario
+
+if TYPE_CHECKING:
+    from balancer.io.countries import CountryTable
 
 # ---------------------------------------------------------------------------------------------
 # YAML: safe, and without YAML 1.1's habit of turning yes/no/on/off into booleans.
@@ -276,6 +279,14 @@ class Pool:
     notes: tuple[str, ...] = ()  # warnings from reading: encoding guessed, formulas kept as text
     # The spreadsheet row of each table row, once empty rows (or excluded candidates) are gone.
     source_rows: np.ndarray | None = None
+    # True once the scenario's columns, aliases, derive, missing and multi have been applied
+    # (by balancer.io.normalise.prepare_pool): they are applied to a pool exactly once, so a
+    # problem rebuilt from an already prepared pool cannot map a header a second time.
+    normalised: bool = False
+    # The columns prepare_pool resolved as countries, and the table it used (kept with the
+    # prepared pool, so a scenario value such as 'UK' is resolved the same way when a problem
+    # is rebuilt from it).
+    country_columns: Mapping[str, CountryTable] = field(default_factory=dict)
 
     def row_label(self, index: int) -> str:
         """How a person finds row ``index`` in their spreadsheet (header is row 1)."""
@@ -290,12 +301,16 @@ def read_pool(
     id_column: str | None = "id",
     sheet: str | None = None,
     encoding: str | None = None,
+    id_choices: Sequence[str] = (),
 ) -> Pool:
     """Read a CSV or XLSX pool; empty and repeated ids go to ``Pool.problems``, not raised.
 
     Rows with every cell empty are dropped (spreadsheets keep formatted blank rows); the
     others keep their spreadsheet row numbers in messages. ``id_column=None`` reads a pool
-    whose id column is not chosen yet (the web app's first look) and checks no ids.
+    whose id column is not chosen yet (the web app's first look) and checks no ids. With
+    ``id_choices`` the first of those headers the file has is the id column (a roster may name
+    it as the pool does before or after the scenario's ``columns:``, or just ``id``);
+    ``id_column`` is the one asked for when the file has none of them.
     """
     file = Path(path)
     data = _read_bytes(file, what="pool")
@@ -306,6 +321,7 @@ def read_pool(
     else:
         table, notes = _read_csv(file, data, encoding)
     table = _clean(table, file)
+    id_column = next((c for c in id_choices if c in table.columns), id_column)
     rows = None
     blank = np.ones(len(table), dtype=bool)
     for column in table.columns:

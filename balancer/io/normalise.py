@@ -108,10 +108,14 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
     Problems are collected, not raised, so that
     :func:`balancer.engine.problem.build_problem` reports
     them with the scenario's own. A scenario that uses none of the keys returns the pool as is.
+    A pool that was prepared already (``Pool.normalised``) is returned as is, with the notes of
+    its preparation: applying ``columns`` twice would look for headers that are gone.
     """
     s = scenario
+    if pool.normalised:  # prepared already: its notes say what was done, once
+        return Prepared(pool, warnings=list(pool.notes), country_columns=dict(pool.country_columns))
     if not (s.columns or s.aliases or s.missing or s.derive or s.multi):
-        return Prepared(pool, warnings=list(pool.notes))
+        return Prepared(dataclasses.replace(pool, normalised=True), warnings=list(pool.notes))
     work = _Work(s, pool, source)
     work.rename()
     work.split()
@@ -126,8 +130,17 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
     else:
         rows = pool.source_rows
     table = work.table.reset_index(drop=True)
-    prepared = dataclasses.replace(pool, table=table, id_column=work.id_column, source_rows=rows)
-    return Prepared(prepared, work.problems, [*pool.notes, *work.warnings], work.countries)
+    warnings = [*pool.notes, *work.warnings]
+    prepared = dataclasses.replace(
+        pool,
+        table=table,
+        id_column=work.id_column,
+        source_rows=rows,
+        notes=tuple(warnings),
+        normalised=True,
+        country_columns=dict(work.countries),
+    )
+    return Prepared(prepared, work.problems, warnings, work.countries)
 
 
 def _rows(pool: Pool, positions: Iterable[int]) -> str:

@@ -27,8 +27,9 @@ from fractions import Fraction
 from pydantic import BaseModel, Field
 
 from balancer import explain
+from balancer.engine.load import restate
 from balancer.engine.model import BalanceModel, avoid_boards
-from balancer.engine.problem import BalanceProblem, build_problem
+from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import Objective, default_workers, solve
 from balancer.spec import tickets as lottery
 from balancer.spec.errors import InputError, Problem
@@ -124,12 +125,8 @@ def best_boards(
 
     Pairwise, because board k+1 is cut off from every earlier board, not just the first.
     """
-    # problem.pool is already normalised: its headers are renamed, its values aliased and
-    # derived, so those keys must not be applied a second time (a renamed header is gone).
-    # ``multi`` stays: splitting a canonical cell again gives the same parts.
-    applied: dict[str, object] = {"columns": {}, "aliases": {}, "derive": {}, "missing": {}}
-    scenario = problem.scenario.model_copy(update=applied)
-    person = build_problem(scenario, problem.pool, source="alternatives", aggregate=False)
+    # problem.pool is prepared already: restate() does not normalise it a second time.
+    person = restate(problem, source="alternatives", aggregate=False)
     boards: list[list[int]] = []
     while len(boards) < count:
         board = _best_avoiding(person, boards, min_difference, workers or default_workers())
