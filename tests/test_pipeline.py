@@ -299,3 +299,91 @@ def test_roster_readers_take_the_quote_off_formula_like_ids(tmp_path: Path) -> N
     run("check", roster, "--scenario", SCENARIO, "--out", out, code=3)
     assert _report(out)["members"] == ["-EX1", "N02"]
     assert _report(out)["not_in_pool"] == []
+
+
+def test_validate_reads_the_export_and_says_a_board_exists() -> None:
+    output = run("validate", SCENARIO)
+    assert f"OK: {len(POOL)} candidates" in output
+
+
+def test_select_public_keeps_sensitive_values_off_every_member(tmp_path: Path) -> None:
+    run("select", SCENARIO, "--out", tmp_path, "--public", "--no-explain", "--workers", "1")
+    header = (tmp_path / "roster.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "disability" not in header and "name" in header
+    report = _report(tmp_path)
+    assert report["public"] is True
+    assert broken_rules(report["roster"]) == []
+    for path in tmp_path.iterdir():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if any(cid in line for cid in report["roster"]):
+                assert "disability" not in line.lower(), (path.name, line)
+
+
+def test_compare_solves_the_same_board_as_select(selected: Path, tmp_path: Path) -> None:
+    ids_roster = f"{MESSY / 'roster-ids.csv'}@{SCENARIO}"
+    run("compare", SCENARIO, ids_roster, "--out", tmp_path)
+    solved, judged = _report(tmp_path, "compare.json")["options"]
+    assert solved["roster"] == _report(selected)["roster"]
+    ids = (MESSY / "roster-ids.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert judged["roster"] == sorted(ids, key=list(POOL).index)
+    assert (judged["status"] == "meets every rule") == (not broken_rules(ids))
+
+
+def test_sweep_over_board_sizes(tmp_path: Path) -> None:
+    run("sweep", SCENARIO, "--vary", "board_size=9..10", "--out", tmp_path, "--quiet")
+    table = json.loads(
+        next(p for p in tmp_path.iterdir() if p.suffix == ".json").read_text(encoding="utf-8")
+    )
+    results = {r["point"]["board_size"]: r for r in table["results"]}
+    assert set(results) == {9, 10}
+    assert results[9]["status"] == "optimal"
+    assert broken_rules(results[9]["roster"]) == []
+    assert len(results[10]["roster"]) in (0, 10)
+
+
+def test_lottery_then_verify_the_published_boards(tmp_path: Path) -> None:
+    run(
+        "lottery",
+        SCENARIO,
+        "--out",
+        tmp_path,
+        "--boards",
+        "50",
+        "--max-gap-excess",
+        "0",
+        "--workers",
+        "1",
+        "--draw",
+        "7",
+    )
+    lines = (tmp_path / "boards.csv").read_text(encoding="utf-8").splitlines()[1:]
+    boards = [[cid.removeprefix("'") for cid in line.split(",")[1:]] for line in lines]
+    assert len(boards) == 50
+    for board in boards:
+        assert broken_rules(board) == []
+    output = run("verify", tmp_path, "--draw", "7", "--scenario", SCENARIO)
+    assert "checks out" in output and ", ".join(boards[6]) in " ".join(output.split())
+    (tmp_path / "boards.csv").write_text(
+        (tmp_path / "boards.csv").read_text(encoding="utf-8").replace("N", "M", 1),
+        encoding="utf-8",
+    )
+    run("verify", tmp_path, "--draw", "7", code=3)
+
+
+def test_export_sf_then_import_sf_gives_the_same_quotas(tmp_path: Path) -> None:
+    run("export-sf", SCENARIO, "--out", tmp_path)
+    people = (tmp_path / "people.csv").read_text(encoding="utf-8").splitlines()
+    assert people[0].split(",")[0] == "id" and len(people) == len(POOL) + 1
+    assert "'-EX1" in people[1]  # still neutralised for spreadsheets
+    target = tmp_path / "back.yaml"
+    run(
+        "import-sf",
+        tmp_path / "features.csv",
+        tmp_path / "people.csv",
+        "--size",
+        str(BOARD),
+        "--out",
+        target,
+    )
+    output = run("validate", target)
+    assert f"{len(POOL)} candidates" in output

@@ -28,9 +28,9 @@ from balancer.io.files import (
     Pool,
     ScenarioFile,
     load_scenario,
-    neutralise_cell,
     pool_from_frame,
     read_pool,
+    unneutralise_cell,
 )
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.progress import Progress, phase
@@ -132,12 +132,16 @@ class Roster:
 
 
 def _unquote(cid: str, known: set[str]) -> str:
-    """An id as written before a spreadsheet-safe CSV put a ``'`` in front of it."""
-    if cid.startswith("'") and cid not in known:
-        bare = cid[1:]
-        if bare in known or neutralise_cell(bare) == cid:
-            return bare
-    return cid
+    """An id as written before a spreadsheet-safe CSV put a ``'`` in front of it.
+
+    The ``'`` balancer adds (before ``=``, ``+``, ``-``, ``@``) is always taken off; any other
+    leading ``'`` only when the id without it is in the pool and the id with it is not (a
+    spreadsheet that neutralised more than balancer does).
+    """
+    bare = unneutralise_cell(cid)
+    if bare == cid and cid.startswith("'") and cid not in known and cid[1:] in known:
+        return cid[1:]
+    return bare
 
 
 def id_choices(spec: Scenario, pool: Pool | None) -> list[str]:

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
+from balancer.io.files import unneutralise_cell
+
 BOARDS_FILE = "boards.csv"
 RECORD_FILE = "lottery.json"
 PROBABILITIES_FILE = "probabilities.csv"
@@ -72,12 +74,12 @@ def board_number(text: str, boards: int) -> int:
 
 
 def read_boards(data: str) -> dict[int, list[str]]:
-    """Board number -> member ids, from ``boards.csv``."""
+    """Board number -> member ids, from ``boards.csv`` (formula-like ids without their ``'``)."""
     table = pd.read_csv(io.StringIO(data), dtype=str, keep_default_na=False)
     result: dict[int, list[str]] = {}
     for record in table.to_dict("records"):
         number = int(record.pop("board"))
-        result[number] = [str(v) for v in record.values() if str(v) != ""]
+        result[number] = [unneutralise_cell(str(v)) for v in record.values() if str(v) != ""]
     return result
 
 
@@ -113,7 +115,8 @@ def verify(folder: Path, number: int, committed: str | None = None) -> list[str]
         for member in members:
             seated[member] = seated.get(member, 0) + 1
     table = pd.read_csv(folder / PROBABILITIES_FILE, dtype=str, keep_default_na=False)
-    published = dict(zip(table["id"], table["lottery_probability"].astype(float), strict=True))
+    ids = table["id"].map(unneutralise_cell)
+    published = dict(zip(ids, table["lottery_probability"].astype(float), strict=True))
     for member in seated.keys() | published.keys():
         expected = round(published.get(member, -1.0) * record.boards)
         if seated.get(member, 0) != expected:

@@ -518,6 +518,16 @@ def neutralise_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
+def unneutralise_cell(value: str) -> str:
+    """A cell as it was before :func:`neutralise_cell` (reading back a CSV balancer wrote).
+
+    Only a ``'`` in front of a formula-like cell is taken off: that is the one
+    :func:`neutralise_cell` adds, so any other cell, a leading ``'`` included, is kept.
+    """
+    bare = value[1:]
+    return bare if value.startswith("'") and neutralise_cell(bare) == value else value
+
+
 def safe_csv(table: pd.DataFrame) -> str:
     """CSV text with every formula-like cell (and header) neutralised."""
     safe = table.astype(str).map(neutralise_cell)
