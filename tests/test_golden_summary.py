@@ -61,8 +61,11 @@ def audit_summary(report: audit.AuditReport) -> dict[str, Any]:
     return {
         "met": report.met,
         "violated": [
-            (r.id, r.achieved, r.short_by, r.over_by) for r in report.constraints if not r.met
+            (r.id, r.achieved, r.short_by, r.over_by)
+            for r in report.constraints
+            if not r.met and r.assessable
         ],
+        "not_assessable": [r.id for r in report.constraints if not r.assessable],
         "objective": None
         if report.objective is None
         else [report.objective.max_gap_exact, report.objective.total_gap_exact],
