@@ -176,12 +176,18 @@ class Pricer:
         Each round asks for the board seating the most profiles not yet seated; when that is
         zero, the profiles left are in no allowed board. These boards start the master, so
         every reachable profile has a positive probability from the first LP on.
+
+        The LP relaxation goes first (:meth:`_cover_relaxed`): where its answers are whole
+        it finds the boards, and its proven bound can settle that no profile is left, so
+        CP-SAT, whose covering searches took 8 of 9 s of a 1,000-person maximin with an
+        organisation cap, only finishes what the relaxation leaves open.
         """
+        boards, reachable, settled_all = self._cover_relaxed()
+        if settled_all:
+            return boards, reachable
         model = self.handles.model
         variables = self.variables()
         seated = seated_flags(self.handles)
-        reachable = [False] * len(self.sizes)
-        boards: list[Composition] = []
         while True:
             open_ = [seated[p] for p, _ in variables if not reachable[p]]
             model.clear_objective()  # type: ignore[no-untyped-call]
@@ -200,6 +206,44 @@ class Pricer:
             if not new or all(reachable[p] for p, _ in variables):
                 break
         return boards, reachable
+
+    def _cover_relaxed(self) -> tuple[list[Composition], list[bool], bool]:
+        """Covering boards from the relaxation; and whether they settle every profile.
+
+        Each round maximises ``sum c_p / |p|`` over the profiles not yet seated, which a
+        board raises by at least ``1 / |p|`` for each of them it seats. A whole optimum is a
+        board; one seating no new profile, or a proven bound below the least such step,
+        shows that no board seats any of them. A fractional optimum leaves the rest to
+        CP-SAT.
+        """
+        reachable = [False] * len(self.sizes)
+        boards: list[Composition] = []
+        if self.relaxation is None:
+            return boards, reachable, False
+        variables = self.variables()
+        while True:
+            open_ = [(p, v) for p, v in variables if not reachable[p]]
+            if not open_:
+                return boards, reachable, bool(boards)
+            weights = [0.0] * len(self.sizes)
+            for p, _ in open_:
+                weights[p] = 1.0 / self.sizes[p]
+            values, bound = self.relaxation.maximize({v.index: weights[p] for p, v in open_})
+            step = min(weights[p] for p, _ in open_)
+            if bound < step * (1 - 1e-6):
+                return boards, reachable, bool(boards)
+            if values is None:
+                return boards, reachable, False
+            counts = [0] * len(self.sizes)
+            for p, variable in variables:
+                counts[p] = values[variable.index]
+            board = self._keep(counts)
+            new = [p for p in range(len(board)) if board[p] > 0 and not reachable[p]]
+            if not new:
+                return boards, reachable, bool(boards)
+            boards.append(board)
+            for p in new:
+                reachable[p] = True
 
 
 class _Master:
