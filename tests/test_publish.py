@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,9 +47,9 @@ ROWS = [
     ("kz09", "Yuri Knox", "Yonk Mills", "Poland", "man", "no"),
     ("kz10", "Zora Mull", "Xylo Mint", "Ghana", "woman", "no"),
     ("kz11", "Ilse Tromp", "Ivory Pylon", "Chile", "man", "no"),
-    ("kz12", "Hugo Vint", "Ivory Pylon", "Viet Nam", "woman", "no"),
+    ("kz12", "Hugo Vint", "Ivory Pylon", "India", "woman", "no"),
     ("kz13", "Gwyn Lorr", "Glyph Moss", "Fiji", "man", "no"),
-    ("kz14", "Otto Snyr", "Glyph Moss", "Norway", "woman", "no"),
+    ("kz14", "Otto Snyr", "Glyph Moss", "Germany", "woman", "no"),
 ]
 NAMES = {r[0]: r[1] for r in ROWS}
 ORGS = {r[0]: r[2] for r in ROWS}
@@ -379,3 +380,74 @@ def test_verify_board_detects_a_changed_pool(committed: dict[str, Path], tmp_pat
     caught = _verify_board(committed, scenario, SEED_TEXT)
     assert caught.exit_code == 3
     assert "pool differs" in caught.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages: marked PUBLIC or INTERNAL, caps folded, rendered in a real browser
+# ---------------------------------------------------------------------------------------------
+
+
+def _criteria_table(html: str) -> str:
+    return html.split('<table class="criteria">', 1)[1].split("</table>", 1)[0]
+
+
+def test_pages_say_public_or_internal_and_fold_caps(selected: tuple[Path, set[str]]) -> None:
+    out, members = selected
+    internal = (out / "report.html").read_text("utf-8")
+    public = (out / "public" / "report.html").read_text("utf-8")
+    assert ">INTERNAL<" in internal and ">PUBLIC<" not in internal
+    assert ">PUBLIC<" in public and ">INTERNAL<" not in public
+    assert (out / "report.md").read_text("utf-8").count("**INTERNAL**") == 1
+    assert (out / "public" / "report.md").read_text("utf-8").count("**PUBLIC**") == 1
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    caps = [r for r in report["constraints"] if r["kind"] == "cap"]
+    others = [r for r in report["constraints"] if r["kind"] != "cap"]
+    assert len({r["column"] for r in caps}) == 2 and len(caps) > 2
+    for html in (internal, public):
+        table = _criteria_table(html)
+        # One row per rule that is not a cap, one per capped column: not one per value.
+        assert table.count("<tr") == 1 + len(others) + 2
+        assert table.count('<details class="family">') >= 1
+        assert "How this board was chosen" in html
+    # The values at the cap are members' values; the public table names no other.
+    held = {ORGS[m] for m in members}
+    for org in set(ORGS.values()) - held:
+        assert org not in _criteria_table(public)
+    internal_json = (out / "report.json").read_text("utf-8")
+    assert any(org in internal_json for org in set(ORGS.values()) - held)
+
+
+def _browser(page: Path, tmp_path: Path) -> str:
+    """The page as Chromium renders it (its DOM), after checking a screenshot is not blank."""
+    from tests.test_html import CHROMIUM_FLAGS, _png_facts
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("chromium is not installed: run the set-up (apt-get install chromium)")
+    profile = f"--user-data-dir={tmp_path / 'profile'}"
+    shot = tmp_path / f"{page.stem}.png"
+    flags = [chromium, *CHROMIUM_FLAGS, profile]
+    run = subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
+    assert _png_facts(shot)[2] > 32, "the screenshot is (nearly) one colour"
+    dom = subprocess.run(
+        [*flags, "--dump-dom", page.as_uri()], capture_output=True, timeout=120, check=False
+    )
+    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
+    return dom.stdout.decode()
+
+
+def test_pages_render_in_chromium(
+    committed: dict[str, Path], selected: tuple[Path, set[str]], tmp_path: Path
+) -> None:
+    criteria = _browser(committed["published"] / "criteria" / "criteria.html", tmp_path)
+    assert "PUBLIC" in criteria and "The board has exactly 5 members." in criteria
+    public = _browser(selected[0] / "public" / "report.html", tmp_path)
+    assert "PUBLIC" in public and "<details" in public
+    internal = _browser(selected[0] / "report.html", tmp_path)
+    assert "INTERNAL" in internal

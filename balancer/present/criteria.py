@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from balancer.present.render import render, render_markdown_file
 from balancer.spec.criteria import CANONICAL_RULE, SEED_RULE, Commitment
-from balancer.spec.scenario import Scenario, SeatBounds
+from balancer.spec.scenario import EqualTarget, Scenario, SeatBounds
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,11 @@ def criteria_page(scenario: Scenario, commitment: Commitment) -> CriteriaPage:
             said = "an equal share of the seats for each value present in the pool"
         elif rule == "pool":
             said = "each value's share of the pool (proportional to the nominees)"
+        elif isinstance(rule, EqualTarget):
+            said = (
+                f"an equal share of the seats for each of {', '.join(rule.equal)} "
+                "(whether the pool has them or not)"
+            )
         else:
             said = ", ".join(f"{value} {_percent(share)}" for value, share in rule.items())
         targets.append(f"{column}: {said}{weighed}.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Literal, Protocol, TypeVar
@@ -108,6 +109,9 @@ class Report(BaseModel):
         default=None,
         description="what the board was selected under: the criteria's canonical SHA-256, the "
         "pool's SHA-256, the seed text and seed (balancer verify-board checks them)",
+    )
+    scenario_about: str | None = Field(
+        default=None, description="the scenario's about: text, shown at the top of every page"
     )
     unnamed_caps: dict[str, int] = Field(
         default_factory=dict,
@@ -219,6 +223,80 @@ def _rule_groups(report: Report) -> list[RuleGroup]:
     return groups
 
 
+_BADGE_ORDER = ("binding", "pool-limited", "tight", "slack")
+
+
+@dataclass(frozen=True)
+class CriteriaRow:
+    """A row of the criteria table: one rule, or every cap of one column folded together.
+
+    A one-per-organisation cap has a rule per organisation in the pool (107 of 131 rows on a
+    30-seat board); folded, it is one row, with the values at the cap in a collapsible list.
+    """
+
+    description: str
+    rules: list[RuleOutcome]
+    badge: str | None
+    family: bool = False
+    values: int = 0  # caps: values of the column the cap limits (named or not)
+    at_cap: list[str] = dataclass_field(default_factory=list)
+
+    @property
+    def first(self) -> RuleOutcome:
+        return self.rules[0]
+
+
+def _criteria_rows(report: Report) -> list[CriteriaRow]:
+    """The criteria in scenario order, the caps of one column as one row where the first is."""
+    badges = _rule_badges(report)
+    caps: dict[str, list[RuleOutcome]] = {}
+    for rule in report.constraints:
+        if rule.kind == "cap":
+            caps.setdefault(rule.column or "", []).append(rule)
+    for column in report.unnamed_caps:
+        caps.setdefault(column, [])
+    rows: list[CriteriaRow] = []
+    done: set[str] = set()
+    for rule in report.constraints:
+        if rule.kind != "cap":
+            rows.append(CriteriaRow(rule.description, [rule], badges.get(rule.id)))
+            continue
+        column = rule.column or ""
+        if column in done:
+            continue
+        done.add(column)
+        rows.append(_cap_family(report, column, caps[column], badges))
+    for column in report.unnamed_caps:  # every value of the column unheld: no rule left
+        if column not in done:
+            rows.append(_cap_family(report, column, [], badges))
+    return rows
+
+
+def _cap_family(
+    report: Report, column: str, rules: list[RuleOutcome], badges: dict[str, str]
+) -> CriteriaRow:
+    unnamed = report.unnamed_caps.get(column, 0)
+    cap = rules[0].max if rules else None
+    at_cap = [r.value or "" for r in rules if r.achieved is not None and r.achieved == r.max]
+    shown = [badges[r.id] for r in rules if r.id in badges]
+    badge = next((b for b in _BADGE_ORDER if b in shown), None)
+    if badge is None and unnamed and report.roster:
+        badge = "slack"
+    head = (
+        f"At most {cap} member{'s' * (cap != 1)} may share one {column}"
+        if cap is not None
+        else f"A cap on {column}"
+    )
+    return CriteriaRow(
+        description=f"{head} ({len(rules) + unnamed} values in the pool could exceed it).",
+        rules=rules,
+        badge=badge,
+        family=True,
+        values=len(rules) + unnamed,
+        at_cap=at_cap,
+    )
+
+
 def _rule_badges(report: Report) -> dict[str, str]:
     """Rule id to its badge: the explained status, or tight/slack when nothing was priced."""
     if report.explanation is not None:
@@ -284,6 +362,7 @@ def _chart(rows: Sequence[CompositionRow], report: Report, index: int) -> Markup
 
 ENV.filters["rule_groups"] = _rule_groups
 ENV.filters["rule_badges"] = _rule_badges
+ENV.filters["criteria_rows"] = _criteria_rows
 ENV.filters["price"] = _price
 ENV.filters["by_column"] = _by_column
 ENV.filters["names"] = _names

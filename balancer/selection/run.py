@@ -225,6 +225,7 @@ def build_report(
             diagnosis = explain.diagnose(problem, scenario.relax_limits)
     return Report(
         scenario=scenario.name,
+        scenario_about=scenario.about,
         status=solution.status,
         board_size=problem.board_size,
         roster=[] if rows is None else [str(problem.ids.iat[r]) for r in rows],
