@@ -249,9 +249,9 @@ def check(data: dict[str, Any], path: Path) -> Check:
 
 
 def _cap_line(lines: list[str]) -> str:
-    if len(lines) <= 3:
-        return " ".join(lines)
-    return " ".join([*lines[:2], t("criteria.caps_more", n=len(lines) - 2)])
+    if len(lines) == 1:
+        return lines[0]
+    return f"{lines[0].rstrip('.')} {t('criteria.caps_more', n=len(lines) - 1)}."
 
 
 def _seats(value: Fraction) -> str:

@@ -8,6 +8,7 @@ scenario itself (its problems, its criteria in words) come from the library, as 
 from __future__ import annotations
 
 ENGLISH: dict[str, str] = {
+    "app.lang": "en",
     "app.title": "balancer: the convener's desk",
     "app.tagline": "Select a balanced board from your pool, on this computer only.",
     "app.offline": "Everything stays on this computer: nothing is sent anywhere.",
