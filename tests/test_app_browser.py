@@ -203,7 +203,7 @@ def test_the_whole_flow_in_a_browser(served: tuple[str, Path], tmp_path: Path) -
         page.fill("input[name=ts-gender]", "woman=0.5, man=0.5")
         expect(page.locator("#valid")).to_be_visible()
         expect(page.locator("#words")).to_contain_text(
-            "At least 3 seats for candidates whose gender is woman."
+            "At least 3 seats for members whose gender is woman."
         )
         page.click("#save-criteria")
         expect(page.locator("#message")).to_have_text("Saved.")

@@ -22,8 +22,9 @@ from balancer.app.strings import t
 from balancer.app.workspace import dump
 from balancer.engine.load import prepare
 from balancer.io.files import ScenarioFile, parse_scenario_text
+from balancer.present.criteria import criteria_page
+from balancer.spec.criteria import Commitment, criteria_sha256
 from balancer.spec.errors import InputError
-from balancer.spec.rules import Kind
 
 EXTRA_ROWS = 3
 """Blank rows offered below the filled ones in each table of the form."""
@@ -208,7 +209,7 @@ class Check:
     """What the CLI would say about a scenario: its problems, or its criteria in words."""
 
     problems: list[str]
-    sentences: list[str]
+    sections: list[tuple[str, list[str]]]
     targets: list[str]
     warnings: list[str]
 
@@ -218,7 +219,12 @@ class Check:
 
 
 def check(data: dict[str, Any], path: Path) -> Check:
-    """Validate as ``balancer select`` would read this mapping saved at ``path``."""
+    """Validate as ``balancer select`` would read this mapping saved at ``path``.
+
+    The criteria in words are the public criteria page of ``balancer criteria``
+    (:mod:`balancer.present.criteria`, from the scenario alone); the target seats are the ones
+    this pool gives, from the checked problem.
+    """
     text = dump(data)
     try:
         scenario = parse_scenario_text(text, source=str(path.name))
@@ -226,33 +232,26 @@ def check(data: dict[str, Any], path: Path) -> Check:
         problem, _ = prepare(file)
     except InputError as error:
         return Check([str(p) for p in error.problems], [], [], [])
-    # One cap rule per value that could break it; a long list of them says one thing, so
-    # each capped column is one line, where its first rule stood.
-    entries: list[str | list[str]] = []
-    caps: dict[str, list[str]] = {}
-    for rule in problem.rules:
-        if rule.kind == Kind.CAP and rule.column is not None:
-            if rule.column not in caps:
-                caps[rule.column] = []
-                entries.append(caps[rule.column])
-            caps[rule.column].append(rule.description)
-        else:
-            entries.append(rule.description)
-    sentences = [entry if isinstance(entry, str) else _cap_line(entry) for entry in entries]
-    targets = []
-    for term in problem.targets:
-        targets.append(
-            f"{term.column} = {term.value}: target {_seats(term.seats)} seats "
-            f"(share {_seats(term.share)}, weight {_seats(term.weight)})"
+    commitment = Commitment(
+        criteria_sha256=criteria_sha256(scenario),
+        seed_source=scenario.seed_source,
+        seed=None if scenario.seed_source else scenario.seed,
+    )
+    page = criteria_page(scenario, commitment)
+    sections = [(section.title, list(section.lines)) for section in page.sections]
+    targets = [
+        t(
+            "criteria.target_line",
+            column=term.column,
+            value=term.value,
+            seats=_number(term.seats),
+            share=_number(term.share),
+            weight=_number(term.weight),
         )
-    return Check([], sentences, targets, list(problem.warnings))
+        for term in problem.targets
+    ]
+    return Check([], sections, targets, list(problem.warnings))
 
 
-def _cap_line(lines: list[str]) -> str:
-    if len(lines) == 1:
-        return lines[0]
-    return f"{lines[0].rstrip('.')} {t('criteria.caps_more', n=len(lines) - 1)}."
-
-
-def _seats(value: Fraction) -> str:
+def _number(value: Fraction) -> str:
     return f"{float(value):.3g}"
