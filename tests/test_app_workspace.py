@@ -144,3 +144,27 @@ def test_changing_a_role_drops_the_spellings_of_the_old_column(tmp_path: Path) -
     page = client.get("/s/p/values")
     assert page.status_code == 200
     assert "problems" not in page.text
+
+
+def test_every_target_form_survives_the_form() -> None:
+    """equal, pool, shares and equal over listed values: read into the form and back."""
+    from balancer.app.criteria import apply_form, form_rows
+
+    data = {
+        "board_size": 4,
+        "pool": "x.csv",
+        "targets": {
+            "a": "equal",
+            "b": "pool",
+            "c": {"woman": 0.5, "man": "1/2"},
+            "d": {"equal": ["North", "South"]},
+        },
+        "objective": {"weights": {"a": 2}, "tie_break": "score"},
+    }
+    rows = form_rows(data, ["a", "b", "c", "d", "e"])
+    form = {"board_size": "4"}
+    for column, (kind, shares, weight) in rows.targets.items():
+        form |= {f"t-{column}": kind, f"ts-{column}": shares, f"w-{column}": weight}
+    again = apply_form(data, form)
+    assert again["targets"] == data["targets"]
+    assert again["objective"] == data["objective"]

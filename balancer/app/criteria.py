@@ -124,6 +124,9 @@ def apply_form(data: dict[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
             targets[column] = kind
         elif kind == "shares":
             targets[column] = _pairs(form.get(f"ts-{column}", ""))
+        elif kind == "listed":
+            listed = [v.strip() for v in re.split(r"[,;]", form.get(f"ts-{column}", ""))]
+            targets[column] = {"equal": [v for v in listed if v]}
         weight = form.get(f"w-{column}", "").strip()
         if column in targets and weight and weight != "1":
             weights[column] = number(weight)
@@ -196,7 +199,10 @@ def form_rows(data: Mapping[str, Any], columns: list[str]) -> FormRows:
     for column in dict.fromkeys([*columns, *targets]):
         rule = targets.get(column)
         weight = _text(weights.get(column, ""))
-        if isinstance(rule, dict):
+        if isinstance(rule, dict) and list(rule) == ["equal"]:  # equal: [a, b, c]
+            listed = rule["equal"] if isinstance(rule["equal"], list) else [rule["equal"]]
+            rows.targets[column] = ("listed", ", ".join(map(str, listed)), weight)
+        elif isinstance(rule, dict):
             shares = ", ".join(f"{k}={v}" for k, v in rule.items())
             rows.targets[column] = ("shares", shares, weight)
         else:
