@@ -168,3 +168,40 @@ def test_every_target_form_survives_the_form() -> None:
     again = apply_form(data, form)
     assert again["targets"] == data["targets"]
     assert again["objective"] == data["objective"]
+
+
+def test_a_workbook_whose_people_are_on_another_sheet(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "Read me"
+    notes.append(["This export was made on Monday"])
+    people = book.create_sheet("People")
+    people.append(["Ref", "Gender"])
+    for ref, gender in [("r1", "woman"), ("r2", "man"), ("r3", "woman")]:
+        people.append([ref, gender])
+    workbook = tmp_path / "export.xlsx"
+    book.save(workbook)
+    workspace = tmp_path / "ws"
+    client = TestClient(create_app(workspace, guard=Guard("t")), base_url="http://127.0.0.1")
+    home = client.get("/?token=t").text
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', home).group(1)  # type: ignore[union-attr]
+    page = client.post(
+        "/upload", data={"csrf_token": csrf}, files={"pool": ("export.xlsx", workbook.read_bytes())}
+    )
+    assert "This export was made on Monday" in page.text  # the first sheet, as read
+    assert _Form(page.text, "sheet-form").fields["sheet"] == "Read me"
+    page = client.post("/s/export/sheet", data={"csrf_token": csrf, "sheet": "People"})
+    mapping = _Form(page.text, "mapping").fields
+    assert (mapping["role-0"], mapping["role-1"]) == ("id", "gender")
+    data = Workspace(workspace).read("export")
+    assert data["pool"] == {"path": str(workspace / "pool" / "export.xlsx"), "sheet": "People"}
+    assert data["id_column"] == "Ref"
+    assert (
+        client.post("/s/export/sheet", data={"csrf_token": csrf, "sheet": "No"}).status_code == 400
+    )
+    assert (
+        load_scenario(workspace / "scenarios" / "export.yaml").scenario.pool_ref.sheet == "People"
+    )

@@ -45,9 +45,22 @@ _WORDS = {
 }
 
 
-def read(path: Path) -> Pool:
+def read(path: Path, sheet: str | None = None) -> Pool:
     """The raw pool: the id column is not known yet, so ids are not checked here."""
-    return read_pool(path, id_column=None)
+    return read_pool(path, id_column=None, sheet=sheet)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of a workbook (none for a CSV), so a convener can pick the one with people."""
+    if path.suffix.lower() != ".xlsx":
+        return []
+    import openpyxl  # type: ignore[import-untyped]  # only XLSX pools need it
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [str(name) for name in book.sheetnames]
+    finally:
+        book.close()
 
 
 def column_name(header: str) -> str:

@@ -76,6 +76,7 @@ def create_app(
         Route("/copy", views.copy, methods=["POST"]),
         Route("/s/{name}/pool", views.pool_page),
         Route("/s/{name}/pool", views.pool_save, methods=["POST"]),
+        Route("/s/{name}/sheet", views.sheet_save, methods=["POST"]),
         Route("/s/{name}/values", views.values_page),
         Route("/s/{name}/values", views.values_save, methods=["POST"]),
         Route("/s/{name}/criteria", views.criteria_page),
@@ -275,8 +276,8 @@ class Views:
 
     def _raw(self, name: str) -> tuple[dict[str, Any], Pool, pools.Mapping]:
         data = self.ws.read(name)
-        path, _ = self.pool_of(data)
-        raw = pools.read(path)
+        path, sheet = self.pool_of(data)
+        raw = pools.read(path, sheet)
         mapping = pools.mapping_from_scenario(raw, data) or pools.suggest_mapping(raw)
         return data, raw, mapping
 
@@ -284,11 +285,15 @@ class Views:
         name = self.name(request)
         data, raw, mapping = await self.thread(self._raw, name)
         headers = [str(c) for c in raw.table.columns]
+        path, sheet = self.pool_of(data)
+        sheets = await self.thread(pools.sheet_names, path)
         return self.render(
             request,
             "pool.html.j2",
             name=name,
-            file=Path(self.pool_of(data)[0]).name,
+            file=path.name,
+            sheets=sheets,
+            sheet=sheet or (sheets[0] if sheets else ""),
             rows=len(raw.table),
             headers=headers,
             first=raw.table.head(8).values.tolist(),
@@ -328,6 +333,27 @@ class Views:
             data["derive"] = {c: v for c, v in data["derive"].items() if v in names}
         self.ws.write(name, data)
         return RedirectResponse(f"/s/{name}/values", status_code=303)
+
+    async def sheet_save(self, request: Request) -> Response:
+        """Read another sheet of the workbook: the mapping starts again from its headers."""
+        name = self.name(request)
+        form = await self.form(request)
+        data = self.ws.read(name)
+        path, _ = self.pool_of(data)
+        sheets = await self.thread(pools.sheet_names, path)
+        chosen = str(form.get("sheet", ""))
+        if chosen not in sheets:
+            raise HTTPException(400, t("error.not_found"))
+        raw = await self.thread(pools.read, path, chosen)
+        mapping = pools.suggest_mapping(raw)
+        if mapping.id_header() is None:
+            mapping.roles[str(raw.table.columns[0])] = "id"
+        data["pool"] = {"path": str(path), "sheet": chosen} if chosen != sheets[0] else str(path)
+        for key in ("aliases", "missing", "derive"):
+            data.pop(key, None)
+        data |= _mapping_keys(mapping)
+        self.ws.write(name, data)
+        return RedirectResponse(f"/s/{name}/pool", status_code=303)
 
     # Values and supply -------------------------------------------------------------------
 

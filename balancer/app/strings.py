@@ -40,6 +40,8 @@ ENGLISH: dict[str, str] = {
     "upload.unreadable": "The pool could not be read:",
     "pool.title": "Pool: {file}",
     "pool.rows": "{rows} rows, {columns} columns.",
+    "pool.sheet": "Sheet of the workbook:",
+    "pool.use_sheet": "Read this sheet",
     "pool.first_rows": "First rows",
     "pool.roles": "What each column holds",
     "pool.roles_note": "Suggested from the headers; change any. Columns left as 'other' "
