@@ -32,13 +32,19 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """Entry point: no traceback reaches a convener unless BALANCER_DEBUG is set."""
-    from balancer.cli.shell import EXIT_INTERNAL, err
+    from balancer.cli.shell import EXIT_INTERNAL, err, exit_code
+    from balancer.spec.errors import BalancerError
 
     app = __getattr__("app")
     try:
         app()
     except SystemExit:
         raise
+    except BalancerError as exc:  # a command that did not say it itself: code and sentence
+        if os.environ.get("BALANCER_DEBUG"):
+            raise
+        err.print(f"{exc.code}: {exc.message}", markup=False)
+        sys.exit(exit_code(exc))
     except Exception as exc:  # the last line of defence, by design
         if os.environ.get("BALANCER_DEBUG"):
             raise

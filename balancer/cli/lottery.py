@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from balancer.cli.shell import EXIT_INFEASIBLE, app, err, fail_input, out
+from balancer.cli.shell import app, err, exit_code, fail_input, out
 from balancer.spec.errors import InputError
 
 
@@ -61,7 +61,7 @@ def lottery(
         return
     except NoBoard as error:
         err.print(f"No board can meet every criterion ({error}); run `balancer validate`.")
-        raise typer.Exit(EXIT_INFEASIBLE) from None
+        raise typer.Exit(exit_code(error)) from None
     written = result.write(out_dir, public=True) if public else result.write(out_dir)
     if not public:
         written += result.write(out_dir / "public", public=True)

@@ -1,7 +1,10 @@
 """The ``balancer`` command: a thin shell over :mod:`balancer.selection.run`.
 
-Exit codes: 0 success, 2 bad input (nothing written), 3 no board is possible (the diagnosis is
-written), 4 the time limit ended the search before any board was found, 1 an internal error.
+Exit codes come from one table, :data:`EXIT_CODES`, keyed by the outcome's stable code (a
+:class:`balancer.spec.outcomes.SolveStatus` or a :class:`balancer.spec.errors.BalancerError`
+code): 0 success, 2 bad input (nothing written), 3 no board is possible (the diagnosis is
+written) or the published files were tampered with, 4 the time limit ended the search before
+any board was found, 1 an internal error (a solver failure included).
 """
 
 from __future__ import annotations
@@ -14,12 +17,33 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from balancer.spec.errors import InputError, Problem
+from balancer.spec.errors import BalancerError, InputError, Problem
 
 if TYPE_CHECKING:
     from balancer.selection.report import Report
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_ANSWER = 0, 1, 2, 3, 4
+
+EXIT_CODES: dict[str, int] = {
+    # how a solve ended (SolveStatus values)
+    "optimal": EXIT_OK,
+    "feasible": EXIT_OK,
+    "infeasible": EXIT_INFEASIBLE,
+    "unknown": EXIT_NO_ANSWER,
+    # BalancerError codes
+    "input": EXIT_INPUT,
+    "tampered": EXIT_INFEASIBLE,
+    "solver": EXIT_INTERNAL,
+    "error": EXIT_INTERNAL,
+}
+"""The one mapping from an outcome's code to the process's exit status."""
+
+
+def exit_code(outcome: str | BalancerError) -> int:
+    """The exit status for a status word (``optimal``, ...) or a balancer error."""
+    code = outcome.code if isinstance(outcome, BalancerError) else str(outcome)
+    return EXIT_CODES[code]
+
 
 app = typer.Typer(
     help=(
@@ -60,7 +84,7 @@ def fail_input(error: InputError) -> None:
         err.print(f"error: {problem}", markup=False)
     count = len(error.problems)
     err.print(f"{count} problem{'s' * (count != 1)} found; nothing was written.", markup=False)
-    raise typer.Exit(EXIT_INPUT)
+    raise typer.Exit(exit_code(error))
 
 
 def _positive_seconds(value: float | None) -> float | None:
@@ -91,12 +115,15 @@ def command_line() -> str:
 
 
 def exit_for(report: Report) -> int:
-    return {
-        "optimal": EXIT_OK,
-        "feasible": EXIT_OK,
-        "infeasible": EXIT_INFEASIBLE,
-        "unknown": EXIT_NO_ANSWER,
-    }[report.status]
+    return exit_code(report.status)
+
+
+def fail(error: BalancerError) -> None:
+    """Say a balancer error on stderr (input errors one line per problem) and exit."""
+    if isinstance(error, InputError):
+        fail_input(error)
+    err.print(f"{error.code}: {error.message}", markup=False)
+    raise typer.Exit(exit_code(error))
 
 
 def print_diagnosis(report: Report) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_INPUT, app, err, fail_input, out
+from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_INPUT, app, err, exit_code, fail_input, out
 from balancer.spec.errors import InputError
 
 
@@ -43,7 +43,7 @@ def verify_command(
         members = verify(folder, number, committed=boards_sha256)
     except TamperedError as error:
         err.print(f"tampered: {error}", markup=False)
-        raise typer.Exit(EXIT_INFEASIBLE) from None
+        raise typer.Exit(exit_code(error)) from None
     except (OSError, ValueError, KeyError) as error:
         err.print(f"error: cannot read the lottery in {folder}: {error}", markup=False)
         raise typer.Exit(EXIT_INPUT) from None

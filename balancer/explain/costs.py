@@ -18,10 +18,11 @@ from balancer.engine.problem import BalanceProblem
 from balancer.engine.recount import RuleOutcome
 from balancer.engine.solve import Solution
 from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of
+from balancer.spec.outcomes import RuleClass
 from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import REGISTRY, Kind, Rule
 
-RuleStatus = Literal["binding", "tight, no cost", "slack", "pool-limited"]
+RuleStatus = RuleClass  # the JSON values are the enum values: "binding", "tight, no cost", ...
 
 
 class Change(BaseModel):
@@ -213,11 +214,11 @@ def explain_rules(
             )
         status: RuleStatus
         if rule in binding:
-            status = "binding"
+            status = RuleClass.BINDING
         elif not outcome.tight:
-            status = "slack"
+            status = RuleClass.SLACK
         else:
-            status = "pool-limited" if limited else "tight, no cost"
+            status = RuleClass.POOL_LIMITED if limited else RuleClass.TIGHT
         result.append(
             RuleExplanation(
                 id=rule.id,
@@ -296,9 +297,9 @@ def _sentence(
         if limited
         else ""
     )
-    if status == "slack":
+    if status == RuleClass.SLACK:
         return f"{base}: met with {outcome.slack} seat{'s' * (outcome.slack != 1)} to spare."
-    if status == "binding":
+    if status == RuleClass.BINDING:
         relaxed_gain = _improvement(relaxed, chosen)
         dropped_gain = _improvement(dropped, chosen)
         if relaxed_gain and relaxed_gain == dropped_gain:
@@ -308,7 +309,7 @@ def _sentence(
         else:
             gain = f"without it, {dropped_gain}"
         return f"{base} binds: {gain}.{supply}"
-    if status == "pool-limited":
+    if status == RuleClass.POOL_LIMITED:
         return f"{base}: met exactly, and the pool sets the number.{supply}"
     if rule.kind in {Kind.INCLUDE, Kind.EXCLUDE, Kind.BOARD_SIZE}:
         return f"{base}: met; it does not change how balanced the board can be."

@@ -28,6 +28,7 @@ from balancer.engine.model import BalanceModel, build_model, cap_gaps, seated_fl
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import default_workers, new_solver, solve
 from balancer.fair.relaxation import HAIR, Relaxation, leximin_levels, settled
+from balancer.spec.errors import InfeasibleError, SolverError
 from balancer.spec.progress import SILENT, Progress, phase
 
 Rule = Literal["leximin", "maximin", "nash"]
@@ -38,7 +39,7 @@ NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per cand
 WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
 
 
-class NoBoard(Exception):
+class NoBoard(InfeasibleError):
     """No board satisfies every rule (and the gap limit, when one is given)."""
 
 
@@ -121,7 +122,7 @@ class Pricer:
         if status == cp_model.INFEASIBLE:
             return None
         if status != cp_model.OPTIMAL:
-            raise RuntimeError(f"pricing ended with {solver.status_name(status)}")
+            raise SolverError(f"pricing ended with {solver.status_name(status)}")
         return solver
 
     def _composition(self, solver: cp_model.CpSolver) -> Composition:
@@ -195,7 +196,7 @@ class Pricer:
             found = self._solve()
             if found is None:
                 if boards:
-                    raise RuntimeError("the model became infeasible while covering")
+                    raise SolverError("the model became infeasible while covering")
                 raise NoBoard("no board meets every rule")
             board = self._composition(found)
             new = [p for p, c in enumerate(board) if c > 0 and not reachable[p]]
@@ -365,7 +366,7 @@ class _Master:
         """
         self._fix(fixed)
         if not self._solve(may_be_infeasible=False):
-            raise RuntimeError("the master LP has no optimum")
+            raise SolverError("the master LP has no optimum")
         prices = [0.0] * len(self.sizes)
         for p, row in self._rows.items():
             prices[p] = max(0.0, -row.dual_value()) / self.sizes[p]

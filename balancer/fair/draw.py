@@ -18,13 +18,12 @@ from pydantic import BaseModel
 
 from balancer.io.files import unneutralise_cell
 
+# Raised here; defined with balancer's other errors (one base class, one exit table).
+from balancer.spec.errors import TamperedError as TamperedError
+
 BOARDS_FILE = "boards.csv"
 RECORD_FILE = "lottery.json"
 PROBABILITIES_FILE = "probabilities.csv"
-
-
-class TamperedError(Exception):
-    """The published files do not agree with each other: the list cannot be trusted."""
 
 
 class FairnessFigures(BaseModel):

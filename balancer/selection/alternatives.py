@@ -32,7 +32,7 @@ from balancer.engine.model import BalanceModel, avoid_boards
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import Objective, default_workers, solve
 from balancer.spec import tickets as lottery
-from balancer.spec.errors import InputError, Problem
+from balancer.spec.errors import InputError, Problem, SolverError
 from balancer.spec.outcomes import SolveStatus
 
 
@@ -149,7 +149,7 @@ def _best_avoiding(
     if solution.status == SolveStatus.INFEASIBLE:
         return None
     if solution.status != SolveStatus.OPTIMAL:  # no time limit is set: only a solver failure
-        raise RuntimeError(f"alternatives: the solve ended {solution.status}")
+        raise SolverError(f"alternatives: the solve ended {solution.status}")
     return solution.rows
 
 

@@ -34,6 +34,7 @@ from balancer.present import charts
 from balancer.present.render import ENV, number
 from balancer.selection.alternatives import Alternates, Alternatives
 from balancer.spec.criteria import Commitment
+from balancer.spec.outcomes import RuleClass
 
 SCHEMA_VERSION = "1"
 
@@ -139,14 +140,18 @@ def now() -> str:
 # into what a reader scans (groups, badges, prices); they return plain data, never markup, so
 # autoescape still sees every string. The one exception is the chart, escaped in charts.py.
 
-_STATUS_ORDER = ("binding", "pool-limited", "tight, no cost", "slack")
+_STATUS_ORDER = (RuleClass.BINDING, RuleClass.POOL_LIMITED, RuleClass.TIGHT, RuleClass.SLACK)
 _STATUS_TITLES = {
-    "binding": "Binding: these criteria cost balance",
-    "pool-limited": "Limited by the pool: every such candidate is needed",
-    "tight, no cost": "Met exactly, at no cost to balance",
-    "slack": "Met with room to spare",
+    RuleClass.BINDING: "Binding: these criteria cost balance",
+    RuleClass.POOL_LIMITED: "Limited by the pool: every such candidate is needed",
+    RuleClass.TIGHT: "Met exactly, at no cost to balance",
+    RuleClass.SLACK: "Met with room to spare",
 }
-_BADGES = {"binding": "binding", "pool-limited": "pool-limited", "tight, no cost": "tight"}
+_BADGES = {
+    RuleClass.BINDING: "binding",
+    RuleClass.POOL_LIMITED: "pool-limited",
+    RuleClass.TIGHT: "tight",
+}
 CAP_SUMMARY_FROM = 4
 """Caps of one column in one status group are said in one line from this many on."""
 CAP_VALUES_SHOWN = 12
@@ -184,9 +189,9 @@ def _cap_line(status: str, rules: Sequence[RuleExplanation], outcome: RuleOutcom
     column = rules[0].column or ""
     values = [r.value or "" for r in rules]
     head = f"At most {outcome.max} member{'s' * (outcome.max != 1)} may share one {column}"
-    if status == "slack":
+    if status == RuleClass.SLACK:
         sentence = f"{head}: met with room to spare for {len(values)} values ({_listing(values)})."
-    elif status == "tight, no cost":
+    elif status == RuleClass.TIGHT:
         sentence = (
             f"{head}: met exactly for {_listing(values)}, but relaxing these caps would not make "
             "the board more balanced."
@@ -206,7 +211,7 @@ def _rule_groups(report: Report) -> list[RuleGroup]:
         rules = [r for r in report.explanation.rules if r.status == status]
         caps: dict[str, list[RuleExplanation]] = {}
         for rule in rules:
-            if status != "binding" and rule.kind == "cap" and rule.column is not None:
+            if status != RuleClass.BINDING and rule.kind == "cap" and rule.column is not None:
                 caps.setdefault(rule.column, []).append(rule)
         many = {c: rs for c, rs in caps.items() if len(rs) >= CAP_SUMMARY_FROM}
         lines: list[RuleLine] = []
@@ -397,7 +402,7 @@ def binding_lines(report: Report) -> list[str]:
         return []
     if report.explanation is None:
         return ["Binding criteria: not computed (run without --no-explain to price them)."]
-    binding = [r for r in report.explanation.rules if r.status == "binding"]
+    binding = [r for r in report.explanation.rules if r.status == RuleClass.BINDING]
     if not binding:
         return ["No criterion binds: the board is as balanced as it would be without them."]
     lines = [f"Binding criteria ({len(binding)}), each with its price:"]
@@ -484,13 +489,13 @@ def summary_table(report: Report) -> Table:
             continue
         bounds = f"{rule.min}..{rule.max}" if rule.min != rule.max else str(rule.min)
         mark = "" if rule.achieved is None else ("tight" if rule.tight else f"slack {rule.slack}")
-        if explained.get(rule.id) in ("binding", "pool-limited", "tight, no cost"):
+        if explained.get(rule.id) in (RuleClass.BINDING, RuleClass.POOL_LIMITED, RuleClass.TIGHT):
             mark = str(explained[rule.id])
         achieved = "" if rule.achieved is None else str(rule.achieved)
         table.add_row(rule.description, bounds, *([achieved, mark] if board else []))
     for column, rules in caps.items():
         full = sum(1 for r in rules if r.tight)
-        bind = sum(1 for r in rules if explained.get(r.id) == "binding")
+        bind = sum(1 for r in rules if explained.get(r.id) == RuleClass.BINDING)
         mark = f"{full} value(s) at the cap" if rules[0].achieved is not None else ""
         if bind:
             mark += f", {bind} binding"

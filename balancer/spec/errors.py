@@ -1,4 +1,9 @@
-"""Input problems: every mistake in a pool or scenario, reported all at once.
+"""balancer's errors: one base class with a stable code and parameters, and input problems.
+
+Every error balancer raises on purpose is a :class:`BalancerError`: its ``code`` is a stable
+word a program can test (``input``, ``infeasible``, ``tampered``, ``solver``), its
+``parameters`` the values that describe this occurrence, and its message the sentence for a
+person. The CLI maps the code to an exit status in one table (:mod:`balancer.cli.shell`).
 
 A convener fixing a spreadsheet wants the whole list in one go, not one error per run, so
 readers collect :class:`Problem` objects and raise a single :class:`InputError` at the end.
@@ -10,6 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -27,12 +33,53 @@ class Problem:
         return f"{location}{self.message}{fix}"
 
 
-class InputError(Exception):
+class BalancerError(Exception):
+    """Base of every error balancer raises on purpose: a stable code, parameters, a sentence."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, **parameters: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.parameters: dict[str, Any] = parameters
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error as data (for ``--json`` and logs): code, message and parameters."""
+        return {"code": self.code, "message": self.message, "parameters": self.parameters}
+
+
+class InputError(BalancerError):
     """Raised with every problem found in the inputs; nothing has been written when it is."""
+
+    code = "input"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__(
+            "\n".join(str(p) for p in self.problems),
+            problems=[
+                {"file": p.file, "where": p.where, "message": p.message, "fix": p.fix}
+                for p in self.problems
+            ],
+        )
+
+
+class InfeasibleError(BalancerError):
+    """No board meets every rule (the question has no answer, the inputs are fine)."""
+
+    code = "infeasible"
+
+
+class TamperedError(BalancerError):
+    """Published files do not agree with each other: the list cannot be trusted."""
+
+    code = "tampered"
+
+
+class SolverError(BalancerError):
+    """The solver ended without the answer it must give (not a time limit: a failure)."""
+
+    code = "solver"
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, what: str = "") -> str:
