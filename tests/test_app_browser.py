@@ -236,6 +236,9 @@ def test_the_whole_flow_in_a_browser(served: tuple[str, Path], tmp_path: Path) -
         expect(page.locator("#alternatives tbody tr").first).to_be_visible()
         page.click("#lottery")
         expect(page.locator("#lottery-table tbody tr").first).to_be_visible()
+        chances = [float(c) for c in page.locator("#lottery-table td.n").all_inner_texts()]
+        assert len(chances) == 36  # every candidate, with the chance the lottery gives
+        assert abs(sum(chances) - 8) <= 36 * 0.0005  # the chances fill the 8 seats
         page.locator(".tools").screenshot(path=shots / "08-whynot-alternatives-lottery.png")
 
         # 6. A second scenario (a copy with a larger board), compared with the first.

@@ -1,8 +1,8 @@
-"""Runs in the background, so the page can show that a selection is under way.
+"""Runs in the background, so the page can show that a selection (or a lottery) is under way.
 
-One run per scenario at a time. A run is ``balancer select`` on the scenario's file in the
-workspace (the same call the CLI makes), and it writes the CLI's files to ``out/<name>/``
-and the publishable variant to ``out/<name>/public/``.
+One run per scenario at a time, and one lottery. A run is ``balancer select`` on the
+scenario's file in the workspace (the same call the CLI makes), and it writes the CLI's files
+to ``out/<name>/`` and the publishable variant to ``out/<name>/public/``.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from balancer.selection.report import Report
 from balancer.selection.run import select
 from balancer.spec.errors import InputError
+from balancer.spec.progress import Progress
 
 
 @dataclass
@@ -25,11 +27,15 @@ class Job:
     finished: float = 0.0
     problems: list[str] = field(default_factory=list)
     error: str = ""
-    report: Report | None = None
+    value: object = None  # what the work returned: a Report for a selection
     phase: str = ""
     done: int = 0
     total: int | None = None
     detail: str = ""
+
+    @property
+    def report(self) -> Report | None:
+        return self.value if isinstance(self.value, Report) else None
 
     @property
     def elapsed(self) -> float:
@@ -60,35 +66,44 @@ def command_for(scenario: Path, out: Path) -> str:
     return f"balancer select {scenario} --out {out}"
 
 
+def selection(scenario: Path, out: Path) -> Callable[[Progress], Report]:
+    """The work of a run: ``balancer select`` on the file, both variants written to ``out``."""
+
+    def work(progress: Progress) -> Report:
+        result = select(scenario, command=command_for(scenario, out), progress=progress)
+        if out.exists():
+            shutil.rmtree(out)
+        result.write(out)
+        result.write(out / "public", public=True)
+        return result.report
+
+    return work
+
+
 class Runner:
-    """The jobs of one app, by scenario name; a lock keeps two runs of one scenario apart."""
+    """The jobs of one app by key (a scenario, or a scenario's lottery), one at a time each."""
 
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def job(self, name: str) -> Job:
+    def job(self, key: str) -> Job:
         with self._lock:
-            return self._jobs.setdefault(name, Job())
+            return self._jobs.setdefault(key, Job())
 
-    def start(self, name: str, scenario: Path, out: Path) -> Job:
+    def start(self, key: str, work: Callable[[Progress], object]) -> Job:
         with self._lock:
-            job = self._jobs.get(name)
+            job = self._jobs.get(key)
             if job is not None and job.state == "running":
                 return job
             job = Job(state="running", started=time.monotonic())
-            self._jobs[name] = job
-        threading.Thread(target=self._run, args=(job, scenario, out), daemon=True).start()
+            self._jobs[key] = job
+        threading.Thread(target=self._run, args=(job, work), daemon=True).start()
         return job
 
-    def _run(self, job: Job, scenario: Path, out: Path) -> None:
+    def _run(self, job: Job, work: Callable[[Progress], object]) -> None:
         try:
-            result = select(scenario, command=command_for(scenario, out), progress=JobProgress(job))
-            if out.exists():
-                shutil.rmtree(out)
-            result.write(out)
-            result.write(out / "public", public=True)
-            job.report = result.report
+            job.value = work(JobProgress(job))
             job.state = "done"
         except InputError as error:
             job.problems = [str(p) for p in error.problems]

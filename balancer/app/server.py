@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from balancer.app import criteria as crit
 from balancer.app import pool as pools
-from balancer.app.jobs import Job, Runner
+from balancer.app.jobs import Job, Runner, selection
 from balancer.app.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -41,6 +41,7 @@ from balancer.app.workspace import POOL_TYPES, Workspace, dump
 from balancer.io.files import Pool
 from balancer.present.render import ENV
 from balancer.spec.errors import InputError
+from balancer.spec.progress import Progress
 
 T = TypeVar("T")
 MB = 1024 * 1024
@@ -88,6 +89,7 @@ def create_app(
         Route("/s/{name}/whynot", views.why_not, methods=["POST"]),
         Route("/s/{name}/alternatives", views.alternatives, methods=["POST"]),
         Route("/s/{name}/lottery", views.lottery, methods=["POST"]),
+        Route("/s/{name}/lottery/status", views.lottery_status),
         Route("/s/{name}/report.html", views.report_html),
         Route("/s/{name}/scenario.yaml", views.download_yaml),
         Route("/s/{name}/outputs.zip", views.download_outputs),
@@ -518,7 +520,8 @@ class Views:
     async def run(self, request: Request) -> Response:
         name = self.name(request)
         await self.form(request)
-        job = self.runner.start(name, self.ws.scenario_path(name), self.ws.output_dir(name))
+        work = selection(self.ws.scenario_path(name), self.ws.output_dir(name))
+        job = self.runner.start(name, work)
         return self.render(request, "status.html.j2", name=name, job=job)
 
     async def status(self, request: Request) -> Response:
@@ -562,22 +565,26 @@ class Views:
         return self.render(request, "alternatives.html.j2", boards=boards)
 
     async def lottery(self, request: Request) -> Response:
+        """Start the fair lottery in the background; the answer polls for its progress."""
         from balancer.fair.run import run_lottery
 
         name = self.name(request)
         await self.form(request)
-        try:
-            result = await self.thread(run_lottery, self.ws.scenario_path(name))
-        except InputError as error:
-            return self.render(request, "answer.html.j2", lines=[str(p) for p in error.problems])
-        except Exception as exc:  # NoBoard and solver failures, said in one line
-            return self.render(request, "answer.html.j2", lines=[f"{type(exc).__name__}: {exc}"])
-        ids = [str(i) for i in result.problem.ids]
-        chances = sorted(
-            zip(ids, result.person_probability, strict=True),
-            key=lambda p: (-round(p[1], 9), p[0]),
-        )
-        return self.render(request, "lottery.html.j2", chances=chances)
+        path = self.ws.scenario_path(name)
+
+        def work(progress: Progress) -> list[tuple[str, float]]:
+            result = run_lottery(path, progress=progress)
+            ids = [str(i) for i in result.problem.ids]
+            chances = zip(ids, result.person_probability, strict=True)
+            return sorted(chances, key=lambda p: (-round(p[1], 9), p[0]))
+
+        job = self.runner.start(f"{name}#lottery", work)
+        return self.render(request, "lottery.html.j2", name=name, job=job)
+
+    async def lottery_status(self, request: Request) -> Response:
+        name = self.name(request)
+        job = self.runner.job(f"{name}#lottery")
+        return self.render(request, "lottery.html.j2", name=name, job=job)
 
     # Files -------------------------------------------------------------------------------
 
