@@ -3,13 +3,14 @@
 #   make app    - install into .venv with the web app and open it on the bundled scenario
 #   make test   - install into .venv with the test tools (and Debian's chromium, for the
 #                 browser test of the HTML report), then run lint, type checks and tests
+#   make quick  - lint, type checks and the tests not marked slow (while developing)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo app test install install-app install-test browser lint bench clean
+.PHONY: demo app test quick install install-app install-test browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +38,13 @@ browser:
 
 lint: install-test
 	$(BIN)/ruff check balancer tests benchmarks
-	$(BIN)/mypy balancer
+	$(BIN)/mypy balancer tests
 
 test: lint browser
 	$(BIN)/python -m pytest
+
+quick: lint browser
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: install-test
 	$(BIN)/python benchmarks/bench_select.py

@@ -10,3 +10,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: needs headless Chromium (the Debian package chromium)"
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: takes seconds of solving (brute force over many cases, a million rows, "
+        "subprocesses); `make quick` leaves these out, `make test` runs everything",
+    )

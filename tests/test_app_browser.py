@@ -97,11 +97,12 @@ def _comparable(report: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_whole_flow_in_a_browser(served: tuple[str, Path], tmp_path: Path) -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run the set-up (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import Dialog, expect, sync_playwright
 
     url, workspace = served
     shots = _shots(tmp_path)
@@ -111,7 +112,12 @@ def test_the_whole_flow_in_a_browser(served: tuple[str, Path], tmp_path: Path) -
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(WAIT)
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def dismiss(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
         page.on(
             "request",
             lambda r: None if r.url.startswith("http://127.0.0.1") else outside.append(r.url),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from starlette.routing import Route
@@ -23,6 +24,9 @@ with warnings.catch_warnings():  # the test client's note about a future httpx
 from balancer.app.security import Guard, safe_name
 from balancer.app.server import create_app
 from balancer.cli import app as cli_app
+
+if TYPE_CHECKING:
+    import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL = ROOT / "scenarios" / "pools" / "sounding-board.csv"
@@ -40,8 +44,11 @@ def _client(workspace: Path, **options: object) -> tuple[TestClient, str]:
     return client, found.group(1)
 
 
-def _upload(client: TestClient, csrf: str, name: str, data: bytes) -> object:
-    return client.post("/upload", data={"csrf_token": csrf}, files={"pool": (name, data)})
+def _upload(client: TestClient, csrf: str, name: str, data: bytes) -> httpx.Response:
+    response: httpx.Response = client.post(
+        "/upload", data={"csrf_token": csrf}, files={"pool": (name, data)}
+    )
+    return response
 
 
 def _post_routes(client: TestClient) -> list[str]:
@@ -101,13 +108,13 @@ def test_uploads_too_large_or_of_another_type_are_refused(tmp_path: Path) -> Non
     client, csrf = _client(tmp_path, upload_limit=4096)
     big = POOL.read_bytes()
     assert len(big) > 4096
-    assert _upload(client, csrf, "pool.csv", big).status_code == 413  # type: ignore[attr-defined]
+    assert _upload(client, csrf, "pool.csv", big).status_code == 413
     answer = _upload(client, csrf, "pool.exe", b"id\nc1\n")
-    assert answer.status_code == 415  # type: ignore[attr-defined]
+    assert answer.status_code == 415
     answer = _upload(client, csrf, "pool.xlsx", b"id,name\nc1,x\n")
-    assert answer.status_code == 415  # type: ignore[attr-defined]
+    assert answer.status_code == 415
     answer = _upload(client, csrf, "pool.csv", b"\x00\x01\x02binary")
-    assert answer.status_code == 415  # type: ignore[attr-defined]
+    assert answer.status_code == 415
     # A body of unknown size (chunked) is refused before it is read.
     stream = client.post(
         "/upload",
@@ -129,7 +136,7 @@ def test_a_file_name_cannot_leave_the_workspace(tmp_path: Path) -> None:
     pool = b"id,name,gender\nc1,A,woman\nc2,B,man\n"
     for name in ["../../evil.csv", "..\\..\\evil.csv", "/etc/evil.csv", "....//evil.csv"]:
         answer = _upload(client, csrf, name, pool)
-        assert answer.status_code == 200  # type: ignore[attr-defined]
+        assert answer.status_code == 200
     outside = [p for p in tmp_path.rglob("*") if not p.is_relative_to(workspace)]
     assert outside == []
     assert sorted(p.name for p in (workspace / "pool").iterdir()) == [
@@ -152,8 +159,8 @@ def test_a_hostile_name_in_the_pool_stays_text(tmp_path: Path) -> None:
     quoted = '"' + HOSTILE.replace('"', '""') + '"'
     pool = f"id,name,gender\nc1,{quoted},woman\nc2,B,man\n".encode()
     answer = _upload(client, csrf, "pool.csv", pool)
-    assert answer.status_code == 200  # type: ignore[attr-defined]
-    text = answer.text  # type: ignore[attr-defined]
+    assert answer.status_code == 200
+    text = answer.text
     assert "&lt;script&gt;alert(&#34;pool&#34;)&lt;/script&gt;" in text
     assert HOSTILE not in text
 

@@ -13,6 +13,8 @@ import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 import balancer
 from balancer.app.security import Guard
 from balancer.app.server import create_app
@@ -61,6 +63,7 @@ class _Form(HTMLParser):
             self.select = None
 
 
+@pytest.mark.slow
 def test_the_bundled_scenario_round_trips_and_selects_the_cli_board(tmp_path: Path) -> None:
     name = Workspace(tmp_path).import_scenario(BUNDLED)
     client = TestClient(create_app(tmp_path, guard=Guard("t")), base_url="http://127.0.0.1")
@@ -81,7 +84,7 @@ def test_the_bundled_scenario_round_trips_and_selects_the_cli_board(tmp_path: Pa
     started = client.post(f"/s/{name}/run", data={"csrf_token": form["csrf_token"]})
     assert started.status_code == 200
     for _ in range(600):
-        status = client.get(f"/s/{name}/status").text
+        status: str = client.get(f"/s/{name}/status").text
         if 'id="done"' in status or 'id="failed"' in status:
             break
         time.sleep(0.5)
@@ -94,7 +97,7 @@ def test_the_bundled_scenario_round_trips_and_selects_the_cli_board(tmp_path: Pa
 def _run(client: TestClient, name: str, csrf: str) -> str:
     client.post(f"/s/{name}/run", data={"csrf_token": csrf})
     for _ in range(600):
-        status = client.get(f"/s/{name}/status").text
+        status: str = client.get(f"/s/{name}/status").text
         if 'id="done"' in status or 'id="failed"' in status:
             return status
         time.sleep(0.5)

@@ -479,6 +479,7 @@ SUBPROCESS_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SUBPROCESS_CASES)
 def test_subprocess_bad_input_has_no_traceback(tmp_path: Path, case: str) -> None:
     bad = BAD_INPUTS[case]
@@ -490,6 +491,7 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path: Path, case: str) -> Non
     assert not inputs.out.exists()
 
 
+@pytest.mark.slow
 def test_subprocess_select_and_infeasible(tmp_path: Path) -> None:
     good = run("select", SCENARIO, "--out", tmp_path / "good")
     assert good.returncode == 0, good.stderr

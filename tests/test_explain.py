@@ -28,7 +28,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from brute import Judge
 from typer.testing import CliRunner
 
 import balancer
@@ -38,6 +37,7 @@ from balancer.explain.costs import Change, RuleExplanation
 from balancer.io.files import parse_scenario_text
 from balancer.selection.run import Result
 from balancer.spec.errors import InputError
+from tests.brute import Judge
 
 DATA = Path(__file__).parent / "data" / "explain"
 
@@ -939,6 +939,7 @@ def limits_of(brute: Brute, patterns: Mapping[str, int]) -> dict[str, int]:
     return limits
 
 
+@pytest.mark.slow
 def test_random_infeasible_cases_against_brute_force() -> None:
     rng = random.Random(20260)
     checked = 0
@@ -962,6 +963,7 @@ def test_random_infeasible_cases_against_brute_force() -> None:
     assert feasible > 0
 
 
+@pytest.mark.slow
 def test_random_explanations_against_brute_force() -> None:
     """Rule prices, member reasons and why-not answers on random feasible cases."""
     rng = random.Random(4242)

@@ -12,13 +12,12 @@ import itertools
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from brute import Judge
 from ortools.linear_solver import pywraplp
 from typer.testing import CliRunner
 
@@ -31,6 +30,7 @@ from balancer.fair.draw import TamperedError, board_number, verify
 from balancer.fair.run import boards_table, run_lottery
 from balancer.io.files import parse_scenario_text, pool_from_frame, safe_csv
 from balancer.io.generate import nature_instance
+from tests.brute import Judge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -274,7 +274,8 @@ def test_relaxation_route_and_column_generation_agree_on_the_bundled_scenario(
     """Two independent proofs of optimality must give the same fairness."""
     problem, _ = prepare(ROOT / "scenarios" / "sounding-board.yaml")
     sizes = [p.size for p in problem.profiles]
-    direct = {rule: fair_distribution(problem, rule) for rule in ("leximin", "maximin")}
+    rules: tuple[Literal["leximin"], Literal["maximin"]] = ("leximin", "maximin")
+    direct = {rule: fair_distribution(problem, rule) for rule in rules}
     monkeypatch.setattr(columns, "_from_relaxation", lambda *args, **kwargs: None)
     for rule, first in direct.items():
         second = fair_distribution(problem, rule)

@@ -111,6 +111,7 @@ def test_merged_header_is_refused(tmp_path: Path) -> None:
     assert "cells B1:C1: a merged header cell; unmerge it" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_a_million_rows_quickly(tmp_path: Path) -> None:
     size = 1_000_000
     rng = np.random.default_rng(1)

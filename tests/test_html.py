@@ -206,6 +206,7 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_report_renders_in_a_headless_browser(bundled: tuple[Result, str], tmp_path: Path) -> None:
     chromium = shutil.which("chromium")

@@ -21,13 +21,13 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from brute import Judge, best_board, feasible, lottery_numbers, objective, ticket
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from balancer.engine.problem import build_problem
 from balancer.engine.solve import Solution, solve
 from balancer.io.files import parse_scenario_text, pool_from_frame
+from tests.brute import Judge, best_board, feasible, lottery_numbers, objective, ticket
 
 # Values are chosen so that the engine's value matching cannot rewrite them: none is a yes/no
 # word (y, n, t, f, ...) and no two of a column are close enough to be taken for a typo.
@@ -229,6 +229,7 @@ PROPERTY = settings(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("aggregate", [True, False], ids=["profiles", "people"])
 @PROPERTY
 @given(case=cases())
@@ -237,6 +238,7 @@ def test_board_is_the_brute_force_optimum(case: Case, aggregate: bool) -> None:
     event(check_against_brute_force(case, solution, Judge(case.frame, case.spec)))
 
 
+@pytest.mark.slow
 @settings(PROPERTY, max_examples=100)
 @given(case=cases())
 def test_aggregation_is_exact(case: Case) -> None:
@@ -249,6 +251,7 @@ def test_aggregation_is_exact(case: Case) -> None:
     assert values == [(s.name, s.value) for s in by_person.stages if s.name != "uniqueness"]
 
 
+@pytest.mark.slow
 @settings(PROPERTY, max_examples=40)
 @given(case=cases(), data=st.data())
 def test_same_board_for_any_worker_count_and_row_order(case: Case, data: st.DataObject) -> None:

@@ -387,3 +387,48 @@ def test_export_sf_then_import_sf_gives_the_same_quotas(tmp_path: Path) -> None:
     )
     output = run("validate", target)
     assert f"{len(POOL)} candidates" in output
+
+
+def test_alternatives_options_are_refused_before_any_solve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from balancer.selection import run as selection
+
+    def no_solving(*args: object, **kwargs: object) -> None:
+        raise AssertionError("solved before the options were checked")
+
+    monkeypatch.setattr(selection, "solve", no_solving)
+    output = run(
+        "select",
+        SCENARIO,
+        "--out",
+        tmp_path,
+        "--alternatives",
+        "3",
+        "--min-difference",
+        "99",
+        code=2,
+    )
+    assert "--min-difference" in output and "99" in output
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_roster_without_ids_or_with_strangers_is_one_clear_line(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Who\nN01\n", encoding="utf-8")
+    output = run("check", roster, "--scenario", SCENARIO, "--out", tmp_path / "out", code=2)
+    assert "has no id column" in output and "'Nominee ID'" in output
+    roster.write_text("id\n-EX1\nN01\nN0l\n", encoding="utf-8")
+    output = run(
+        "replace",
+        roster,
+        "--scenario",
+        SCENARIO,
+        "--drop",
+        "N01",
+        "--out",
+        tmp_path / "out",
+        code=2,
+    )
+    assert "N0l" in output and "is not an id in the pool" in output
+    assert not (tmp_path / "out").exists()

@@ -28,8 +28,7 @@ from unittest.mock import patch
 import pandas as pd
 import pytest
 import yaml
-from click.testing import Result as ClickResult
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from balancer.cli import app
 
@@ -77,7 +76,7 @@ SPEC: dict[str, Any] = {
 SEED_TEXT = "Lotto 2026-12-05: 4 11 19 27 38 45"
 
 
-def invoke(*args: str | Path) -> ClickResult:
+def invoke(*args: str | Path) -> Result:
     result = CliRunner().invoke(app, [str(a) for a in args], prog_name="balancer")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
@@ -342,7 +341,7 @@ def test_criteria_page_says_every_rule_and_the_commitment(committed: dict[str, P
     assert digest in (committed["published"] / "board" / "report.html").read_text("utf-8")
 
 
-def _verify_board(committed: dict[str, Path], scenario: Path, seed_text: str) -> ClickResult:
+def _verify_board(committed: dict[str, Path], scenario: Path, seed_text: str) -> Result:
     published = committed["published"]
     return invoke(
         "verify-board", published / "board", "--scenario", scenario, "--seed-text", seed_text,

@@ -12,8 +12,10 @@ from ortools.sat.python import cp_model
 
 from balancer.fair.relaxation import Polytope, Relaxation, leximin_levels
 
+Row = tuple[str, list[int], int, int]  # kind, members, lowest and highest sum
 
-def random_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int, int]], list]:
+
+def random_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int, int]], list[Row]]:
     """A few small integer variables, a fixed sum and random 0/1 range rows (quota-like)."""
     n = rng.randint(3, 5)
     model = cp_model.CpModel()
@@ -32,7 +34,7 @@ def random_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int, 
     return model, bounds, rows
 
 
-def feasible_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int, int]], list]:
+def feasible_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int, int]], list[Row]]:
     """A random model with at least two boards (redrawn until it has them)."""
     while True:
         model, bounds, rows = random_model(rng)
@@ -40,7 +42,7 @@ def feasible_model(rng: random.Random) -> tuple[cp_model.CpModel, list[tuple[int
             return model, bounds, rows
 
 
-def whole_points(bounds: list[tuple[int, int]], rows: list) -> list[tuple[int, ...]]:
+def whole_points(bounds: list[tuple[int, int]], rows: list[Row]) -> list[tuple[int, ...]]:
     found = []
     for point in itertools.product(*(range(lo, hi + 1) for lo, hi in bounds)):
         if all(lo <= sum(point[i] for i in members) <= hi for _, members, lo, hi in rows):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import random
 from fractions import Fraction
@@ -85,7 +86,7 @@ def test_replacement_is_optimal_and_keeps_everyone_else(case: int) -> None:
     result = replace(scenario, roster, drop, pool=frame, workers=1)
     new = result.replacement
     # Every other member stays, read from the written roster, not from the result's lists.
-    written = pd.read_csv(pd.io.common.StringIO(result.files()["roster.csv"]), dtype=str)
+    written = pd.read_csv(io.StringIO(result.files()["roster.csv"]), dtype=str)
     assert set(kept) <= set(written["id"]) and not set(drop) & set(written["id"])
     assert len(written) == spec["board_size"]
     key, rows = _brute(frame, spec, kept, drop)

@@ -36,9 +36,9 @@ def _frozen(result: Result) -> Result:
 
 def _check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
-    if os.environ.get("BALANCER_UPDATE_GOLDEN"):
+    if os.environ.get("BALANCER_ACCEPT") or os.environ.get("BALANCER_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"golden file {path} missing: run with BALANCER_UPDATE_GOLDEN=1"
+    assert path.exists(), f"golden file {path} missing: run with BALANCER_ACCEPT=1"
     assert text == path.read_text(encoding="utf-8")
 
 

@@ -128,6 +128,7 @@ def test_cli_writes_table_and_chart_and_uses_the_cache(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 
+@pytest.mark.slow
 def test_cli_dask_option_uses_the_cluster(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     args = ["sweep", str(SCENARIO), "--vary", "seed=1,2", "--out", str(tmp_path)]

@@ -169,8 +169,22 @@ def read_roster(
     """
     spec = file.scenario
     choices = id_choices(spec, problem.pool if problem else None)
-    table = read_pool(path, id_column=choices[0], sheet=None, id_choices=choices)
+    table = read_pool(path, id_column=None, sheet=None, id_choices=choices)
     name = str(path)
+    if table.id_column not in choices:  # none of them: read_pool checked no ids
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "",
+                    "has no id column",
+                    "name the column of ids "
+                    + " or ".join(f"'{c}'" for c in choices)
+                    + "; the roster's columns are "
+                    + ", ".join(f"'{c}'" for c in table.table.columns[:12]),
+                )
+            ]
+        )
     known: dict[str, int] = (
         {str(cid): row for row, cid in enumerate(problem.ids.tolist())} if problem else {}
     )

@@ -17,7 +17,7 @@ from balancer.spec.errors import InputError, Problem
 
 def read_sheet(file: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
     """The sheet's cells as text (header from row 1), and notes on formulas found."""
-    import openpyxl  # type: ignore[import-untyped]  # only XLSX pools need it
+    import openpyxl  # only XLSX pools need it
 
     source = str(file)
     try:
