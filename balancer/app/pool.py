@@ -54,7 +54,7 @@ def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook (none for a CSV), so a convener can pick the one with people."""
     if path.suffix.lower() != ".xlsx":
         return []
-    import openpyxl  # type: ignore[import-untyped]  # only XLSX pools need it
+    import openpyxl  # only XLSX pools need it
 
     book = openpyxl.load_workbook(path, read_only=True)
     try:
