@@ -30,9 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import random
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,18 +63,23 @@ from sortition_algorithms.settings import Settings
 from sortition_algorithms.committee_generation.maximin import find_distribution_maximin
 from sortition_algorithms.committee_generation.nash import find_distribution_nash
 folder, rule, seats = sys.argv[1], sys.argv[2], int(sys.argv[3])
+id_column = sys.argv[4] if len(sys.argv) > 4 else "id"
+household = [c for c in (sys.argv[5] if len(sys.argv) > 5 else "").split(",") if c]
 with open(f"{folder}/features.csv") as f:
     rows = list(csv.DictReader(f))
 features, _, _ = read_in_features(list(rows[0].keys()), rows, seats)
 with open(f"{folder}/pool.csv") as f:
     people_rows = list(csv.DictReader(f))
-settings = Settings(id_column="id", columns_to_keep=[])
+settings = Settings(
+    id_column=id_column, columns_to_keep=[], check_same_address=bool(household),
+    check_same_address_columns=household,
+)
 people, _ = read_in_people(list(people_rows[0].keys()), people_rows, features, settings)
 started = time.perf_counter()
 find = find_distribution_maximin if rule == "maximin" else find_distribution_nash
-committees, weights, _ = find(features, people, seats, [])
+committees, weights, _ = find(features, people, seats, household)
 seconds = time.perf_counter() - started
-probability = {row["id"]: 0.0 for row in people_rows}
+probability = {row[id_column]: 0.0 for row in people_rows}
 for committee, weight in zip(committees, weights):
     for person in committee:
         probability[person] += weight
@@ -169,6 +176,227 @@ def compare(
                 lines.append(line)
 
 
+CAPPED_SHAPES = {
+    # key: (pool size, seats, caps); generated pools (seed 1), quotas from capped_quotas
+    "250": (250, 30, {"country": 1, "organisation": 1}),
+    "org1000": (1000, 50, {"organisation": 1}),
+    "country1000": (1000, 50, {"country": 2}),
+}
+
+
+def capped_quotas(frame: pd.DataFrame, seats: int) -> dict[str, dict[str, tuple[int, int]]]:
+    """Quotas both tools can state (a min and max per value; every value listed)."""
+    wanted = {
+        ("un_region", None): (math.ceil(0.1 * seats), math.ceil(0.35 * seats)),
+        ("gender", "woman"): (math.ceil(0.45 * seats), seats),
+        ("gender", "man"): (0, math.ceil(0.55 * seats)),
+        ("stakeholder_group", "Government"): (0, math.ceil(0.2 * seats)),
+        ("disability", "yes"): (math.ceil(0.04 * seats), seats),
+        ("sids", "yes"): (math.ceil(0.05 * seats), seats),
+    }
+    quotas: dict[str, dict[str, tuple[int, int]]] = {}
+    for column in ("un_region", "gender", "stakeholder_group", "disability", "sids"):
+        quotas[column] = {}
+        for value in sorted(frame[column].unique()):
+            bounds = wanted.get((column, value), wanted.get((column, None), (0, seats)))
+            quotas[column][value] = bounds
+    return quotas
+
+
+def write_shape(
+    folder: str,
+    frame: pd.DataFrame,
+    quotas: dict[str, dict[str, tuple[int, int]]],
+    seats: int,
+    caps: dict[str, int],
+    id_column: str,
+    include: str | None = None,
+) -> tuple[Path, list[str]]:
+    """Both tools' files for one pool: pool.csv, features.csv (theirs), scenario yaml (ours).
+
+    A country cap becomes, for sortition-algorithms, a feature with ``max`` = the cap for every
+    country; the organisation cap of 1 is its household rule (``check_same_address_columns``).
+    Returns our scenario path and their household columns.
+    """
+    frame.to_csv(f"{folder}/pool.csv", index=False)
+    rows = [
+        {"feature": c, "value": v, "min": lo, "max": hi}
+        for c, values in quotas.items()
+        for v, (lo, hi) in values.items()
+    ]
+    household = []
+    for column, cap in caps.items():
+        if column == "organisation" and cap == 1:
+            household.append(column)
+            continue
+        rows += [
+            {"feature": column, "value": v, "min": 0, "max": cap}
+            for v in sorted(frame[column].unique())
+        ]
+    pd.DataFrame(rows).to_csv(f"{folder}/features.csv", index=False)
+    text = f"name: compare\nboard_size: {seats}\npool: pool.csv\nid_column: {id_column}\nquotas:\n"
+    for c, values in quotas.items():
+        inner = ", ".join(f'"{v}": {{min: {lo}, max: {hi}}}' for v, (lo, hi) in values.items())
+        text += f'  "{c}": {{{inner}}}\n'
+    if caps:
+        text += "caps: {" + ", ".join(f"{c}: {n}" for c, n in caps.items()) + "}\n"
+    if include:
+        text += f"include: [{include}]\n"
+    name = "with-include.yaml" if include else "scenario.yaml"
+    path = Path(folder) / name
+    path.write_text(text, encoding="utf-8")
+    return path, household
+
+
+def ours_cli(scenario: Path, rule: str, timeout: float) -> tuple[float | None, float, str]:
+    """``balancer lottery`` as a whole process: wall seconds, minimum probability, a member."""
+    out = scenario.parent / f"out-{scenario.stem}-{rule}"
+    command = [str(Path(sys.executable).parent / "balancer"), "lottery", str(scenario)]
+    started = time.perf_counter()
+    try:
+        subprocess.run(
+            [*command, "--rule", rule, "--out", str(out)],
+            capture_output=True,
+            check=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return None, float("nan"), ""
+    except subprocess.CalledProcessError as failed:
+        print(
+            f"ours failed ({scenario.name}, {rule}):", failed.stdout[-2000:], failed.stderr[-2000:]
+        )
+        return None, float("nan"), ""
+    seconds = time.perf_counter() - started
+    table = pd.read_csv(out / "probabilities.csv", dtype={"id": str})
+    member = (out / "boards.csv").read_text().splitlines()[1].split(",")[1]
+    return seconds, float(table["probability"].min()), member
+
+
+def theirs_cli(
+    python: str,
+    folder: str,
+    rule: str,
+    seats: int,
+    id_column: str,
+    household: list[str],
+    timeout: float,
+) -> tuple[float | None, float]:
+    """sortition-algorithms as a whole process (its own venv): wall seconds, minimum."""
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [python, "-c", THEIRS, folder, rule, str(seats), id_column, ",".join(household)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return None, float("nan")
+    seconds = time.perf_counter() - started
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    return seconds, min(theirs["probability"].values())
+
+
+def compare_shapes(
+    python: str | None,
+    lines: list[str],
+    shapes: list[str],
+    fixture: str | None,
+    their_timeout: float,
+    our_timeout: float,
+) -> None:
+    """Whole processes side by side, one after the other, on each shape and rule.
+
+    Their leximin needs Gurobi and falls back to maximin, so our leximin is set against
+    their maximin. Our leximin is also run with one ``include:`` (a member of the first
+    published maximin board), for the leximin/maximin ratio.
+    """
+    lines += [
+        "",
+        "## Whole processes, side by side (sortition-algorithms 0.12.15 vs balancer)",
+        "",
+        "| pool / seats / caps | rule (theirs) | theirs s | ours s | ratio | theirs min "
+        "| ours min | load (1 min) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    ratios = [
+        "",
+        "| pool | ours maximin s | ours leximin s | leximin/maximin "
+        "| with include: maximin s | leximin s | leximin/maximin |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    todo: list[
+        tuple[str, pd.DataFrame, dict[str, dict[str, tuple[int, int]]], int, dict[str, int], str]
+    ] = []
+    if fixture:
+        features = pd.read_csv(Path(fixture) / "features.csv", dtype=str)
+        pool = pd.read_csv(Path(fixture) / "candidates.csv", dtype=str)
+        quotas: dict[str, dict[str, tuple[int, int]]] = {}
+        for row in features.itertuples():
+            quotas.setdefault(str(row.feature), {})[str(row.value)] = (int(row.min), int(row.max))
+        todo.append(("their fixture 150/22", pool, quotas, 22, {}, "nationbuilder_id"))
+    for key in shapes:
+        size, seats, caps = CAPPED_SHAPES[key]
+        frame = generate_pool(size, seed=1)
+        name = f"{size}/{seats}, " + " + ".join(f"{c} {n}" for c, n in caps.items())
+        todo.append((name, frame, capped_quotas(frame, seats), seats, caps, "id"))
+    for name, frame, quotas, seats, caps, id_column in todo:
+        with tempfile.TemporaryDirectory() as folder:
+            scenario, household = write_shape(folder, frame, quotas, seats, caps, id_column)
+            ours: dict[str, tuple[float | None, float, str]] = {}
+            for rule in ("maximin", "leximin", "nash"):
+                ours[rule] = ours_cli(scenario, rule, our_timeout)
+            for rule, their_rule in (
+                ("maximin", "maximin"),
+                ("leximin", "maximin"),
+                ("nash", "nash"),
+            ):
+                if rule != "leximin" or python is None:
+                    their = (
+                        theirs_cli(
+                            python, folder, their_rule, seats, id_column, household, their_timeout
+                        )
+                        if python
+                        else (None, float("nan"))
+                    )
+                    if rule == "maximin":
+                        their_maximin = their
+                else:
+                    their = their_maximin
+                our_seconds, our_min, _ = ours[rule]
+                their_seconds, their_min = their
+                shown = "leximin (their fallback: maximin)" if rule == "leximin" else rule
+                if their_seconds is None:
+                    their_cell = f"> {their_timeout:.0f}"
+                    ratio = f"> {their_timeout / our_seconds:.0f}x" if our_seconds else "-"
+                else:
+                    their_cell = f"{their_seconds:.2f}"
+                    ratio = f"{their_seconds / our_seconds:.1f}x" if our_seconds else "-"
+                our_cell = "timeout" if our_seconds is None else f"{our_seconds:.2f}"
+                line = (
+                    f"| {name} | {shown} | {their_cell} | {our_cell} | {ratio} "
+                    f"| {their_min:.5f} | {our_min:.5f} | {os.getloadavg()[0]:.1f} |"
+                )
+                print(line, flush=True)
+                lines.append(line)
+            member = ours["maximin"][2] or str(frame[id_column].iloc[0])
+            included, _ = write_shape(folder, frame, quotas, seats, caps, id_column, member)
+            with_include = {r: ours_cli(included, r, our_timeout) for r in ("maximin", "leximin")}
+
+            def ratio_of(runs: dict[str, tuple[float | None, float, str]]) -> str:
+                low, high = runs["maximin"][0], runs["leximin"][0]
+                cells = [f"{v:.2f}" if v is not None else "timeout" for v in (low, high)]
+                share = f"{high / low:.1f}x" if low and high else "-"
+                return " | ".join([*cells, share])
+
+            line = f"| {name} | {ratio_of(ours)} | {ratio_of(with_include)} |"
+            print(line, flush=True)
+            ratios.append(line)
+    lines += ratios
+
+
 def big_pool(lines: list[str], rule: str, size: int = 20_000, seats: int = 50) -> None:
     """The issue's large case: a generated pool, 50 seats, at most one seat per country."""
     frame = generate_pool(size, seed=1)
@@ -211,6 +439,14 @@ def main() -> None:
     parser.add_argument("--their-timeout", type=float, default=600.0)
     parser.add_argument("--skip-nature", action="store_true")
     parser.add_argument("--big", default=None, help="rule for the 20,000-candidate case")
+    parser.add_argument(
+        "--shapes",
+        default=None,
+        help="capped pools to run as whole processes (comma list of keys of CAPPED_SHAPES, "
+        "or 'all'); with --compare, side by side with sortition-algorithms",
+    )
+    parser.add_argument("--fixture", default=None, help="sortition-algorithms' tests/fixtures")
+    parser.add_argument("--our-timeout", type=float, default=300.0)
     args = parser.parse_args()
     lines = [
         "# balancer lottery on the Nature synthetic instances",
@@ -239,7 +475,7 @@ def main() -> None:
             )
             print(line, flush=True)
             lines.append(line)
-    if args.compare:
+    if args.compare and args.shapes is None and not args.fixture:
         compare(
             args.compare,
             lines,
@@ -247,8 +483,15 @@ def main() -> None:
             [int(s) for s in args.compare_sizes.split(",")],
             args.their_timeout,
         )
-    if args.big:
-        big_pool(lines, args.big)
+    if args.shapes is not None or args.fixture:
+        names = (
+            list(CAPPED_SHAPES)
+            if args.shapes == "all"
+            else ([n for n in (args.shapes or "").split(",") if n])
+        )
+        compare_shapes(
+            args.compare, lines, names, args.fixture, args.their_timeout, args.our_timeout
+        )
     out = Path(__file__).parent / "results" / "lottery.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
