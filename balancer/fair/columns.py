@@ -36,6 +36,7 @@ Composition = tuple[int, ...]
 
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
 NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
+COVER_WORK = 0.05  # deterministic work of a covering round's short CP-SAT search
 WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
 
 
@@ -110,17 +111,23 @@ class Pricer:
         """The seat-count variable of every profile (None: the profile can have no seat)."""
         return [row[0] if row else None for row in self.handles.picks]
 
-    def _solve(self) -> cp_model.CpSolver | None:
+    def _solve(self, work_limit: float | None = None) -> cp_model.CpSolver | None:
+        """CP-SAT on the model; with ``work_limit`` (deterministic), a good answer may do.
+
+        Returns None when infeasible, and, under a limit, when the limit ran out first.
+        """
         model = self.handles.model
         model.clear_hints()  # type: ignore[no-untyped-call]
         if self._hint is not None:
             for p, variable in self.variables():
                 model.add_hint(variable, self._hint[p])
-        solver = new_solver(1, presolve=False)
+        solver = new_solver(1, presolve=False, work_limit=work_limit)
         self.calls += 1
         status = solver.solve(self.handles.model)
         if status == cp_model.INFEASIBLE:
             return None
+        if work_limit is not None and status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+            return solver if status == cp_model.FEASIBLE else None
         if status != cp_model.OPTIMAL:
             raise SolverError(f"pricing ended with {solver.status_name(status)}")
         return solver
@@ -183,8 +190,9 @@ class Pricer:
         CP-SAT, whose covering searches took 8 of 9 s of a 1,000-person maximin with an
         organisation cap, only finishes what the relaxation leaves open.
         """
-        boards, reachable, settled_all = self._cover_relaxed()
-        if settled_all:
+        reachable = [False] * len(self.sizes)
+        boards: list[Composition] = []
+        if self._cover_relaxed(boards, reachable):
             return boards, reachable
         model = self.handles.model
         variables = self.variables()
@@ -193,7 +201,16 @@ class Pricer:
             open_ = [seated[p] for p, _ in variables if not reachable[p]]
             model.clear_objective()  # type: ignore[no-untyped-call]
             model.maximize(cp_model.LinearExpr.sum(open_))
-            found = self._solve()
+            # A board seating some new profiles is all a round needs, so a short search
+            # (a deterministic limit: the same boards on any machine) goes first; only a
+            # round that finds none needs the full search, to prove that none is left.
+            found = self._solve(COVER_WORK) if boards else None
+            if found is not None and not any(
+                found.value(seated[p]) for p, _ in variables if not reachable[p]
+            ):
+                found = None
+            if found is None:
+                found = self._solve()
             if found is None:
                 if boards:
                     raise SolverError("the model became infeasible while covering")
@@ -206,42 +223,42 @@ class Pricer:
                 reachable[p] = True
             if not new or all(reachable[p] for p, _ in variables):
                 break
+            if self._cover_relaxed(boards, reachable):  # back to the relaxation
+                break
         return boards, reachable
 
-    def _cover_relaxed(self) -> tuple[list[Composition], list[bool], bool]:
-        """Covering boards from the relaxation; and whether they settle every profile.
+    def _cover_relaxed(self, boards: list[Composition], reachable: list[bool]) -> bool:
+        """Covering boards from the relaxation, added in place; whether every profile is settled.
 
         Each round maximises ``sum c_p / |p|`` over the profiles not yet seated, which a
         board raises by at least ``1 / |p|`` for each of them it seats. A whole optimum is a
         board; one seating no new profile, or a proven bound below the least such step,
-        shows that no board seats any of them. A fractional optimum leaves the rest to
-        CP-SAT.
+        shows that no board seats any of them. A fractional optimum hands the round to
+        CP-SAT, which then hands back.
         """
-        reachable = [False] * len(self.sizes)
-        boards: list[Composition] = []
         if self.relaxation is None:
-            return boards, reachable, False
+            return False
         variables = self.variables()
         while True:
             open_ = [(p, v) for p, v in variables if not reachable[p]]
             if not open_:
-                return boards, reachable, bool(boards)
+                return bool(boards)
             weights = [0.0] * len(self.sizes)
             for p, _ in open_:
                 weights[p] = 1.0 / self.sizes[p]
             values, bound = self.relaxation.maximize({v.index: weights[p] for p, v in open_})
             step = min(weights[p] for p, _ in open_)
             if bound < step * (1 - 1e-6):
-                return boards, reachable, bool(boards)
+                return bool(boards)
             if values is None:
-                return boards, reachable, False
+                return False
             counts = [0] * len(self.sizes)
             for p, variable in variables:
                 counts[p] = values[variable.index]
             board = self._keep(counts)
             new = [p for p in range(len(board)) if board[p] > 0 and not reachable[p]]
             if not new:
-                return boards, reachable, bool(boards)
+                return bool(boards)
             boards.append(board)
             for p in new:
                 reachable[p] = True
