@@ -441,6 +441,7 @@ def _browser(page: Path, tmp_path: Path) -> str:
     return dom.stdout.decode()
 
 
+@pytest.mark.slow
 def test_pages_render_in_chromium(
     committed: dict[str, Path], selected: tuple[Path, set[str]], tmp_path: Path
 ) -> None:

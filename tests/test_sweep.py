@@ -95,6 +95,7 @@ def test_bad_point_is_an_input_error_before_solving(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_dask_cluster_runs_the_same_points(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     varies = [sweep.parse_vary("seed=1,2")]
