@@ -351,8 +351,6 @@ def test_lottery_then_verify_the_published_boards(tmp_path: Path) -> None:
         tmp_path,
         "--boards",
         "50",
-        "--max-gap-excess",
-        "0",
         "--workers",
         "1",
         "--draw",
@@ -363,6 +361,10 @@ def test_lottery_then_verify_the_published_boards(tmp_path: Path) -> None:
     assert len(boards) == 50
     for board in boards:
         assert broken_rules(board) == []
+    record = json.loads((tmp_path / "lottery.json").read_text(encoding="utf-8"))
+    assert record["rule"] == "leximin" and record["gap_limit"] is None
+    seated = Counter(cid for board in boards for cid in board)
+    assert seated["-EX1"] == 50  # included: on every board
     output = run("verify", tmp_path, "--draw", "7", "--scenario", SCENARIO)
     assert "checks out" in output and ", ".join(boards[6]) in " ".join(output.split())
     (tmp_path / "boards.csv").write_text(
