@@ -206,9 +206,33 @@ def test_select_internal_files_do_leak(selected: tuple[Path, set[str]]) -> None:
 def test_lottery_public_files_leak_nothing(drawn: tuple[Path, str, list[str]]) -> None:
     out, _, members = drawn
     public = texts(out / "public")
-    assert {"boards.csv", "probabilities.csv", "lottery.json"} <= set(public)
+    assert {"boards.csv", "probabilities.csv", "lottery.json", "lottery.md", "lottery.html"} <= set(
+        public
+    )
     assert "profiles.csv" not in public
     assert leaks(public, set(members)) == []
+    assert "**PUBLIC**" in public["lottery.md"] and ">PUBLIC<" in public["lottery.html"]
+    assert ", ".join(members) in public["lottery.md"]
+
+
+def test_lottery_page_minimum_is_over_eligible_candidates(
+    drawn: tuple[Path, str, list[str]], tmp_path: Path
+) -> None:
+    """kz13 excluded: the headline minimum leaves them out and lists them apart."""
+    folder = tmp_path / "in"
+    scenario = inputs(folder, {**SPEC, "exclude": ["kz13"]})
+    out = tmp_path / "out"
+    made = invoke("lottery", scenario, "--out", out, "--boards", "20", "--workers", "1")
+    assert made.exit_code == 0, made.output
+    record = json.loads((out / "lottery.json").read_text("utf-8"))
+    assert record["exact"]["minimum"] == 0  # over everyone, the excluded included
+    probabilities = pd.read_csv(out / "probabilities.csv", dtype=str, keep_default_na=False)
+    eligible = probabilities[probabilities["id"] != "kz13"]["probability"].astype(float)
+    internal = (out / "lottery.md").read_text("utf-8")
+    assert f"| Smallest selection probability | {eligible.min():.4f}".rstrip("0") in internal
+    assert "kz13: excluded by the scenario" in internal
+    public = (out / "public" / "lottery.md").read_text("utf-8")
+    assert "1 excluded by the scenario" in public and "kz13" not in public
 
 
 def test_lottery_internal_files_do_leak(drawn: tuple[Path, str, list[str]]) -> None:
@@ -443,8 +467,13 @@ def _browser(page: Path, tmp_path: Path) -> str:
 
 @pytest.mark.slow
 def test_pages_render_in_chromium(
-    committed: dict[str, Path], selected: tuple[Path, set[str]], tmp_path: Path
+    committed: dict[str, Path],
+    selected: tuple[Path, set[str]],
+    drawn: tuple[Path, str, list[str]],
+    tmp_path: Path,
 ) -> None:
+    lottery = _browser(drawn[0] / "public" / "lottery.html", tmp_path)
+    assert "PUBLIC" in lottery and "Smallest probability (eligible)" in lottery
     criteria = _browser(committed["published"] / "criteria" / "criteria.html", tmp_path)
     assert "PUBLIC" in criteria and "The board has exactly 5 members." in criteria
     public = _browser(selected[0] / "public" / "report.html", tmp_path)

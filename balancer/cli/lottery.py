@@ -62,9 +62,9 @@ def lottery(
     except NoBoard as error:
         err.print(f"No board can meet every criterion ({error}); run `balancer validate`.")
         raise typer.Exit(exit_code(error)) from None
-    written = result.write(out_dir, public=True) if public else result.write(out_dir)
+    written = result.write(out_dir, public=public, seed_text=seed_text)
     if not public:
-        written += result.write(out_dir / "public", public=True)
+        written += result.write(out_dir / "public", public=True, seed_text=seed_text)
     record = result.record
     out.print(
         f"{record.rule}: minimum probability {record.exact.minimum:.6f}, geometric mean "

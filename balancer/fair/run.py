@@ -25,9 +25,11 @@ from balancer.fair.draw import (
     FairnessFigures,
     LotteryRecord,
     SupportBoard,
+    board_number,
 )
 from balancer.fair.rounding import RoundedLottery, round_lottery
 from balancer.io.files import Pool, neutralise_cell, safe_csv, write_files
+from balancer.present.render import render, render_markdown_file
 from balancer.spec.progress import Progress, phase
 from balancer.spec.rules import Kind
 
@@ -109,8 +111,94 @@ class LotteryResult:
             RECORD_FILE: public_record(self.record, why_zero).model_dump_json(indent=2) + "\n",
         }
 
-    def write(self, out_dir: Path, public: bool = False) -> list[Path]:
-        return write_files(out_dir, self.files(public))
+    def page(self, public: bool, seed_text: str | None = None) -> LotteryPage:
+        """What the lottery report page says (see :func:`render_lottery_page`)."""
+        ids = [str(i) for i in self.problem.ids]
+        unreachable = self.record.unreachable
+        eligible = np.array(
+            [
+                p
+                for cid, p in zip(ids, self.person_probability, strict=True)
+                if cid not in unreachable
+            ]
+        )
+        seated = np.array(
+            [
+                s / self.record.boards
+                for cid, s in zip(ids, self.rounded.seated, strict=True)
+                if cid not in unreachable
+            ]
+        )
+        excluded = self.problem.excluded
+        zero_excluded = sorted(c for c in unreachable if c in excluded)
+        zero_other = sorted(c for c in unreachable if c not in excluded)
+        number = None if seed_text is None else board_number(seed_text, self.record.boards)
+        drawn = [] if number is None else [ids[r] for r in self.rounded.boards[number - 1]]
+        return LotteryPage(
+            scenario=self.problem.scenario.name,
+            about=self.problem.scenario.about,
+            public=public,
+            record=self.record,
+            eligible=len(eligible),
+            exact=fairness(eligible, self.problem.board_size) if len(eligible) else None,
+            lottery=fairness(seated, self.problem.board_size) if len(seated) else None,
+            excluded=[] if public else zero_excluded,
+            unreachable=[] if public else [(c, unreachable[c]) for c in zero_other],
+            excluded_count=len(zero_excluded),
+            unreachable_count=len(zero_other),
+            seed_text=seed_text,
+            number=number,
+            drawn=drawn,
+        )
+
+    def write(
+        self, out_dir: Path, public: bool = False, seed_text: str | None = None
+    ) -> list[Path]:
+        files = self.files(public)
+        files.update(render_lottery_page(self.page(public, seed_text)))
+        return write_files(out_dir, files)
+
+
+RULE_WORDS = {
+    "leximin": "leximin: the smallest selection probability any candidate has is as large as "
+    "possible; subject to that, the second smallest, and so on",
+    "maximin": "maximin: the smallest selection probability any candidate has is as large as "
+    "possible",
+    "nash": "Nash welfare: the product of the candidates' selection probabilities is as large as "
+    "possible (no one is left at zero who could be seated)",
+}
+
+
+@dataclass
+class LotteryPage:
+    """The lottery report page: rule, probabilities, fairness, the published list, the draw."""
+
+    scenario: str
+    about: str | None
+    public: bool
+    record: LotteryRecord
+    eligible: int
+    exact: FairnessFigures | None  # over eligible candidates only
+    lottery: FairnessFigures | None
+    excluded: list[str]  # internal page only: ids the scenario excludes
+    unreachable: list[tuple[str, str]]  # internal page only: (id, why no allowed board)
+    excluded_count: int
+    unreachable_count: int
+    seed_text: str | None
+    number: int | None
+    drawn: list[str]
+
+    @property
+    def rule_words(self) -> str:
+        return RULE_WORDS.get(self.record.rule, self.record.rule)
+
+
+def render_lottery_page(page: LotteryPage) -> dict[str, str]:
+    """``lottery.html`` and ``lottery.md``: the same look as the selection report."""
+    return {
+        "lottery.html": render("lottery.html.j2", page=page),
+        "lottery.md": render_markdown_file("lottery.md.j2", page=page),
+    }
 
 
 def public_record(record: LotteryRecord, why_zero: dict[str, str]) -> LotteryRecord:
