@@ -16,6 +16,7 @@ stable rule ids, so a rule can be relaxed, dropped or isolated and the best boar
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import random
@@ -194,6 +195,32 @@ class Brute:
             else:
                 best = total if best is None else min(best, total)
         return best
+
+    def minimal_conflicts(self) -> list[frozenset[str]]:
+        """Every minimal set of rules no board meets (board size always held), by enumeration.
+
+        Each board's set of met rules is a bitmask; a set of rules is possible when some board
+        meets all of them. A minimal conflict is an impossible set whose every one-smaller
+        subset is possible. Only for a handful of rules (2 ** rules subsets).
+        """
+        names = [r for r in self.rules if r != "board-size"]
+        met: set[int] = set()
+        for combo in itertools.combinations(range(len(self.ids)), self.size):
+            board = sum(1 << r for r in combo)
+            met.add(sum(1 << k for k, n in enumerate(names) if self.rules[n].violation(board) == 0))
+
+        @functools.cache
+        def possible(subset: int) -> bool:
+            return any(subset & mask == subset for mask in met)
+
+        found = []
+        for subset in range(1 << len(names)):
+            if possible(subset):
+                continue
+            members = [k for k in range(len(names)) if subset >> k & 1]
+            if all(possible(subset & ~(1 << k)) for k in members):
+                found.append(frozenset(names[k] for k in members))
+        return found
 
     def irreducible(
         self, rule_ids: Sequence[str], *, without: Sequence[int] = (), within: Sequence[int] = ()
@@ -784,17 +811,32 @@ def read_fixture(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def check_diagnosis(result: Result, brute: Brute, limits: Mapping[str, int] | None = None) -> None:
-    """Conflicts are disjoint and irreducible, the rest agree, and the fix is the smallest."""
+    """What the README promises: every minimal conflict (up to the stated limit), each one
+    irreducible, the sentence over them true, and the fix the smallest."""
     diagnosis = result.report.diagnosis
     assert result.status == "infeasible" and diagnosis is not None
     assert not brute.admits(brute.rules)
-    seen: set[str] = set()
+    listed = [frozenset(c.rules) for c in diagnosis.conflicts]
+    assert len(set(listed)) == len(listed), "a conflict is listed twice"
     for conflict in diagnosis.conflicts:
         assert "board-size" not in conflict.rules
-        assert not seen & set(conflict.rules), "conflicts overlap"
-        seen |= set(conflict.rules)
         assert brute.irreducible(conflict.rules), conflict
-    assert brute.admits(brute.dropped(*seen))
+        if len(conflict.rules) > 1:
+            assert "Dropping any one of them removes this conflict; other conflicts may " in (
+                conflict.summary
+            )
+    if len(brute.rules) <= 16:
+        every = brute.minimal_conflicts()
+        if diagnosis.conflicts_complete:
+            assert set(listed) == set(every), "not every minimal conflict is listed"
+            count = len(every)
+            assert diagnosis.conflicts_sentence == (
+                "This is the only minimal conflict among the criteria."
+                if count == 1
+                else f"These are all {count} minimal conflicts among the criteria."
+            )
+        else:
+            assert set(listed) < set(every) and len(listed) == diagnosis.conflict_limit
     least = brute.least_violation(limits)
     fix = diagnosis.relaxation
     if least is None:
@@ -944,6 +986,7 @@ def test_random_infeasible_cases_against_brute_force() -> None:
     rng = random.Random(20260)
     checked = 0
     feasible = 0
+    overlapping = 0
     while checked < 50:
         frame, spec = random_case(rng)
         try:
@@ -959,8 +1002,13 @@ def test_random_infeasible_cases_against_brute_force() -> None:
             check_diagnosis(result, brute, limits)
         except AssertionError as error:
             raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
+        diagnosis = result.report.diagnosis
+        assert diagnosis is not None
+        rules = [r for c in diagnosis.conflicts for r in c.rules]
+        overlapping += len(rules) > len(set(rules))  # a listing of disjoint ones would miss these
         checked += 1
     assert feasible > 0
+    assert overlapping > 0
 
 
 @pytest.mark.slow
@@ -990,3 +1038,34 @@ def test_random_explanations_against_brute_force() -> None:
         except AssertionError as error:
             raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
         checked += 1
+
+
+def test_one_seat_of_relaxation_can_be_too_little() -> None:
+    """Six seats, men at least 4, women at least 4: one conflict, and the fix moves 2 seats."""
+    frame = pd.DataFrame(
+        {"id": [f"p{i}" for i in range(10)], "gender": ["man"] * 5 + ["woman"] * 5}
+    )
+    spec = {"board_size": 6, "quotas": {"gender": {"man": {"min": 4}, "woman": {"min": 4}}}}
+    result, brute = run(frame, spec)
+    check_diagnosis(result, brute)
+    diagnosis = result.report.diagnosis
+    assert diagnosis is not None and diagnosis.relaxation is not None
+    (conflict,) = diagnosis.conflicts
+    assert "relaxing" not in conflict.summary  # relaxing one rule by one seat is not enough
+    assert diagnosis.relaxation.seats == 2 == brute.least_violation()
+    assert diagnosis.conflicts_sentence == "This is the only minimal conflict among the criteria."
+
+
+def test_conflicts_beyond_the_limit_are_said_to_exist() -> None:
+    """One seat, six values each asking for it: every pair is a minimal conflict (15 > 10)."""
+    frame = pd.DataFrame({"id": [f"p{i}" for i in range(6)], "c": [f"v{i}" for i in range(6)]})
+    spec = {"board_size": 1, "quotas": {"c": {f"v{i}": {"min": 1} for i in range(6)}}}
+    result, brute = run(frame, spec)
+    diagnosis = result.report.diagnosis
+    assert diagnosis is not None
+    assert len(brute.minimal_conflicts()) == 15
+    assert not diagnosis.conflicts_complete and len(diagnosis.conflicts) == 10
+    assert diagnosis.conflicts_sentence == (
+        "The first 10 minimal conflicts found are listed; there are more (the search stops at 10)."
+    )
+    check_diagnosis(result, brute)

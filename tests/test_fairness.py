@@ -402,3 +402,27 @@ def test_member_reasons_name_the_column_whose_gap_moves() -> None:
     assert w1.reason == "improves balance"
     assert w1.gap_changes == {"gender": 2.0}
     assert "(in the best such board, gender: the gap would rise by 2)" in w1.sentence
+
+
+# -- item 4: shares that round to a minimum above the maximum are bad input -----------------
+
+
+def test_shares_rounding_past_each_other_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "pool.csv").write_text(
+        "id,gender\n" + "".join(f"p{i},{'woman' if i % 2 else 'man'}\n" for i in range(8)),
+        encoding="utf-8",
+    )
+    (tmp_path / "s.yaml").write_text(
+        "board_size: 5\npool: pool.csv\n"
+        "quotas: {gender: {woman: {min_share: 0.25, max_share: 0.25}}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["select", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "min_share 0.25 of 5 seats rounds up to 2 and max_share 0.25 rounds down to 1"
+        in " ".join(result.output.split())
+    )
+    assert not (tmp_path / "out").exists()

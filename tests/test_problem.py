@@ -304,7 +304,8 @@ def test_shares_parsed_from_yaml_are_exact(pool: Pool) -> None:
 def test_shares_whose_seats_cross_are_refused(pool: Pool) -> None:
     [line] = refused("quotas: {gender: {woman: {min_share: 0.45, max_share: 0.45}}}\n", pool, 11)
     assert line.startswith(
-        "s.yaml: quotas.gender.woman: the minimum (5 seats) is above the maximum (4 seats)"
+        "s.yaml: quotas.gender.woman: min_share 0.45 of 11 seats rounds up to 5 and max_share "
+        "0.45 rounds down to 4: no number of seats meets both"
     )
 
 

@@ -132,5 +132,7 @@ def print_diagnosis(report: Report) -> None:
     err.print("No board can meet every criterion.", markup=False)
     for line in report.diagnosis.shortages:
         err.print(f"  shortage: {line}", markup=False)
+    if report.diagnosis.conflicts_sentence:
+        err.print(f"  {report.diagnosis.conflicts_sentence}", markup=False)
     for number, conflict in enumerate(report.diagnosis.conflicts, start=1):
         err.print(f"  conflict {number}: " + " + ".join(conflict.sentences), markup=False)

@@ -466,9 +466,24 @@ class _Checker:
         if lo > self.scenario.board_size:
             self.add(where, f"asks for {lo} seats on a board of {self.scenario.board_size}")
         if wrote_max and lo > hi:
-            self.add(
-                where, f"the minimum ({lo} seats) is above the maximum ({hi} seats)", "fix them"
-            )
+            n = self.scenario.board_size
+            said = []
+            if bounds.min_share is not None:
+                said.append(f"min_share {float(bounds.min_share):g} of {n} seats rounds up to {lo}")
+            if bounds.max_share is not None:
+                said.append(f"max_share {float(bounds.max_share):g} rounds down to {hi}")
+            if said:
+                self.add(
+                    where,
+                    " and ".join(said) + ": no number of seats meets both",
+                    "widen the shares or write seats (min, max)",
+                )
+            else:
+                self.add(
+                    where,
+                    f"the minimum ({lo} seats) is above the maximum ({hi} seats)",
+                    "fix them",
+                )
         return lo, min(hi, self.scenario.board_size)
 
     def targets(self) -> list[TargetTerm]:

@@ -3,8 +3,12 @@
 Conflicts are found by the solver, not guessed: every rule gets a switch, CP-SAT names a
 sufficient set of switches that cannot all be on (its assumptions core), and a deletion pass
 drops each rule that is not needed for the conflict. What remains is irreducible: drop any
-one rule of it and a board exists. The smallest fix lets every rule move by some seats and
-minimises the total move, within per-rule limits the scenario may set.
+one rule of it and *that* conflict is gone (another may remain). Every minimal conflict is
+enumerated (MARCO: a map of the rule subsets not yet explained, each unexplained subset
+either shrunk to a new minimal conflict or grown to a largest possible set of rules), up to
+:data:`CONFLICT_LIMIT`; the diagnosis says whether the list is complete. The smallest fix lets
+every rule move by some seats and minimises the total move, within per-rule limits the
+scenario may set: it, not dropping one rule of one conflict, is what makes a board possible.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from ortools.sat.python import cp_model
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from balancer.engine.model import Patch, build_model
 from balancer.engine.problem import BalanceProblem
@@ -22,9 +27,19 @@ from balancer.engine.recount import Balance, balance
 from balancer.engine.solve import new_solver, solve
 from balancer.spec.rules import Kind, Rule
 
+CONFLICT_LIMIT = 10
+"""Most minimal conflicts listed; the diagnosis says when the search stopped there."""
+MAX_PROPOSALS = 200
+"""Most subsets the enumeration examines (a count, not a clock, so the output never depends
+on the machine); reached only by scenarios with very many interlocking rules."""
+
 
 class Conflict(BaseModel):
-    """A set of rules that cannot all hold; dropping any one of them leaves a board possible."""
+    """A set of rules that cannot all hold; dropping any one of them removes this conflict.
+
+    Other conflicts may remain after dropping one rule, and relaxing a rule by one seat may
+    not be enough: the smallest fix says what makes a board possible.
+    """
 
     rules: list[str]
     sentences: list[str]
@@ -59,6 +74,13 @@ class Diagnosis(BaseModel):
 
     shortages: list[str]
     conflicts: list[Conflict]
+    conflicts_complete: bool = Field(
+        default=True,
+        description="True when ``conflicts`` is every minimal conflict of the rules; False "
+        "when the search stopped early (conflicts_sentence says whether more exist)",
+    )
+    conflict_limit: int = CONFLICT_LIMIT
+    conflicts_sentence: str = ""
     relaxation: Relaxation | None = None
 
 
@@ -123,34 +145,115 @@ def minimal_conflict(
 
 
 def conflict_summary(rules: Sequence[Rule]) -> str:
+    """Only what is true of a minimal conflict (checked by brute force in the tests)."""
     if len(rules) == 1:
         return f"The pool cannot meet this criterion on its own: {rules[0].description}"
     return (
-        f"These {len(rules)} criteria cannot all hold at once; relaxing or dropping any one of "
-        "them removes this conflict."
+        f"These {len(rules)} criteria cannot all hold at once. Dropping any one of them removes "
+        "this conflict; other conflicts may remain; the smallest fix below is what makes a "
+        "board possible."
+    )
+
+
+def all_conflicts(
+    problem: BalanceProblem, rules: Sequence[Rule], limit: int = CONFLICT_LIMIT
+) -> tuple[list[list[Rule]], Literal["none", "more", "maybe"]]:
+    """Every minimal conflict among ``rules`` (up to ``limit``), and whether there are more.
+
+    "none": the list is every minimal conflict; "more": at least one more exists (the search
+    stopped at ``limit``); "maybe": the search stopped after :data:`MAX_PROPOSALS` proposals.
+
+    MARCO (Liffiton et al., 2016): a map solver proposes the largest subset of rules not yet
+    explained by a known conflict or a known feasible set. A feasible proposal is grown to a
+    maximal feasible set, and every later proposal must add a rule outside it; an infeasible
+    one is shrunk (core, then deletion) to a minimal conflict, and every later proposal must
+    leave out one of its rules. When the map has no proposal left, every minimal conflict has
+    been found. Deterministic: one solver thread and a fixed seed, rules in registry order.
+    """
+    by_id = {rule.id: rule for rule in rules}
+    order = list(by_id)
+    chart = cp_model.CpModel()
+    chosen = {rule_id: chart.new_bool_var(rule_id) for rule_id in order}
+    chart.maximize(cp_model.LinearExpr.sum(list(chosen.values())))
+    found: list[list[Rule]] = []
+    proposals = 0
+    while True:
+        solver = _solver()  # a fresh solver: the map grows between proposals
+        status = solver.solve(chart)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return found, "none"  # nothing unexplained is left
+        proposals += 1
+        if proposals > MAX_PROPOSALS:
+            return found, "maybe"
+        seed = [rule_id for rule_id in order if solver.boolean_value(chosen[rule_id])]
+        grown = _grow(problem, rules, set(seed))
+        if grown is not None:
+            outside = [chosen[r] for r in order if r not in grown]
+            if not outside:
+                return found, "none"  # every rule holds together: no conflict at all
+            chart.add_bool_or(outside)
+            continue
+        if len(found) >= limit:
+            return found, "more"  # an unexplained conflict exists beyond the limit
+        conflict = minimal_conflict(problem, [by_id[r] for r in seed]) or []
+        found.append(conflict)
+        chart.add_bool_or([~chosen[r.id] for r in conflict])
+
+
+def _grow(problem: BalanceProblem, rules: Sequence[Rule], seed: set[str]) -> set[str] | None:
+    """A largest set of rules that hold together and include ``seed``; None if ``seed`` fails.
+
+    One solve: the seed's rules are hard, every other rule has a switch, and the number of
+    switches on is maximised (a maximum is also maximal, which is all MARCO needs).
+    """
+    handles = build_model(problem, rules=rules, switchable=True)
+    switches = handles.switches
+    for rule_id in seed:
+        handles.model.add(switches[rule_id] == 1)
+    others = [switch for rule_id, switch in switches.items() if rule_id not in seed]
+    handles.model.maximize(cp_model.LinearExpr.sum(others))
+    solver = _solver()
+    if solver.solve(handles.model) != cp_model.OPTIMAL:
+        return None
+    return {rule_id for rule_id, switch in switches.items() if solver.boolean_value(switch)}
+
+
+def conflicts_sentence(count: int, more: str, limit: int) -> str:
+    """What the list of conflicts is, exactly."""
+    if count == 0:
+        return ""
+    if more == "none":
+        if count == 1:
+            return "This is the only minimal conflict among the criteria."
+        return f"These are all {count} minimal conflicts among the criteria."
+    if more == "more":
+        return (
+            f"The first {count} minimal conflicts found are listed; there are more (the "
+            f"search stops at {limit})."
+        )
+    return (
+        f"The {count} minimal conflicts found are listed; there may be more (the search "
+        f"stops after examining {MAX_PROPOSALS} sets of criteria)."
     )
 
 
 def diagnose(problem: BalanceProblem, limits: Mapping[str, int] | None = None) -> Diagnosis:
-    """Every shortage, disjoint minimal conflicts until the rest agree, and the smallest fix."""
-    conflicts = []
-    remaining = list(problem.rules)
-    while True:
-        conflict = minimal_conflict(problem, remaining)
-        if not conflict:
-            break
-        conflicts.append(
-            Conflict(
-                rules=[r.id for r in conflict],
-                sentences=[r.description for r in conflict],
-                summary=conflict_summary(conflict),
-            )
+    """Every shortage, every minimal conflict (up to the limit), and the smallest fix."""
+    found, more = all_conflicts(problem, problem.rules)
+    conflicts = [
+        Conflict(
+            rules=[r.id for r in conflict],
+            sentences=[r.description for r in conflict],
+            summary=conflict_summary(conflict),
         )
-        dropped = {r.id for r in conflict}
-        remaining = [r for r in remaining if r.id not in dropped]
+        for conflict in found
+    ]
     return Diagnosis(
         shortages=shortages(problem),
         conflicts=conflicts,
+        conflicts_complete=more == "none",
+        conflict_limit=CONFLICT_LIMIT,
+        conflicts_sentence=conflicts_sentence(len(conflicts), more, CONFLICT_LIMIT),
         relaxation=smallest_relaxation(problem, limits or {}),
     )
 

@@ -114,10 +114,12 @@ def criteria_page(scenario: Scenario, commitment: Commitment) -> CriteriaPage:
         elif isinstance(rule, EqualTarget):
             said = (
                 f"an equal share of the seats for each of {', '.join(rule.equal)} "
-                "(whether the pool has them or not)"
+                "(whether the pool has them or not: a listed value with nobody on the board is "
+                "a gap); other values carry no target (neither sought nor avoided)"
             )
         else:
             said = ", ".join(f"{value} {_percent(share)}" for value, share in rule.items())
+            said += "; other values carry no target (neither sought nor avoided)"
         targets.append(f"{column}: {said}{weighed}.")
     if targets:
         sections.append(Section("The composition the board should be close to", targets))
