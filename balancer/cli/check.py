@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_OK, _out_folder, app, fail_input, out
+from balancer.cli.shell import (
+    EXIT_INFEASIBLE,
+    EXIT_OK,
+    _out_folder,
+    app,
+    command_line,
+    fail_input,
+    out,
+)
 from balancer.spec.errors import InputError
 
 
@@ -29,7 +37,7 @@ def check(
 
     _out_folder(out_dir)
     try:
-        report = audit.audit(roster, scenario, workers=workers)
+        report = audit.audit(roster, scenario, workers=workers, command=command_line())
     except InputError as error:
         fail_input(error)
         return

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import _out_folder, app, fail_input, out
+from balancer.cli.shell import _out_folder, app, command_line, fail_input, out
 from balancer.spec.errors import InputError
 
 
@@ -25,7 +25,7 @@ def compare(
 
     _out_folder(out_dir)
     try:
-        comparison = comparing.compare_arguments(boards, workers=workers)
+        comparison = comparing.compare_arguments(boards, workers=workers, command=command_line())
     except InputError as error:
         fail_input(error)
         return

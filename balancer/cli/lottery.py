@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from balancer.cli.shell import app, err, exit_code, fail_input, out
+from balancer.cli.shell import app, command_line, err, exit_code, fail_input, out
 from balancer.spec.errors import InputError
 
 
@@ -55,6 +55,7 @@ def lottery(
                 boards=boards,
                 workers=workers,
                 progress=progress,
+                command=command_line(),
             )
     except InputError as error:
         fail_input(error)

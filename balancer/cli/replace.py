@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import EXIT_INFEASIBLE, _out_folder, app, err, fail_input, out
+from balancer.cli.shell import (
+    EXIT_INFEASIBLE,
+    _out_folder,
+    app,
+    command_line,
+    err,
+    fail_input,
+    out,
+)
 from balancer.spec.errors import InputError
 
 
@@ -27,7 +35,9 @@ def replace(
 
     _out_folder(out_dir)
     try:
-        result = replacing.replace(load_scenario(scenario), roster, drop, workers=workers)
+        result = replacing.replace(
+            load_scenario(scenario), roster, drop, workers=workers, command=command_line()
+        )
     except InputError as error:
         fail_input(error)
         return

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from balancer.cli.shell import _out_folder, app, err, fail_input, out
+from balancer.cli.shell import _out_folder, app, command_line, err, fail_input, out
 from balancer.spec.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -82,7 +82,12 @@ def _run(
     try:
         with live(err, quiet) as progress:
             return sweeping.run_sweep(
-                scenario, varies, executor=executor, cache_dir=cache, progress=progress
+                scenario,
+                varies,
+                executor=executor,
+                cache_dir=cache,
+                progress=progress,
+                command=command_line(),
             )
     except InputError as error:
         fail_input(error)

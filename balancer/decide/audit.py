@@ -30,8 +30,8 @@ from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.solve import Objective, default_workers, solve
 from balancer.explain.whatif import fmt, gaps_of
 from balancer.io.files import load_scenario
+from balancer.io.provenance import Provenance, provenance, shown_name
 from balancer.present.render import render
-from balancer.selection.report import versions
 from balancer.spec.outcomes import SolveStatus
 from balancer.spec.rules import ID
 
@@ -74,8 +74,6 @@ class AuditReport(BaseModel):
     """The audit of one board against one scenario (``report.json`` of ``balancer check``)."""
 
     scenario: str
-    scenario_file: str
-    scenario_sha256: str
     roster_file: str
     roster_sha256: str
     board_size: int
@@ -101,12 +99,15 @@ class AuditReport(BaseModel):
     to_meet_rules: Fix | None = None
     to_optimum: Fix | None = None
     warnings: list[str] = Field(default_factory=list)
-    balancer_version: str
-    solver_version: str
+    provenance: Provenance
 
 
 def audit(
-    roster_path: str | Path, scenario_path: str | Path, *, workers: int | None = None
+    roster_path: str | Path,
+    scenario_path: str | Path,
+    *,
+    workers: int | None = None,
+    command: str | None = None,
 ) -> AuditReport:
     """Audit the board in ``roster_path`` against a scenario; raises InputError on bad input.
 
@@ -116,6 +117,7 @@ def audit(
     file = load_scenario(scenario_path)
     spec = file.scenario
     available = file.pool_path.exists()
+    pool_problem = None
     if available:
         pool_problem, _ = prepare(file)
         roster = read_roster(roster_path, pool_problem, file, outsiders=True)
@@ -129,12 +131,9 @@ def audit(
     outcomes = [_judge(o, unknown.get(o.id, 0)) for o in explain.rule_outcomes(problem, rows)]
     violated = sum(not r.met and r.assessable for r in outcomes)
     undecided = sum(not r.assessable for r in outcomes)
-    balancer_version, solver_version = versions()
     report = AuditReport(
         scenario=spec.name,
-        scenario_file=str(file.path),
-        scenario_sha256=file.sha256,
-        roster_file=str(roster_path),
+        roster_file=shown_name(Path(roster_path), file.path.parent) or str(roster_path),
         roster_sha256=roster.sha256,
         board_size=spec.board_size,
         members=roster.ids,
@@ -147,8 +146,7 @@ def audit(
         composition=explain.composition(problem, rows),
         objective=explain.balance(problem, rows),
         warnings=list(problem.warnings),
-        balancer_version=balancer_version,
-        solver_version=solver_version,
+        provenance=provenance(file, pool_problem.pool if pool_problem else None, command=command),
     )
     if available:
         # Fixes are asked of the rules that can be judged: a rule the unknowns leave open

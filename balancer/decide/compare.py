@@ -20,6 +20,7 @@ from balancer import explain
 from balancer.engine.load import prepare, read_roster
 from balancer.engine.recount import Balance, CompositionRow, RuleOutcome
 from balancer.io.files import load_scenario
+from balancer.io.provenance import Provenance, provenance
 from balancer.present.render import render
 from balancer.selection.run import select
 from balancer.spec.errors import InputError, Problem
@@ -37,6 +38,7 @@ class Option(BaseModel):
     objective: Balance | None
     composition: list[CompositionRow]
     constraints: list[RuleOutcome]
+    provenance: Provenance  # this option's scenario and pool
 
 
 class ValueRow(BaseModel):
@@ -66,6 +68,7 @@ class Comparison(BaseModel):
     rules: list[RuleRow]
     common: list[str]
     only: list[list[str]]
+    provenance: Provenance | None = None  # the comparison's own: versions, command, when
 
 
 def load_option(argument: str, *, workers: int | None = None) -> Option:
@@ -84,6 +87,7 @@ def load_option(argument: str, *, workers: int | None = None) -> Option:
             objective=report.objective,
             composition=report.composition,
             constraints=report.constraints,
+            provenance=report.provenance,
         )
     if not roster_path or not scenario_path:
         raise InputError(
@@ -105,6 +109,7 @@ def load_option(argument: str, *, workers: int | None = None) -> Option:
         objective=explain.balance(problem, rows),
         composition=explain.composition(problem, rows),
         constraints=outcomes,
+        provenance=provenance(file, problem.pool, seed=file.scenario.seed),
     )
 
 
@@ -315,7 +320,9 @@ def files(comparison: Comparison) -> dict[str, str]:
     }
 
 
-def compare_arguments(arguments: Sequence[str], *, workers: int | None = None) -> Comparison:
+def compare_arguments(
+    arguments: Sequence[str], *, workers: int | None = None, command: str | None = None
+) -> Comparison:
     """Load every option (collecting every input problem) and compare them."""
     if len(arguments) < 2:
         raise InputError([Problem("compare", "", "give at least two boards to compare")])
@@ -327,7 +334,9 @@ def compare_arguments(arguments: Sequence[str], *, workers: int | None = None) -
             problems += error.problems
     if problems:
         raise InputError(problems)
-    return compare(options)
+    comparison = compare(options)
+    comparison.provenance = provenance(None, None, command=command)
+    return comparison
 
 
 __all__ = ["Comparison", "Option", "compare", "compare_arguments", "files", "load_option"]

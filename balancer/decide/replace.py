@@ -29,6 +29,7 @@ from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.recount import Balance
 from balancer.engine.solve import Objective, default_workers, solve
 from balancer.io.files import Pool, safe_csv
+from balancer.io.provenance import Provenance, provenance
 from balancer.present.render import render, render_text
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.outcomes import SolveStatus
@@ -73,9 +74,7 @@ class Replacement(BaseModel):
     broken: list[str]  # sentences of the rules the least-bad option breaks
     conflict: list[str]  # sentences of a minimal set of rules that cannot all hold
     warnings: list[str]
-    pool_sha256: str
-    scenario_sha256: str | None
-    seed: int
+    provenance: Provenance
 
 
 @dataclass
@@ -108,6 +107,7 @@ def replace(
     *,
     pool: Pool | pd.DataFrame | None = None,
     workers: int | None = None,
+    command: str | None = None,
 ) -> ReplaceResult:
     """Replace the members ``drop`` of the board ``roster`` under the scenario's rules.
 
@@ -181,9 +181,7 @@ def replace(
         broken=broken,
         conflict=conflict,
         warnings=warnings,
-        pool_sha256=original.pool.sha256,
-        scenario_sha256=file.sha256 if file else None,
-        seed=spec.seed,
+        provenance=provenance(file, original.pool, command=command, seed=spec.seed),
     )
     return ReplaceResult(replacement=replacement, problem=original, rows=after_rows)
 

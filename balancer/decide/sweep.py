@@ -35,7 +35,7 @@ from balancer.io.files import (
     safe_csv,
     write_files,
 )
-from balancer.selection.report import versions
+from balancer.io.provenance import Provenance, provenance, versions
 from balancer.spec.errors import InputError, Problem
 from balancer.spec.progress import SILENT, Progress, phase
 from balancer.spec.scenario import Scenario
@@ -155,13 +155,9 @@ class SweepResult(BaseModel):
     """Every point of a sweep, in the order of :func:`points`, with provenance."""
 
     scenario: str
-    scenario_file: str
-    scenario_sha256: str
-    pool_sha256: str
     keys: list[str]
     results: list[PointResult]
-    balancer_version: str
-    solver_version: str
+    provenance: Provenance
     seconds: float
     solved: int
     cached: int
@@ -228,6 +224,7 @@ def run_sweep(
     executor: Executor | None = None,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    command: str | None = None,
 ) -> SweepResult:
     """Solve every point; ``executor`` defaults to a process pool on all cores.
 
@@ -280,16 +277,11 @@ def run_sweep(
         if own and pool_executor is not None:
             pool_executor.shutdown()
     final = [r for r in results if r is not None]
-    balancer_version, solver_version = versions()
     return SweepResult(
         scenario=file.scenario.name,
-        scenario_file=str(file.path),
-        scenario_sha256=file.sha256,
-        pool_sha256=pool.sha256,
         keys=[v.key for v in varies],
         results=final,
-        balancer_version=balancer_version,
-        solver_version=solver_version,
+        provenance=provenance(file, pool, command=command),
         seconds=time.perf_counter() - started,
         solved=len(todo),
         cached=len(grid) - len(todo),
@@ -371,7 +363,8 @@ def markdown(sweep: SweepResult) -> str:
         f"# Sweep: {_md_cell(sweep.scenario)}",
         "",
         f"{len(sweep.results)} points ({sweep.solved} solved, {sweep.cached} from the cache); "
-        f"scenario SHA-256 `{sweep.scenario_sha256}`, pool SHA-256 `{sweep.pool_sha256}`.",
+        f"scenario SHA-256 `{sweep.provenance.scenario_sha256}`, "
+        f"pool SHA-256 `{sweep.provenance.pool_sha256}`.",
         "",
         "| " + " | ".join(_md_cell(h) for h in header) + " |",
         "|" + "---|" * len(header),

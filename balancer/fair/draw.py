@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from balancer.io.files import unneutralise_cell
+from balancer.io.provenance import Provenance
 
 # Raised here; defined with balancer's other errors (one base class, one exit table).
 from balancer.spec.errors import TamperedError as TamperedError
@@ -65,6 +66,7 @@ class LotteryRecord(BaseModel):
     unreachable: dict[str, str]  # candidate id -> why they are in no allowed board
     seconds: float
     public: bool = False  # the variant meant for publication: no profile strings
+    provenance: Provenance | None = None  # None only in files written before it was recorded
 
 
 def board_number(text: str, boards: int) -> int:

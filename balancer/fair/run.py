@@ -29,6 +29,7 @@ from balancer.fair.draw import (
 )
 from balancer.fair.rounding import RoundedLottery, round_lottery
 from balancer.io.files import Pool, neutralise_cell, safe_csv, write_files
+from balancer.io.provenance import provenance
 from balancer.present.render import render, render_markdown_file
 from balancer.spec.progress import Progress, phase
 from balancer.spec.rules import Kind
@@ -278,6 +279,7 @@ def run_lottery(
     boards: int = 1000,
     workers: int | None = None,
     progress: Progress | None = None,
+    command: str | None = None,
 ) -> LotteryResult:
     """The fairest lottery over allowed boards, rounded to ``boards`` equally likely boards.
 
@@ -285,7 +287,7 @@ def run_lottery(
     ``progress`` hears read, check, "lottery" (the distribution) and its leximin rounds.
     """
     started = time.perf_counter()
-    problem, _ = prepare(scenario, pool, progress=progress)
+    problem, file = prepare(scenario, pool, progress=progress)
     with phase(progress, "lottery"):
         distribution = fair_distribution(
             problem, rule, max_gap_excess=max_gap_excess, workers=workers, progress=progress
@@ -335,6 +337,15 @@ def run_lottery(
         profiles=dict(zip(labels, distribution.probabilities, strict=True)),
         unreachable=unreachable,
         seconds=time.perf_counter() - started,
+        provenance=provenance(
+            file,
+            problem.pool,
+            command=command,
+            seed=problem.scenario.seed,
+            workers=workers,
+            candidates=rows,
+            profiles=len(problem.profiles),
+        ),
     )
     assert math.isclose(sum(person), problem.board_size, rel_tol=1e-6)
     return LotteryResult(problem, distribution, rounded, record, person.tolist())

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import UTC, datetime
-from importlib import metadata
 from typing import Literal, Protocol, TypeVar
 
 from markupsafe import Markup
@@ -30,6 +28,7 @@ from balancer.explain import (
     SupplyRow,
 )
 from balancer.explain.costs import Change
+from balancer.io.provenance import Provenance
 from balancer.present import charts
 from balancer.present.render import ENV, number
 from balancer.selection.alternatives import Alternates, Alternatives
@@ -57,25 +56,6 @@ class Timings(BaseModel):
     explain: float = 0.0
     total: float = 0.0
     stages: list[StageTiming] = Field(default_factory=list)
-
-
-class Provenance(BaseModel):
-    """Everything needed to reproduce the board exactly."""
-
-    balancer_version: str
-    solver: str = "OR-Tools CP-SAT"
-    solver_version: str
-    scenario_file: str | None
-    scenario_sha256: str | None
-    pool_file: str | None
-    pool_sha256: str
-    seed: int
-    tie_break: str
-    workers: int
-    command: str | None = None
-    candidates: int
-    profiles: int
-    created: str
 
 
 class Report(BaseModel):
@@ -125,15 +105,6 @@ class Report(BaseModel):
     )
     provenance: Provenance
     timings: Timings
-
-
-def versions() -> tuple[str, str]:
-    """(balancer version, OR-Tools version) as installed."""
-    return metadata.version("balancer"), metadata.version("ortools")
-
-
-def now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 # Filters for the explanation sections and the HTML report. They turn the report's flat lists

@@ -18,17 +18,15 @@ from balancer.engine.load import ScenarioInput, prepare
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import Solution, default_workers, solve
 from balancer.io.files import Pool, ScenarioFile, load_scenario, safe_csv, write_files
+from balancer.io.provenance import provenance
 from balancer.selection import alternatives as second_choices
 from balancer.selection.public import redact
 from balancer.selection.report import (
-    Provenance,
     Report,
     StageTiming,
     Timings,
-    now,
     render_html,
     render_markdown,
-    versions,
 )
 from balancer.spec.criteria import Commitment, criteria_sha256, seed_from_text
 from balancer.spec.errors import InputError, Problem, did_you_mean
@@ -217,7 +215,6 @@ def build_report(
     """Assemble the report from an independent recount of the board."""
     has_board = solution.status in {"optimal", "feasible"} and bool(solution.rows)
     rows = solution.rows if has_board else None
-    balancer_version, solver_version = versions()
     scenario = problem.scenario
     diagnosis = None
     if solution.status == "infeasible":
@@ -236,33 +233,18 @@ def build_report(
         diagnosis=diagnosis,
         supply=explain.supply(problem, rows),
         warnings=problem.warnings,
-        provenance=Provenance(
-            balancer_version=balancer_version,
-            solver_version=solver_version,
-            scenario_file=str(file.path) if file else None,
-            scenario_sha256=file.sha256 if file else None,
-            pool_file=_shown_path(problem.pool.path),
-            pool_sha256=problem.pool.sha256,
+        provenance=provenance(
+            file,
+            problem.pool,
+            command=command,
             seed=scenario.seed,
             tie_break=scenario.objective.tie_break,
             workers=solution.workers,
-            command=command,
             candidates=len(problem.pool.table),
             profiles=len(problem.profiles),
-            created=now(),
         ),
         timings=Timings(),
     )
-
-
-def _shown_path(path: Path | None) -> str | None:
-    """A path as a person would type it: relative to the working folder when inside it."""
-    if path is None:
-        return None
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def validate(
