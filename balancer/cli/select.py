@@ -79,6 +79,15 @@ def select(
     from balancer.selection.report import binding_lines, summary_table
 
     _out_folder(out_dir)
+
+    def write(result: api.Result) -> list[Path]:
+        # One run writes both variants: the convener's in --out, the publishable one in
+        # --out/public; --public writes only the publishable one, into --out.
+        written = result.write(out_dir, public=public, excel=excel)
+        if not public:
+            written += result.write(out_dir / "public", public=True, excel=excel)
+        return written
+
     try:
         with live(err, quiet) as progress:
             result = api.select(
@@ -93,16 +102,17 @@ def select(
                 alternates=alternates,
                 seed_text=seed_text,
                 progress=progress,
+                # The board and its recount are written before the explanation starts.
+                on_board=write if explain or alternatives or alternates else None,
             )
     except InputError as error:
         fail_input(error)
         return
-    # One run writes both variants: the convener's in --out, the publishable one in
-    # --out/public; --public writes only the publishable one, into --out.
-    written = result.write(out_dir, public=public, excel=excel)
-    if not public:
-        written += result.write(out_dir / "public", public=True, excel=excel)
+    written = write(result)  # again, now with the explanation
     report = result.report
+    if report.explanation is not None:
+        for line in report.explanation.not_computed:
+            err.print(f"not computed: {line}", markup=False)
     for line in binding_lines(report):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(summary_table(report))

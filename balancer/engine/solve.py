@@ -63,6 +63,7 @@ class Stage:
     status: str
     value: int | None
     seconds: float
+    work: float = 0.0  # CP-SAT's deterministic time: the same on every machine
 
 
 @dataclass
@@ -78,6 +79,11 @@ class Solution:
     workers: int = 1
     seconds: float = 0.0
     build_seconds: float = 0.0
+
+    @property
+    def work(self) -> float:
+        """Deterministic time of every stage, summed: what budgets are counted in."""
+        return sum(stage.work for stage in self.stages)
 
 
 def new_solver(
@@ -130,8 +136,10 @@ class Stager:
         time_limit: float | None,
         presolve: bool = True,
         progress: Progress = SILENT,
+        work_limit: float | None = None,
     ) -> None:
         self.handles = handles
+        self.work_left = work_limit  # deterministic time left for the stages to come
         self.progress = progress
         self.planned: int | None = None  # stages expected, for the progress line
         self.workers = workers
@@ -144,7 +152,12 @@ class Stager:
         remaining = None
         if self.deadline is not None:
             remaining = max(0.01, self.deadline - time.perf_counter())
-        return new_solver(self.workers, presolve=self.presolve, time_limit=remaining)
+        return new_solver(
+            self.workers,
+            presolve=self.presolve,
+            time_limit=remaining,
+            work_limit=None if self.work_left is None else max(0.0, self.work_left),
+        )
 
     def run(self, name: str, objective: LinearExpr | None, sense: int = 1) -> Any:
         """Solve once; returns the CP-SAT status and remembers the solution as the next hint."""
@@ -169,8 +182,11 @@ class Stager:
             model.clear_hints()  # type: ignore[no-untyped-call]
             for v in picks:
                 model.add_hint(v, self.values[v.index])
+        work = float(solver.response_proto.deterministic_time)
+        if self.work_left is not None:
+            self.work_left -= work
         self.stages.append(
-            Stage(name, solver.status_name(status), value, time.perf_counter() - started)
+            Stage(name, solver.status_name(status), value, time.perf_counter() - started, work)
         )
         self.progress.step("solve", len(self.stages), self._total(), name)
         return status
@@ -309,6 +325,7 @@ def solve(
     elastic: Mapping[str, int] | None = None,
     first: Collection[int] = (),
     progress: Progress | None = None,
+    work_limit: float | None = None,
 ) -> Solution:
     """Find the lexicographically best board and prove it is the only one.
 
@@ -320,7 +337,9 @@ def solve(
     A command with an objective of its own that comes first passes ``before`` (see
     :data:`Extension`), with ``elastic`` rules or a board to stay ``first`` (see
     :func:`balancer.engine.model.build_model`); the rest of the order is unchanged.
-    ``progress`` hears each stage as a step of the "solve" phase.
+    ``progress`` hears each stage as a step of the "solve" phase. ``work_limit`` bounds the
+    deterministic time of all stages together (for what-ifs; the answer is then "feasible" or
+    "unknown" when the limit ended a stage before its proof).
     """
     reporter = progress or SILENT
     reporter.start("solve", None)
@@ -340,6 +359,7 @@ def solve(
             elastic=elastic,
             first=first,
             progress=reporter,
+            work_limit=work_limit,
         )
     finally:
         reporter.end("solve")
@@ -361,13 +381,14 @@ def _solve(
     elastic: Mapping[str, int] | None,
     first: Collection[int],
     progress: Progress,
+    work_limit: float | None,
 ) -> Solution:
     workers = workers or default_workers()
     started = time.perf_counter()
     lean = build_model(problem, rules=rules, patch=patch, lean=True, elastic=elastic, first=first)
     own = list(before(lean)) if before is not None else []
     built = time.perf_counter()
-    stager = Stager(lean, workers, time_limit, presolve, progress)
+    stager = Stager(lean, workers, time_limit, presolve, progress, work_limit)
     if hint is not None:
         stager.hint(hint)
     if max_gap_at_most is not None and lean.max_gap is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.recount import (
@@ -23,6 +23,7 @@ from balancer.engine.recount import (
     rule_outcomes,
 )
 from balancer.engine.solve import Solution
+from balancer.explain.budget import Budget
 from balancer.explain.costs import RuleExplanation, explain_rules
 from balancer.explain.infeasible import Conflict, Diagnosis, Relaxation, diagnose, minimal_conflict
 from balancer.explain.members import MemberReason, WhyNot, explain_members, why_not
@@ -39,6 +40,12 @@ class Explanation(BaseModel):
     why_not: list[WhyNot]
     recruitment: list[Recruitment]
     seconds: float
+    not_computed: list[str] = Field(
+        default_factory=list,
+        description="what the explanation's work budget did not reach, and why",
+    )
+    work: float = Field(default=0.0, description="CP-SAT deterministic time the what-ifs took")
+    work_budget: float | None = Field(default=None, description="the budget they had")
 
 
 def explain(
@@ -49,15 +56,19 @@ def explain(
     why_not_ids: Sequence[str] = (),
     threads: int | None = None,
     progress: Progress | None = None,
+    budget: Budget | None = None,
 ) -> Explanation:
     """The full explanation of a solved board (it re-solves: see :mod:`balancer.explain.costs`).
 
-    ``progress`` hears one "explain" phase: rules screened and priced, then members.
+    ``progress`` hears one "explain" phase: rules screened and priced, then members. The
+    what-ifs run within ``budget`` (by default :meth:`Budget.for_problem`: deterministic work
+    and memory scaled to the problem); what it does not reach is listed in ``not_computed``.
     """
     started = time.perf_counter()
+    budget = budget or Budget.for_problem(problem, solution, threads)
     with phase(progress, "explain") as reporter:
-        rules, binding = explain_rules(problem, solution, outcomes, threads, reporter)
-        members = explain_members(problem, solution, threads, reporter)
+        rules, binding = explain_rules(problem, solution, outcomes, threads, reporter, budget)
+        members = explain_members(problem, solution, threads, reporter, budget)
         answers = [why_not(problem, solution, cid) for cid in why_not_ids]
     return Explanation(
         rules=rules,
@@ -65,6 +76,9 @@ def explain(
         why_not=answers,
         recruitment=advise(problem, binding),
         seconds=time.perf_counter() - started,
+        not_computed=budget.reasons,
+        work=budget.spent,
+        work_budget=None if budget.work == float("inf") else budget.work,
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.recount import RuleOutcome
 from balancer.engine.solve import Solution
+from balancer.explain.budget import Budget
 from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of
 from balancer.spec.outcomes import RuleClass
 from balancer.spec.progress import SILENT, Progress
@@ -80,13 +81,20 @@ def explain_rules(
     outcomes: Sequence[RuleOutcome],
     threads: int | None = None,
     progress: Progress = SILENT,
+    budget: Budget | None = None,
 ) -> tuple[list[RuleExplanation], list[tuple[Rule, Gaps]]]:
     """Classify every rule; price the binding ones by re-solving them relaxed and dropped.
 
     Also returns each binding rule with the exact gaps of the best board without it, which
     the recruitment advice aims for. ``progress`` hears "explain" steps: rules settled of
-    rules tested, then binding rules priced.
+    rules tested, then binding rules priced. Within ``budget``, rules it does not reach are
+    "not computed", with the reason in their sentence.
     """
+    budget = budget or Budget.unlimited(threads)
+    threads = budget.threads
+    undetermined: dict[str, str] = {}  # rule id -> why it was not computed
+    out_of_budget = f"not reached within {budget.words()}"
+    cut_short = "a what-if solve reached its share of the work budget before its proof"
     chosen = gaps_of(problem, solution)
     assert chosen is not None
     by_id = {o.id: o for o in outcomes}
@@ -115,6 +123,11 @@ def explain_rules(
     settled = 0
     progress.step("explain", settled, len(tested), "rules")
     while blocks:
+        if not budget.allows(len(blocks)):
+            for block in blocks:
+                undetermined.update({r.id: out_of_budget for r in block})
+            budget.note(f"{sum(map(len, blocks))} rule prices: {out_of_budget}")
+            break
 
         def screened(index: int, answer: Solution, blocks: list[list[Rule]] = blocks) -> None:
             nonlocal settled
@@ -129,12 +142,22 @@ def explain_rules(
             threads,
             chosen,
             screened,
+            budget.limit(len(blocks)),
         )
+        budget.spend(answers)
         next_blocks = []
         for block, answer in zip(blocks, answers, strict=True):
+            proven = answer.status == "optimal"
             if not helps(answer):
+                if not proven:  # no better board found, but none ruled out either
+                    undetermined.update({r.id: cut_short for r in block})
+                    budget.note(f"{len(block)} rule prices: {cut_short}")
                 continue
             if len(block) == 1:
+                if not proven:
+                    undetermined[block[0].id] = cut_short
+                    budget.note(f"1 rule price: {cut_short}")
+                    continue
                 dropped_gaps[block[0].id] = gaps_of(problem, answer)
             else:
                 middle = len(block) // 2
@@ -143,7 +166,8 @@ def explain_rules(
     helped = [
         r
         for r in tested
-        if (g := dropped_gaps[r.id]) is not None
+        if r.id not in undetermined
+        and (g := dropped_gaps[r.id]) is not None
         and g.key() < chosen.key()
         and relaxed_by_one(r) is not None
     ]
@@ -159,8 +183,27 @@ def explain_rules(
         priced += 1
         progress.step("explain", priced, len(relaxed_questions), "binding rules relaxed")
 
-    relaxed_answers = ask_all(problem, relaxed_questions, solution.counts, threads, chosen, price)
-    relaxed_gaps = {r.id: gaps_of(problem, a) for r, a in zip(helped, relaxed_answers, strict=True)}
+    relaxed_answers: list[Solution] = []
+    if budget.allows(len(relaxed_questions)):
+        relaxed_answers = ask_all(
+            problem,
+            relaxed_questions,
+            solution.counts,
+            threads,
+            chosen,
+            price,
+            budget.limit(len(relaxed_questions)),
+        )
+        budget.spend(relaxed_answers)
+    else:
+        budget.note(f"{len(helped)} binding rules relaxed by one seat: {out_of_budget}")
+    relaxed_gaps: dict[str, Gaps | None] = {}
+    for rule in helped:
+        got = relaxed_answers.pop(0) if relaxed_answers else None
+        if got is None or got.status != "optimal":
+            undetermined[rule.id] = out_of_budget if got is None else cut_short
+            continue
+        relaxed_gaps[rule.id] = gaps_of(problem, got)
     prices: dict[str, tuple[Gaps | None, Gaps | None, bool]] = {}
     for rule in tested:
         has_relaxed = relaxed_by_one(rule) is not None
@@ -171,7 +214,8 @@ def explain_rules(
     binding = [
         rule
         for rule in tested
-        if any(g is not None and g.key() < chosen.key() for g in prices[rule.id][:2])
+        if rule.id not in undetermined
+        and any(g is not None and g.key() < chosen.key() for g in prices[rule.id][:2])
     ]
     # One board is named per binding rule: with one seat more room when the rule has a side
     # to relax, else without it. It shows who would come in and go out.
@@ -189,10 +233,19 @@ def explain_rules(
         named_count += 1
         progress.step("explain", named_count, len(boards), "boards named")
 
-    named = iter(ask_all(problem, boards, solution.counts, threads, chosen, name))
     board_of: dict[tuple[str, str], Solution] = {}
-    for rule in binding:
-        board_of[(rule.id, "relaxed" if relaxed_by_one(rule) else "dropped")] = next(named)
+    if budget.allows(len(boards)):
+        answers = ask_all(
+            problem, boards, solution.counts, threads, chosen, name, budget.limit(len(boards))
+        )
+        budget.spend(answers)
+        for rule, answer in zip(binding, answers, strict=True):
+            if answer.status == "optimal":  # a board cut short is not the one to name
+                board_of[(rule.id, "relaxed" if relaxed_by_one(rule) else "dropped")] = answer
+        if len(board_of) < len(boards):
+            budget.note(f"{len(boards) - len(board_of)} boards who'd come in/out: {cut_short}")
+    else:
+        budget.note(f"{len(boards)} boards who would come in and go out: {out_of_budget}")
 
     result = []
     for rule in problem.rules:
@@ -201,6 +254,21 @@ def explain_rules(
             continue
         limited = _pool_limited(rule, outcome)
         relaxed_change = dropped_change = None
+        if rule.id in undetermined:
+            result.append(
+                RuleExplanation(
+                    id=rule.id,
+                    kind=rule.kind.value,
+                    column=rule.column,
+                    value=rule.value,
+                    status=RuleClass.NOT_COMPUTED,
+                    pool_limited=limited,
+                    available=outcome.available,
+                    sentence=f"{rule.description.rstrip('.')}: its price was not computed "
+                    f"({undetermined[rule.id]}).",
+                )
+            )
+            continue
         if rule.id in prices:
             relaxed_price, dropped_price, has_relaxed = prices[rule.id]
             if has_relaxed:

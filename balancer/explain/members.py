@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from balancer.engine.model import Patch
 from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.solve import Solution
+from balancer.explain.budget import Budget
 from balancer.explain.infeasible import minimal_conflict
 from balancer.explain.whatif import (
     Gaps,
@@ -34,7 +35,7 @@ from balancer.explain.whatif import (
 from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import ID, Kind
 
-Reason = Literal["required", "improves balance", "tie-break"]
+Reason = Literal["required", "improves balance", "tie-break", "not computed"]
 WhyNotReason = Literal["on the board", "excluded", "no board", "less balanced", "tie-break"]
 
 
@@ -91,8 +92,15 @@ def explain_members(
     solution: Solution,
     threads: int | None = None,
     progress: Progress = SILENT,
+    budget: Budget | None = None,
 ) -> list[MemberReason]:
-    """A reason for every member, in roster order (``progress`` hears members asked about)."""
+    """A reason for every member, in roster order (``progress`` hears members asked about).
+
+    Members whose what-if ``budget`` does not reach, or whose what-if it cuts short, get the
+    reason "not computed", never a guessed one.
+    """
+    budget = budget or Budget.unlimited(threads)
+    threads = budget.threads
     chosen = gaps_of(problem, solution)
     assert chosen is not None
     profile_of = _profile_of(problem)
@@ -120,10 +128,23 @@ def explain_members(
         asked += 1
         progress.step("explain", asked, len(questions), "members")
 
-    answers = dict(
-        zip(unique_rows, ask_all(problem, questions, counts, threads, None, heard), strict=True)
-    )
-    needed = [r for r in unique_rows if gaps_of(problem, answers[r]) is None]
+    answers: dict[int, Solution] = {}
+    unknown: dict[int, str] = {}
+    if budget.allows(len(questions)):
+        asked_all = ask_all(
+            problem, questions, counts, threads, None, heard, budget.limit(len(questions))
+        )
+        budget.spend(asked_all)
+        for row, answer in zip(unique_rows, asked_all, strict=True):
+            if answer.status in ("optimal", "infeasible"):
+                answers[row] = answer
+            else:
+                unknown[row] = "its what-if solve reached its share of the work budget"
+    else:
+        unknown = {row: f"not reached within {budget.words()}" for row in unique_rows}
+    if unknown:
+        budget.note(f"{len(unknown)} member reasons: " + next(iter(unknown.values())))
+    needed = [r for r in answers if gaps_of(problem, answers[r]) is None]
     forcing = dict(
         zip(
             needed,
@@ -146,6 +167,15 @@ def explain_members(
                     reason="required",
                     forced_by=[included[cid]],
                     sentence=f"{cid} is on the board because the scenario includes them.",
+                )
+            )
+            continue
+        if row in unknown:
+            reasons.append(
+                MemberReason(
+                    id=cid,
+                    reason="not computed",
+                    sentence=f"Why {cid} is on the board was not computed ({unknown[row]}).",
                 )
             )
             continue

@@ -103,8 +103,13 @@ def ask(
     question: Question,
     hint: Sequence[int] | None,
     at_most: Gaps | None = None,
+    work_limit: float | None = None,
 ) -> Solution:
-    """Solve one what-if; ``at_most`` bounds the largest gap when the change can only help."""
+    """Solve one what-if; ``at_most`` bounds the largest gap when the change can only help.
+
+    ``work_limit`` (deterministic time) may end it before its proof: the answer is then
+    "feasible" (a board, not proven best) or "unknown".
+    """
     cap = None
     if at_most is not None and problem.targets:
         cap = int(at_most.largest * gap_scale(problem.targets))
@@ -118,6 +123,7 @@ def ask(
         max_gap_at_most=cap,
         presolve=False,
         prove_unique=False,
+        work_limit=work_limit,
     )
 
 
@@ -155,5 +161,8 @@ def ask_all(
     threads: int | None = None,
     at_most: Gaps | None = None,
     on_answer: Callable[[int, Solution], None] | None = None,
+    work_limit: float | None = None,
 ) -> list[Solution]:
-    return parallel(lambda q: ask(problem, q, hint, at_most), questions, threads, on_answer)
+    return parallel(
+        lambda q: ask(problem, q, hint, at_most, work_limit), questions, threads, on_answer
+    )

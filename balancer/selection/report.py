@@ -45,6 +45,7 @@ class StageTiming(BaseModel):
     status: str
     value: int | None
     seconds: float
+    work: float = Field(default=0.0, description="CP-SAT deterministic time (machine-free)")
 
 
 class Timings(BaseModel):
@@ -111,9 +112,16 @@ class Report(BaseModel):
 # into what a reader scans (groups, badges, prices); they return plain data, never markup, so
 # autoescape still sees every string. The one exception is the chart, escaped in charts.py.
 
-_STATUS_ORDER = (RuleClass.BINDING, RuleClass.POOL_LIMITED, RuleClass.TIGHT, RuleClass.SLACK)
+_STATUS_ORDER = (
+    RuleClass.BINDING,
+    RuleClass.NOT_COMPUTED,
+    RuleClass.POOL_LIMITED,
+    RuleClass.TIGHT,
+    RuleClass.SLACK,
+)
 _STATUS_TITLES = {
     RuleClass.BINDING: "Binding: these criteria cost balance",
+    RuleClass.NOT_COMPUTED: "Not computed: the explanation's work budget did not reach these",
     RuleClass.POOL_LIMITED: "Limited by the pool: every such candidate is needed",
     RuleClass.TIGHT: "Met exactly, at no cost to balance",
     RuleClass.SLACK: "Met with room to spare",
@@ -122,6 +130,7 @@ _BADGES = {
     RuleClass.BINDING: "binding",
     RuleClass.POOL_LIMITED: "pool-limited",
     RuleClass.TIGHT: "tight",
+    RuleClass.NOT_COMPUTED: "not computed",
 }
 CAP_SUMMARY_FROM = 4
 """Caps of one column in one status group are said in one line from this many on."""
@@ -199,7 +208,7 @@ def _rule_groups(report: Report) -> list[RuleGroup]:
     return groups
 
 
-_BADGE_ORDER = ("binding", "pool-limited", "tight", "slack")
+_BADGE_ORDER = ("binding", "not computed", "pool-limited", "tight", "slack")
 
 
 @dataclass(frozen=True)
@@ -374,7 +383,15 @@ def binding_lines(report: Report) -> list[str]:
     if report.explanation is None:
         return ["Binding criteria: not computed (run without --no-explain to price them)."]
     binding = [r for r in report.explanation.rules if r.status == RuleClass.BINDING]
+    unknown = sum(1 for r in report.explanation.rules if r.status == RuleClass.NOT_COMPUTED)
+    missing = (
+        [f"  {unknown} criteria not computed: the explanation's work budget ran out (report.md)."]
+        if unknown
+        else []
+    )
     if not binding:
+        if unknown:
+            return ["No binding criterion found among those priced.", *missing]
         return ["No criterion binds: the board is as balanced as it would be without them."]
     lines = [f"Binding criteria ({len(binding)}), each with its price:"]
     described = {o.id: o.description.rstrip(".") for o in report.constraints}
@@ -384,7 +401,7 @@ def binding_lines(report: Report) -> list[str]:
         how = "against one seat more room" if relaxed else "against dropping it"
         name = described.get(rule.id, rule.id)
         lines.append(f"  {name}: costs {_cost(change)} ({how})")
-    return lines
+    return lines + missing
 
 
 def _cost(change: Change | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +118,7 @@ def select(
     alternates: int = 0,
     progress: Progress | None = None,
     seed_text: str | None = None,
+    on_board: Callable[[Result], object] | None = None,
 ) -> Result:
     """Select the best board for a scenario; infeasible scenarios come back diagnosed.
 
@@ -132,6 +133,10 @@ def select(
     ``alternates`` for an ordered list of candidates to call (see
     :mod:`balancer.selection.alternatives`). ``progress`` hears every phase: read, check,
     solve, diagnose (when no board exists) and explain.
+
+    ``on_board`` is called with the board and its recount (or the diagnosis) as soon as they
+    are known, before the optional analyses, so a caller can write them first: whatever the
+    explanation does later, the board is already safe on disk.
     """
     started = time.perf_counter()
     scenario, committed = _committed(scenario, seed_text)
@@ -145,6 +150,9 @@ def select(
     solved = time.perf_counter()
     report = build_report(problem, solution, file, command=command, progress=progress)
     report.commitment = committed.model_copy(update={"pool_sha256": problem.pool.sha256})
+    if on_board is not None:
+        report.timings = _timings(started, read, solved, solved, solution)
+        on_board(Result(report=report.model_copy(deep=True), problem=problem, solution=solution))
     if explain_board and solution.status == "optimal":
         report.explanation = explain.explain(
             problem, solution, report.constraints, why_not_ids=why_not, progress=progress
@@ -155,8 +163,14 @@ def select(
         )
     if alternates and solution.status in {"optimal", "feasible"}:
         report.alternates = second_choices.alternates(problem, solution.rows, alternates)
-    finished = time.perf_counter()
-    report.timings = Timings(
+    report.timings = _timings(started, read, solved, time.perf_counter(), solution)
+    return Result(report=report, problem=problem, solution=solution)
+
+
+def _timings(
+    started: float, read: float, solved: float, finished: float, solution: Solution
+) -> Timings:
+    return Timings(
         read=read - started,
         build=solution.build_seconds,
         solve=solution.seconds,
@@ -164,7 +178,6 @@ def select(
         total=finished - started,
         stages=[StageTiming(**vars(stage)) for stage in solution.stages],
     )
-    return Result(report=report, problem=problem, solution=solution)
 
 
 def _committed(scenario: ScenarioInput, seed_text: str | None) -> tuple[ScenarioInput, Commitment]:

@@ -31,3 +31,4 @@ class RuleClass(StrEnum):
     TIGHT = "tight, no cost"  # met exactly, and relaxing it would not help
     SLACK = "slack"  # met with room to spare
     POOL_LIMITED = "pool-limited"  # met exactly because the pool has no more such candidates
+    NOT_COMPUTED = "not computed"  # the explanation's work budget did not reach it

@@ -1,0 +1,185 @@
+"""Bounded work: the explanation on the capped pools of issue 13, wall time and peak memory.
+
+Run on demand (never in the tests)::
+
+    python benchmarks/bench_bounded.py [--cases A,B,C] [--timeout 900] [--kill-gib 8]
+
+Cases (generated pools in ``benchmarks/data/``, made once and reused):
+
+A. 100,000 candidates, 30 seats, at most one per country and one per organisation.
+B. 20,000 candidates from 36 countries, 50 seats, at most one per country (no board exists:
+   the diagnosis is what is measured; the goal is under a minute).
+C. 20,000 candidates, 50 seats, at most two per country and one per organisation.
+
+Each case is one ``balancer select`` process under ``/usr/bin/time -v`` (its peak RSS is the
+figure; the goal is under 4 GB), killed by a watchdog above ``--kill-gib`` GiB of RSS or after
+``--timeout`` seconds, so a regression cannot take the shared machine down. Alongside, the
+same case with ``--no-explain`` gives the solve the explanation is compared with. The load
+average is printed with every line: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from balancer.io.generate import write_pool_csv
+
+DATA = Path(__file__).parent / "data"
+BIN = Path(sys.executable).parent
+
+SCENARIO = """
+name: {name}
+board_size: {seats}
+pool: {pool}
+quotas:
+  gender:
+    woman: {{min_share: 0.45}}
+    man: {{min_share: 0.40}}
+  un_region:
+    African: {{min: {region_min}}}
+    Asia-Pacific: {{min: {region_min}}}
+    Latin American and Caribbean: {{min: {region_min}}}
+  disability:
+    "yes": {{min: 2}}
+caps: {caps}
+targets:
+  un_region: equal
+  stakeholder_group: equal
+  gender: {{woman: 0.5, man: 0.5}}
+seed: 7
+"""
+
+CASES = {
+    "A": ("100k / 30, one per country and organisation", 100_000, 30, None,
+          "{country: 1, organisation: 1}"),
+    "B": ("20k (36 countries) / 50, one per country", 20_000, 50, 36, "{country: 1}"),
+    "C": ("20k / 50, two per country, one per organisation", 20_000, 50, None,
+          "{country: 2, organisation: 1}"),
+}  # fmt: skip
+
+
+def pool_file(size: int, countries: int | None) -> Path:
+    """A generated pool; with ``countries``, only the most common ones are kept."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    suffix = f"-{countries}c" if countries else ""
+    path = DATA / f"bounded-{size}{suffix}.csv"
+    if path.exists():
+        return path
+    if countries is None:
+        write_pool_csv(path, size, 13)
+        return path
+    big = DATA / f"bounded-{size * 2}-all.csv"
+    write_pool_csv(big, size * 2, 13)
+    frame = pd.read_csv(big, dtype=str, keep_default_na=False)
+    kept = frame["country"].value_counts().index[:countries]
+    frame[frame["country"].isin(kept)].head(size).to_csv(path, index=False)
+    big.unlink()
+    return path
+
+
+def rss_of_tree(pid: int) -> int:
+    """Resident bytes of a process and its children (from /proc), 0 once it is gone."""
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    except OSError:
+        return total
+    return total + sum(rss_of_tree(int(c)) for c in children)
+
+
+def run(argv: list[str], timeout: float, kill_bytes: int) -> dict[str, object]:
+    """One process under /usr/bin/time -v, watched; wall seconds, peak RSS and how it ended."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        ["/usr/bin/time", "-v", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, so the watchdog can end all of it
+    )
+    ended = "exit"
+    while process.poll() is None:
+        time.sleep(0.5)
+        if rss_of_tree(process.pid) > kill_bytes:
+            ended = "killed: memory"
+        elif time.perf_counter() - started > timeout:
+            ended = "killed: timeout"
+        else:
+            continue
+        os.killpg(process.pid, signal.SIGKILL)
+        break
+    out, err = process.communicate()
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+    return {
+        "seconds": time.perf_counter() - started,
+        "peak_gib": int(peak.group(1)) / 2**20 if peak else None,
+        "ended": ended if ended != "exit" else f"exit {process.returncode}",
+        "stdout": out,
+        "stderr": err,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="A,B,C")
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--kill-gib", type=float, default=8)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for key in args.cases.split(","):
+            label, size, seats, countries, caps = CASES[key]
+            pool = pool_file(size, countries)
+            scenario = Path(folder) / f"{key}.yaml"
+            scenario.write_text(
+                SCENARIO.format(
+                    name=label, seats=seats, pool=pool, caps=caps, region_min=seats // 6
+                ),
+                "utf-8",
+            )
+            for extra in (["--no-explain"], []):
+                out_dir = Path(folder) / f"out-{key}{'-bare' if extra else ''}"
+                argv = [str(BIN / "balancer"), "select", str(scenario), "--out", str(out_dir)]
+                load = os.getloadavg()[0]
+                got = run([*argv, *extra], args.timeout, int(args.kill_gib * 2**30))
+                timings, not_computed = {}, None
+                report = out_dir / "report.json"
+                if report.exists():
+                    data = json.loads(report.read_text("utf-8"))
+                    timings = data.get("timings", {})
+                    explanation = data.get("explanation") or {}
+                    not_computed = explanation.get("not_computed")
+                row = {
+                    "case": f"{key} {label}",
+                    "explain": not extra,
+                    "load": round(load, 2),
+                    **{k: got[k] for k in ("seconds", "peak_gib", "ended")},
+                    "status": json.loads(report.read_text("utf-8"))["status"]
+                    if report.exists()
+                    else None,
+                    "timings": {k: timings.get(k) for k in ("read", "solve", "explain", "total")},
+                    "not_computed": not_computed,
+                }
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                if got["ended"].startswith("killed"):
+                    print(got["stderr"][-2000:], file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

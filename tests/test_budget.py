@@ -1,0 +1,95 @@
+"""Bounded work: the explanation within a deterministic budget, and what it did not reach said.
+
+A budget too small for the whole explanation must leave every rule and member either with the
+answer the unbounded explanation gives, or marked "not computed" with a reason: never a
+different answer. The same budget gives the same explanation on every run (it is counted in
+CP-SAT's deterministic time, not in seconds). Checked on the messy convener fixture with a
+quota made binding.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import balancer
+from balancer import explain
+from balancer.explain.budget import Budget
+from balancer.selection.run import Result
+
+INPUTS = Path(__file__).parent / "data" / "inputs"
+
+
+def _binding_world(tmp_path: Path) -> Path:
+    shutil.copy(INPUTS / "world-pool.csv", tmp_path / "world-pool.csv")
+    text = (INPUTS / "world.yaml").read_text("utf-8")
+    text = text.replace(
+        "Western European and Others: {min: 1, max: 2}",
+        "Western European and Others: {min: 2, max: 2}",
+    )
+    path = tmp_path / "world.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _explained(result: Result, budget: Budget) -> explain.Explanation:
+    return explain.explain(
+        result.problem, result.solution, result.report.constraints, budget=budget
+    )
+
+
+def test_a_short_budget_leaves_answers_right_or_not_computed(tmp_path: Path) -> None:
+    result = balancer.select(_binding_world(tmp_path), workers=1, explain_board=False)
+    full = _explained(result, Budget.unlimited(1))
+    assert any(r.status == "binding" for r in full.rules) and not full.not_computed
+    truth = {r.id: r.status for r in full.rules}
+    reasons = {m.id: m.reason for m in full.members}
+    for questions in (0, 1, 2, 3, 5):
+        budget = Budget(work=float("inf"), questions=questions, threads=1)
+        short = _explained(result, budget)
+        assert short.not_computed, questions
+        for rule in short.rules:
+            assert rule.status in (truth[rule.id], "not computed")
+            if rule.status == "not computed":
+                assert "not computed" in rule.sentence
+        for member in short.members:
+            assert member.reason in (reasons[member.id], "not computed")
+    nothing = _explained(result, Budget(work=float("inf"), questions=0, threads=1))
+    assert all(
+        r.status in ("not computed", "slack", "tight, no cost", "pool-limited")
+        or truth[r.id] == r.status
+        for r in nothing.rules
+    )
+    assert {m.reason for m in nothing.members} <= {"not computed", "tie-break", "required"}
+
+
+def test_a_work_limit_is_deterministic_and_never_wrong(tmp_path: Path) -> None:
+    result = balancer.select(_binding_world(tmp_path), workers=1, explain_board=False)
+    truth = {r.id: r.status for r in _explained(result, Budget.unlimited(1)).rules}
+    runs = []
+    for _ in range(2):
+        tiny = Budget(work=1e-6, questions=10**6, threads=2)
+        runs.append(_explained(result, tiny))
+    one, two = (r.model_dump(exclude={"seconds"}) for r in runs)
+    assert one == two  # the same budget reaches the same point on every run
+    assert runs[0].not_computed
+    assert all(r.status in (truth[r.id], "not computed") for r in runs[0].rules)
+
+
+def test_the_default_budget_explains_a_small_board_in_full(tmp_path: Path) -> None:
+    report = balancer.select(_binding_world(tmp_path), workers=1).report
+    assert report.explanation is not None
+    assert report.explanation.not_computed == []
+    assert report.explanation.work_budget is not None
+    assert 0 < report.explanation.work <= report.explanation.work_budget
+    assert all(r.status != "not computed" for r in report.explanation.rules)
+
+
+def test_the_board_is_handed_out_before_the_explanation(tmp_path: Path) -> None:
+    seen: list[Result] = []
+    final = balancer.select(_binding_world(tmp_path), workers=1, on_board=seen.append)
+    assert len(seen) == 1
+    early = seen[0].report
+    assert early.explanation is None  # handed out before the explanation ran
+    assert early.roster == final.report.roster and early.constraints == final.report.constraints
+    assert final.report.explanation is not None
