@@ -56,4 +56,10 @@ def test_errors_share_one_base_with_code_and_parameters() -> None:
 
 
 def test_rule_classes_keep_their_json_words() -> None:
-    assert [c.value for c in RuleClass] == ["binding", "tight, no cost", "slack", "pool-limited"]
+    assert [c.value for c in RuleClass] == [
+        "binding",
+        "tight, no cost",
+        "slack",
+        "pool-limited",
+        "not computed",  # the explanation's work budget did not reach the rule (issue 13)
+    ]
