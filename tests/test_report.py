@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -77,6 +78,10 @@ def test_hostile_names_are_escaped_in_markdown(hostile: str) -> None:
     assert len(member_rows) == 1
     # A pipe inside a cell must not split the table row: the row keeps its column count.
     assert member_rows[0].count(" | ") - member_rows[0].count("\\|") >= 3
+    # Escaped as Markdown, not as HTML: a Markdown viewer shows the name as typed.
+    assert "&lt;" not in text and "&#39;" not in text and "&amp;" not in text
+    cells = re.split(r"(?<!\\)\|", member_rows[0])
+    assert re.sub(r"\\(.)", r"\1", cells[3]).strip() == hostile.strip()
 
 
 def test_sensitive_column_is_never_shown_per_member() -> None:

@@ -10,8 +10,15 @@ import jinja2
 from markupsafe import Markup
 
 
-def _cell(value: object) -> str:
-    """Text safe inside a Markdown table cell (autoescape has already handled HTML)."""
+@jinja2.pass_environment
+def _cell(environment: jinja2.Environment, value: object) -> str:
+    """Text safe inside a Markdown table cell (autoescape has already handled HTML).
+
+    Under :data:`MD_ENV` the finalizer escapes ``|`` with every other Markdown special, so
+    the cell is escaped once, there, and marked as done.
+    """
+    if environment.finalize is markdown_text:
+        return Markup(markdown_text(value))
     return str(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
@@ -47,12 +54,19 @@ def markdown_text(value: object) -> str:
     if isinstance(value, Markup):
         return str(value)
     text = str(value).replace("\r", " ").replace("\n", " ")
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+    out = []
+    for i, c in enumerate(text):
+        # An underscore inside a word (un_region) never starts emphasis: left as typed.
+        inside = c == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum()
+        inside = inside and text[i + 1].isalnum()
+        out.append("\\" + c if c in _MARKDOWN_SPECIAL and not inside else c)
+    return "".join(out)
 
 
 def _code(value: object) -> Markup:
     """A Markdown code span (backticks inside become quotes: nothing can close it early)."""
-    return Markup("`" + str(value).replace("`", "'").replace("\n", " ") + "`")
+    text = str(value).replace("`", "'").replace("\n", " ").replace("|", "\\|")
+    return Markup("`" + text + "`")
 
 
 MD_ENV = ENV.overlay(autoescape=False, finalize=markdown_text)

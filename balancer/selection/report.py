@@ -30,7 +30,7 @@ from balancer.explain import (
 from balancer.explain.costs import Change
 from balancer.io.provenance import Provenance
 from balancer.present import charts
-from balancer.present.render import ENV, number
+from balancer.present.render import ENV, number, render_markdown_file
 from balancer.selection.alternatives import Alternates, Alternatives
 from balancer.spec.criteria import Commitment
 from balancer.spec.outcomes import RuleClass
@@ -357,8 +357,7 @@ ENV.filters["chart"] = _chart
 
 def render_markdown(report: Report, members: list[dict[str, str]]) -> str:
     """The report for a person. ``members`` holds only the columns safe to show per person."""
-    template = ENV.get_template("report.md.j2")
-    return template.render(report=report, members=members)
+    return render_markdown_file("report.md.j2", report=report, members=members)
 
 
 def render_html(report: Report, members: list[dict[str, str]]) -> str:
