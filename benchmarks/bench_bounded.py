@@ -138,6 +138,7 @@ def main() -> int:
     parser.add_argument("--cases", default="A,B,C")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--kill-gib", type=float, default=8)
+    parser.add_argument("--skip-bare", action="store_true", help="only the run with explanation")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -151,7 +152,7 @@ def main() -> int:
                 ),
                 "utf-8",
             )
-            for extra in (["--no-explain"], []):
+            for extra in ([[]] if args.skip_bare else [["--no-explain"], []]):
                 out_dir = Path(folder) / f"out-{key}{'-bare' if extra else ''}"
                 argv = [str(BIN / "balancer"), "select", str(scenario), "--out", str(out_dir)]
                 load = os.getloadavg()[0]

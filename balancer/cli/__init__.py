@@ -30,8 +30,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def version_line() -> str:
+    """``balancer X (OR-Tools CP-SAT Y)``, from the installed packages' metadata."""
+    from importlib import metadata
+
+    return (
+        f"balancer {metadata.version('balancer')} (OR-Tools CP-SAT {metadata.version('ortools')})"
+    )
+
+
 def main() -> None:
-    """Entry point: no traceback reaches a convener unless BALANCER_DEBUG is set."""
+    """Entry point: no traceback reaches a convener unless BALANCER_DEBUG is set.
+
+    ``balancer --version`` is answered before the app is built: building it evaluates every
+    command's options, most of the start-up time of a command that prints one line.
+    """
+    if sys.argv[1:] == ["--version"]:
+        print(version_line())
+        return
     from balancer.cli.shell import EXIT_INTERNAL, err, exit_code
     from balancer.spec.errors import BalancerError
 

@@ -62,10 +62,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def _version(value: bool) -> None:
     if value:
-        from importlib import metadata
+        from balancer.cli import version_line
 
-        balancer_version, solver_version = metadata.version("balancer"), metadata.version("ortools")
-        out.print(f"balancer {balancer_version} (OR-Tools CP-SAT {solver_version})")
+        out.print(version_line(), markup=False, highlight=False)
         raise typer.Exit(EXIT_OK)
 
 
