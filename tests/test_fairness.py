@@ -426,3 +426,41 @@ def test_shares_rounding_past_each_other_exit_2(tmp_path: Path) -> None:
         in " ".join(result.output.split())
     )
     assert not (tmp_path / "out").exists()
+
+
+# -- item 7: nominated twice ---------------------------------------------------------------
+
+
+def test_nominated_twice_is_warned_with_rows() -> None:
+    raw = _raw()
+    by_email: dict[str, list[str]] = {}
+    for row in raw:
+        by_email.setdefault(row["email"].casefold(), []).append(row["id"])
+    assert [ids for ids in by_email.values() if len(ids) > 1] == [["n01", "n24"]]
+    problem, _ = api.prepare(SCENARIO)
+    twice = [w for w in problem.warnings if w.startswith("possibly nominated twice")]
+    assert len(twice) == 2  # same e-mail (in another case), and same name and organisation
+    assert "same email): row 2 (n01), row 25 (n24)" in twice[0]
+    assert "same name and organisation): row 2 (n01), row 25 (n24)" in twice[1]
+
+
+def test_duplicates_columns_named_by_the_scenario() -> None:
+    frame = pd.DataFrame(
+        {"id": ["a", "b", "c"], "phone": ["1 ", "2", "1"], "email": ["x@y", "X@Y", "z@y"]}
+    )
+    problem = build_problem(
+        parse_scenario_text("board_size: 1\npool: x.csv\nduplicates: [[phone]]\n"),
+        pool_from_frame(frame),
+    )
+    (warning,) = [w for w in problem.warnings if "twice" in w]
+    assert "same phone): row 2 (a), row 4 (c)" in warning
+    off = build_problem(
+        parse_scenario_text("board_size: 1\npool: x.csv\nduplicates: []\n"),
+        pool_from_frame(frame),
+    )
+    assert not [w for w in off.warnings if "twice" in w]
+    with pytest.raises(InputError, match="duplicates\\[0\\]: column 'fone' is not in the pool"):
+        build_problem(
+            parse_scenario_text("board_size: 1\npool: x.csv\nduplicates: [[fone]]\n"),
+            pool_from_frame(frame),
+        )

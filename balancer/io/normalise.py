@@ -514,3 +514,86 @@ class _Work:
                     + ", ".join(f"'{v}'" for v in unused[:_MOST_VALUES]),
                     "add aliases for them, or criteria that name them",
                 )
+
+
+_EMAIL = ("email", "e-mail", "e_mail", "email address", "e-mail address", "mail")
+_NAME = ("name", "full name", "full_name")
+_ORGANISATION = ("organisation", "organization", "org", "affiliation")
+
+
+def _default_duplicate_keys(columns: Iterable[str]) -> list[list[str]]:
+    """An e-mail column, and a name column with an organisation column, when the pool has them."""
+    by_folded = {str(c).strip().casefold(): str(c) for c in columns}
+    keys = [[by_folded[c]] for c in _EMAIL if c in by_folded][:1]
+    name = next((by_folded[c] for c in _NAME if c in by_folded), None)
+    org = next((by_folded[c] for c in _ORGANISATION if c in by_folded), None)
+    if name and org:
+        keys.append([name, org])
+    return keys
+
+
+def duplicate_nominations(
+    scenario: Scenario, pool: Pool, source: str
+) -> tuple[list[str], list[Problem]]:
+    """Warnings for rows that look like one person nominated twice, and bad column names.
+
+    Rows sharing an e-mail address, or a name and an organisation (compared trimmed, in any
+    case and spacing), are the same person more often than not; balancer cannot know, so it
+    warns with the rows and ids and leaves the decision to the convener (exclude one of them).
+    """
+    table = pool.table
+    keys = scenario.duplicates
+    problems: list[Problem] = []
+    if keys is None:
+        keys = _default_duplicate_keys(table.columns)
+    else:
+        for i, columns in enumerate(keys):
+            for column in columns:
+                if column not in table.columns:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"duplicates[{i}]",
+                            f"column '{column}' is not in the pool",
+                            did_you_mean(column, table.columns, what="columns are"),
+                        )
+                    )
+        if problems:
+            return [], problems
+    warnings = []
+    for columns in keys:
+        if not columns:
+            continue
+        folded = [table[c].astype(str).str.strip().str.casefold() for c in columns]
+        filled = np.ones(len(table), dtype=bool)
+        for cells in folded:
+            filled &= (cells != "").to_numpy()
+        combined = folded[0]
+        for cells in folded[1:]:
+            combined = combined + "\x1f" + cells
+        # Only the repeated keys are grouped in Python: a million-row pool costs one hash pass.
+        twice = filled & combined.duplicated(keep=False).to_numpy()
+        groups: dict[str, list[int]] = {}
+        for row in np.flatnonzero(twice).tolist():
+            groups.setdefault(str(combined.iat[row]), []).append(row)
+        repeated = [rows for rows in groups.values() if len(rows) > 1]
+        if not repeated:
+            continue
+        ids = table[pool.id_column] if pool.id_column in table.columns else None
+        shown = []
+        for rows in repeated[:_MOST_ROWS]:
+            who = ", ".join(
+                f"{pool.row_label(r)} ({ids.iat[r]})" if ids is not None else pool.row_label(r)
+                for r in rows
+            )
+            shown.append(who)
+        more = f"; and {len(repeated) - _MOST_ROWS} more" if len(repeated) > _MOST_ROWS else ""
+        warnings.append(
+            f"possibly nominated twice ({len(repeated)} case(s) with the same "
+            f"{' and '.join(columns)}): "
+            + "; ".join(shown)
+            + more
+            + " (exclude one row of each, or set duplicates: to the columns that identify a "
+            "person)"
+        )
+    return warnings, problems

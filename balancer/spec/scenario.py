@@ -288,6 +288,13 @@ class Scenario(BaseModel):
         default_factory=dict,
         description="Multi-valued column -> the separator between its values (e.g. ';')",
     )
+    duplicates: list[list[str]] | None = Field(
+        default=None,
+        description="Column sets that identify one person (e.g. [[email], [name, "
+        "organisation]]); rows agreeing on one are warned as possibly nominated twice. "
+        "Default: an e-mail column, and name with organisation, when the pool has them; "
+        "[] turns the check off",
+    )
 
     # Checks across entries are field validators rather than one model validator: a model
     # validator only runs when every field is valid, so its problems would be reported one
