@@ -13,7 +13,8 @@ contents are committed by the pool's own SHA-256), with ``include`` and ``exclud
 serialised as JSON with sorted keys, no spaces (``","`` and ``":"`` separators), non-ASCII
 characters as themselves, in UTF-8. Comments, key order, quoting, whitespace and spelling out a
 default change nothing; changing any rule, target, weight, the tie-break, the seed, the
-sensitive columns or the normalisation keys changes the digest. ``criteria.json`` holds exactly
+sensitive columns or the normalisation keys changes the digest (``duplicates``, which only
+warns, is left out). ``criteria.json`` holds exactly
 these bytes, so ``sha256sum criteria.json`` gives the commitment.
 
 **Seed from a text.** ``seed = int(SHA-256(UTF-8 text))``: the 256-bit digest read as one
@@ -44,6 +45,7 @@ def canonical(scenario: Scenario) -> dict[str, Any]:
     ref = scenario.pool_ref
     data["pool"] = {"id_column": ref.id_column, "sheet": ref.sheet}
     data.pop("id_column", None)  # said once, in pool.id_column
+    data.pop("duplicates", None)  # which rows look like one person: a warning, not a criterion
     data["include"] = sorted(data["include"])
     data["exclude"] = sorted(data["exclude"])
     return data
