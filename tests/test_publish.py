@@ -480,3 +480,10 @@ def test_pages_render_in_chromium(
     assert "PUBLIC" in public and "<details" in public
     internal = _browser(selected[0] / "report.html", tmp_path)
     assert "INTERNAL" in internal
+
+
+def test_internal_variant_names_next_to_ids(selected: tuple[Path, set[str]]) -> None:
+    out, _ = selected
+    internal = (out / "report.md").read_text("utf-8")
+    assert f"kz13 ({NAMES['kz13']})" in internal  # the why-not answer, with the name
+    assert NAMES["kz13"] not in (out / "public" / "report.md").read_text("utf-8")

@@ -346,6 +346,14 @@ def _chart(rows: Sequence[CompositionRow], report: Report, index: int) -> Markup
 
 
 ENV.filters["rule_groups"] = _rule_groups
+
+
+def _who(ids: Iterable[str], names: dict[str, str]) -> str:
+    """Ids with their names where known: "c017 (Ana L.), c044"."""
+    return ", ".join(f"{i} ({names[i]})" if names.get(i) else str(i) for i in ids)
+
+
+ENV.filters["who"] = _who
 ENV.filters["rule_badges"] = _rule_badges
 ENV.filters["criteria_rows"] = _criteria_rows
 ENV.filters["price"] = _price
@@ -355,19 +363,24 @@ ENV.filters["percent"] = _percent
 ENV.filters["chart"] = _chart
 
 
-def render_markdown(report: Report, members: list[dict[str, str]]) -> str:
-    """The report for a person. ``members`` holds only the columns safe to show per person."""
-    return render_markdown_file("report.md.j2", report=report, members=members)
+def render_markdown(
+    report: Report, members: list[dict[str, str]], people: dict[str, str] | None = None
+) -> str:
+    """The report for a person. ``members`` holds only the columns safe to show per person;
+    ``people`` (internal variant only) names every candidate the report mentions by id."""
+    return render_markdown_file("report.md.j2", report=report, members=members, people=people or {})
 
 
-def render_html(report: Report, members: list[dict[str, str]]) -> str:
+def render_html(
+    report: Report, members: list[dict[str, str]], people: dict[str, str] | None = None
+) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no script, no links).
 
     Self-contained so it can be mailed, archived or published as is and still look the same in
     ten years; ``members`` holds only the columns safe to show per person, as for Markdown.
     """
     template = ENV.get_template("report.html.j2")
-    return template.render(report=report, members=members)
+    return template.render(report=report, members=members, people=people or {})
 
 
 def binding_lines(report: Report) -> list[str]:

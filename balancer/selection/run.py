@@ -61,10 +61,12 @@ class Result:
         return redact(self.report) if public else self.report
 
     def markdown(self, public: bool = False) -> str:
-        return render_markdown(self.published(public), public_members(self))
+        people = None if public else named_people(self)
+        return render_markdown(self.published(public), public_members(self), people)
 
     def html(self, public: bool = False) -> str:
-        return render_html(self.published(public), public_members(self))
+        people = None if public else named_people(self)
+        return render_html(self.published(public), public_members(self), people)
 
     def files(self, public: bool = False, excel: bool = False) -> dict[str, str]:
         """The output files by name, ready to be written together.
@@ -73,10 +75,11 @@ class Result:
         """
         report = self.published(public)
         members = public_members(self)
+        people = None if public else named_people(self)
         files = {
             "report.json": report.model_dump_json(indent=2) + "\n",
-            "report.md": render_markdown(report, members),
-            "report.html": render_html(report, members),
+            "report.md": render_markdown(report, members, people),
+            "report.html": render_html(report, members, people),
         }
         if self.report.status in {"optimal", "feasible"}:
             roster = pd.DataFrame(members) if public else self.roster
@@ -88,6 +91,20 @@ class Result:
     def write(self, out_dir: str | Path, public: bool = False, excel: bool = False) -> list[Path]:
         """Write every output file atomically into ``out_dir`` (created if missing)."""
         return write_files(Path(out_dir), self.files(public, excel))
+
+
+def named_people(result: Result) -> dict[str, str]:
+    """Id to name for every candidate in the pool (internal variant: names next to ids).
+
+    Empty when the pool has no ``name`` column or lists it as sensitive.
+    """
+    problem = result.problem
+    table = problem.pool.table
+    if "name" not in table.columns or "name" in problem.scenario.sensitive:
+        return {}
+    return dict(
+        zip(table[problem.pool.id_column].astype(str), table["name"].astype(str), strict=True)
+    )
 
 
 def public_members(result: Result) -> list[dict[str, str]]:
