@@ -224,6 +224,18 @@ class Check:
         return not self.problems
 
 
+def scenario_file(data: dict[str, Any], path: Path) -> ScenarioFile:
+    """The mapping as ``balancer`` would read it saved at ``path`` (raises InputError).
+
+    Every view that reads the pool takes this file to :mod:`balancer.engine.load`, so the
+    scenario's ``encoding``, sheet, id column and ``countries:`` file (next to ``path``) are
+    honoured as the CLI honours them.
+    """
+    text = dump(data)
+    scenario = parse_scenario_text(text, source=str(path.name))
+    return ScenarioFile(scenario, path, hashlib.sha256(text.encode()).hexdigest())
+
+
 def check(data: dict[str, Any], path: Path) -> Check:
     """Validate as ``balancer select`` would read this mapping saved at ``path``.
 
@@ -231,10 +243,9 @@ def check(data: dict[str, Any], path: Path) -> Check:
     (:mod:`balancer.present.criteria`, from the scenario alone); the target seats are the ones
     this pool gives, from the checked problem.
     """
-    text = dump(data)
     try:
-        scenario = parse_scenario_text(text, source=str(path.name))
-        file = ScenarioFile(scenario, path, hashlib.sha256(text.encode()).hexdigest())
+        file = scenario_file(data, path)
+        scenario = file.scenario
         problem, _ = prepare(file)
     except InputError as error:
         return Check([str(p) for p in error.problems], [], [], [])

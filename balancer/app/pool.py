@@ -1,8 +1,9 @@
 """Reading a pool for a person: columns, first rows, roles, raw values and what they become.
 
 Nothing here decides how a cell is read: the raw view is :func:`balancer.io.files.read_pool`
-(text cells, trimmed), and the normalised view is :func:`balancer.io.normalise.prepare_pool`
-on the scenario being edited, so the supply the app shows is the supply the CLI would see.
+(text cells, trimmed), and the normalised view is :func:`balancer.engine.load.read_prepared`
+on the scenario being edited (the route of every command), so the supply the app shows is the
+supply the CLI would see.
 This module only *proposes* the scenario keys (``columns``, ``multi``, ``aliases``,
 ``missing``, ``derive``) that a convener would otherwise type by hand.
 """
@@ -45,9 +46,18 @@ _WORDS = {
 }
 
 
-def read(path: Path, sheet: str | None = None) -> Pool:
-    """The raw pool: the id column is not known yet, so ids are not checked here."""
-    return read_pool(path, id_column=None, sheet=sheet)
+def read(path: Path, sheet: str | None = None, encoding: str | None = None) -> Pool:
+    """The raw pool, the one read in the app that does not go through :mod:`balancer.engine.load`.
+
+    It is the pool before there is a scenario to read it by, or while the scenario is being
+    made from it: a fresh upload has none, and the mapping and spellings pages edit the very
+    keys the engine would apply (``id_column``, ``columns``, ``multi``, ``aliases``) and must
+    show the headers and cells as written, whatever those keys say now, even when the saved
+    scenario does not validate yet. So the id column is not known (ids are not checked) and no
+    normalisation is applied; how the file's bytes are read is the scenario's all the same
+    (``sheet``, ``encoding``), so a spelling chosen here is the one the engine will meet.
+    """
+    return read_pool(path, id_column=None, sheet=sheet, encoding=encoding)
 
 
 def sheet_names(path: Path) -> list[str]:

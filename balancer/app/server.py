@@ -279,7 +279,8 @@ class Views:
     def _raw(self, name: str) -> tuple[dict[str, Any], Pool, pools.Mapping]:
         data = self.ws.read(name)
         path, sheet = self.pool_of(data)
-        raw = pools.read(path, sheet)
+        encoding = data.get("encoding")
+        raw = pools.read(path, sheet, encoding if isinstance(encoding, str) else None)
         mapping = pools.mapping_from_scenario(raw, data) or pools.suggest_mapping(raw)
         return data, raw, mapping
 
@@ -382,15 +383,16 @@ class Views:
     def _supply(
         self, name: str, data: dict[str, Any]
     ) -> tuple[list[tuple[str, list[tuple[str, int]]]], list[str]]:
-        from balancer.io.files import parse_scenario_text, read_pool
-        from balancer.io.normalise import part_counts, prepare_pool
+        """Candidates per value of each column, as ``balancer validate`` reads the pool.
+
+        ``data`` may be a form not saved yet: it is read as if saved in place of the scenario.
+        """
+        from balancer.engine.load import read_prepared
+        from balancer.io.normalise import part_counts
 
         try:
-            scenario = parse_scenario_text(dump(data), source=f"{name}.yaml")
-            path, sheet = self.pool_of(data)
-            ref = scenario.pool_ref
-            raw = read_pool(path, id_column=ref.id_column or "id", sheet=sheet)
-            prepared = prepare_pool(scenario, raw, f"{name}.yaml")
+            file = crit.scenario_file(data, self.ws.scenario_path(name))
+            prepared = read_prepared(file)
         except InputError as error:
             return [], [str(p) for p in error.problems]
         table = prepared.pool.table
@@ -399,10 +401,9 @@ class Views:
         for column in table.columns:
             if column in skip:
                 continue
-            counts = part_counts(table, column, scenario.multi.get(column))
+            counts = part_counts(table, column, file.scenario.multi.get(column))
             supply.append((str(column), [(str(v), int(n)) for v, n in counts.items()]))
-        problems = [str(p) for p in [*raw.problems, *prepared.problems]]
-        return supply, problems
+        return supply, [str(p) for p in prepared.problems]
 
     async def values_page(self, request: Request) -> Response:
         name = self.name(request)
@@ -492,17 +493,17 @@ class Views:
             binding = [r for r in report.explanation.rules if r.status == "binding"]
         pool_ids: list[str] = []
         if report is not None:
-            try:
-                data = self.ws.read(name)
-                from balancer.io.files import read_pool
+            from balancer.engine.load import read_prepared
+            from balancer.io.files import load_scenario
 
-                path, sheet = self.pool_of(data)
-                id_column = str(data.get("id_column", "id"))
-                table = read_pool(path, id_column=id_column, sheet=sheet).table
-                if id_column in table.columns:
-                    pool_ids = [i for i in table[id_column].tolist() if i not in report.roster]
-            except Exception:
-                pool_ids = []
+            try:  # the candidates a why-not may ask about: the pool as select reads it
+                pool = read_prepared(load_scenario(self.ws.scenario_path(name))).pool
+            except InputError:  # the scenario was broken since the run: no list, no error
+                pool = None
+            if pool is not None and pool.id_column in pool.table.columns:
+                chosen = set(report.roster)
+                ids = pool.table[pool.id_column].tolist()
+                pool_ids = [i for i in ids if i not in chosen]
         return {"job": job, "report": report, "binding": binding, "others": pool_ids}
 
     async def select_page(self, request: Request) -> Response:

@@ -48,6 +48,20 @@ def read_source(file: ScenarioFile) -> Pool:
     )
 
 
+def read_prepared(file: ScenarioFile) -> normalise.Prepared:
+    """The pool a scenario file names, read and normalised, before its rules are checked.
+
+    The same reading (:func:`read_source`) and the same normalisation (``columns``, ``multi``,
+    ``aliases``, ``derive``, ``missing``, a relative ``countries:`` file next to the scenario)
+    as :func:`prepare`, without the checks of the criteria: a view of the pool while they are
+    still being written (the web app's supply of values, its list of candidates) must show
+    the pool as ``balancer validate`` would read it, even when the criteria are not valid yet.
+    ``problems`` holds the reading's id problems as well as the normalisation's.
+    """
+    prepared = normalise.prepare_pool(file.scenario, read_source(file), str(file.path))
+    return dataclasses.replace(prepared, problems=[*prepared.pool.problems, *prepared.problems])
+
+
 def _resolve(
     scenario: ScenarioInput, pool: Pool | pd.DataFrame | None
 ) -> tuple[Scenario, ScenarioFile | None, Pool]:
