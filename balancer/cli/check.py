@@ -15,23 +15,35 @@ import typer
 from balancer.cli.shell import (
     EXIT_INFEASIBLE,
     EXIT_OK,
+    Json,
+    OutFolder,
+    ScenarioOption,
+    Workers,
     _out_folder,
     app,
     command_line,
     fail_input,
     out,
+    print_json,
 )
 from balancer.spec.errors import InputError
 
 
 @app.command()
 def check(
-    roster: Annotated[Path, typer.Argument(help="The board to audit: a CSV, one row per member.")],
-    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario YAML file.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
-    workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+    roster: Annotated[
+        Path,
+        typer.Argument(metavar="ROSTER.csv", help="The board to audit: a CSV, one row per member."),
+    ],
+    scenario: ScenarioOption,
+    out_dir: OutFolder = Path("out"),
+    workers: Workers = None,
+    as_json: Json = False,
 ) -> None:
-    """Audit a board: every constraint met or missed, gaps, distance to the optimum, fixes."""
+    """Audit a board: every constraint met or missed, gaps, distance to the optimum, fixes.
+
+    Example: balancer check scenarios/wsis20/members.csv --scenario scenarios/wsis20/audit.yaml
+    """
     from balancer.decide import audit
     from balancer.io.files import write_files
 
@@ -42,8 +54,12 @@ def check(
         fail_input(error)
         return
     written = write_files(out_dir, audit.files(report))
+    # Constraints the unknown cells leave open are listed apart, not counted as misses.
+    code = EXIT_OK if report.violated == 0 else EXIT_INFEASIBLE
+    if as_json:
+        print_json(report)
+        raise typer.Exit(code)
     for line in audit.summary_lines(report):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)
-    # Constraints the unknown cells leave open are listed apart, not counted as misses.
-    raise typer.Exit(EXIT_OK if report.violated == 0 else EXIT_INFEASIBLE)
+    raise typer.Exit(code)

@@ -7,19 +7,37 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import _out_folder, app, command_line, fail_input, out
+from balancer.cli.shell import (
+    Json,
+    OutFolder,
+    Workers,
+    _out_folder,
+    app,
+    command_line,
+    fail_input,
+    out,
+    print_json,
+)
 from balancer.spec.errors import InputError
 
 
 @app.command()
 def compare(
     boards: Annotated[
-        list[str], typer.Argument(help="Scenario YAML files, or ROSTER.csv@SCENARIO.yaml.")
+        list[str],
+        typer.Argument(
+            metavar="SCENARIO.yaml|ROSTER.csv@SCENARIO.yaml...",
+            help="Scenario YAML files, or ROSTER.csv@SCENARIO.yaml.",
+        ),
     ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
-    workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+    out_dir: OutFolder = Path("out"),
+    workers: Workers = None,
+    as_json: Json = False,
 ) -> None:
-    """Compare boards: composition, gaps, rules and members; write compare.{json,md,html}."""
+    """Compare boards: composition, gaps, rules and members; write compare.{json,md,html}.
+
+    Example: balancer compare a.yaml b.yaml out/roster.csv@a.yaml
+    """
     from balancer.decide import compare as comparing
     from balancer.io.files import write_files
 
@@ -29,6 +47,9 @@ def compare(
     except InputError as error:
         fail_input(error)
         return
-    out.print(comparing.terminal(comparison))
     written = write_files(out_dir, comparing.files(comparison))
+    if as_json:
+        print_json(comparison)
+        return
+    out.print(comparing.terminal(comparison))
     out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)

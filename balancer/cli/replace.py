@@ -9,6 +9,9 @@ import typer
 
 from balancer.cli.shell import (
     EXIT_INFEASIBLE,
+    OutFolder,
+    ScenarioOption,
+    Workers,
     _out_folder,
     app,
     command_line,
@@ -21,15 +24,22 @@ from balancer.spec.errors import InputError
 
 @app.command()
 def replace(
-    roster: Annotated[Path, typer.Argument(help="The board's roster CSV (ids in the id column).")],
-    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario YAML file.")],
-    drop: Annotated[
-        list[str], typer.Option("--drop", help="Id of a member who withdraws (repeat).")
+    roster: Annotated[
+        Path,
+        typer.Argument(metavar="ROSTER.csv", help="The board's roster CSV (ids in the id column)."),
     ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
-    workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+    scenario: ScenarioOption,
+    drop: Annotated[
+        list[str],
+        typer.Option("--drop", metavar="ID", help="Id of a member who withdraws (repeat)."),
+    ],
+    out_dir: OutFolder = Path("out"),
+    workers: Workers = None,
 ) -> None:
-    """Replace withdrawn members; write roster.csv and replacement.{json,md,html}."""
+    """Replace withdrawn members; write roster.csv and replacement.{json,md,html}.
+
+    Example: balancer replace out/roster.csv --scenario s.yaml --drop P0042
+    """
     from balancer.decide import replace as replacing
     from balancer.io.files import load_scenario, write_files
 

@@ -8,8 +8,13 @@ from typing import Annotated
 import typer
 
 from balancer.cli.shell import (
+    Json,
+    OutFolder,
+    Quiet,
+    ScenarioArgument,
+    TimeLimit,
+    Workers,
     _out_folder,
-    _positive_seconds,
     app,
     command_line,
     err,
@@ -17,28 +22,24 @@ from balancer.cli.shell import (
     fail_input,
     out,
     print_diagnosis,
+    print_json,
 )
 from balancer.spec.errors import InputError
 
 
 @app.command()
 def select(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="Solver threads (the board is the same for any number)."),
-    ] = None,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            callback=_positive_seconds,
-            help="Seconds; without it the solver runs to proven optimum.",
-        ),
-    ] = None,
+    scenario: ScenarioArgument,
+    out_dir: OutFolder = Path("out"),
+    workers: Workers = None,
+    time_limit: TimeLimit = None,
     why_not: Annotated[
         list[str] | None,
-        typer.Option("--why-not", help="Explain why this candidate is not on the board (repeat)."),
+        typer.Option(
+            "--why-not",
+            metavar="ID",
+            help="Explain why this candidate is not on the board (repeat).",
+        ),
     ] = None,
     explain: Annotated[
         bool, typer.Option(help="Price every rule and give every member a reason.")
@@ -51,29 +52,41 @@ def select(
         ),
     ] = False,
     alternatives: Annotated[
-        int, typer.Option(min=0, help="Also find the N best distinct boards, in rank order.")
+        int,
+        typer.Option(
+            min=0, metavar="N", help="Also find the N best distinct boards, in rank order."
+        ),
     ] = 0,
     min_difference: Annotated[
-        int, typer.Option(min=1, help="Members by which the alternative boards differ (at least).")
+        int,
+        typer.Option(
+            min=1, metavar="N", help="Members by which the alternative boards differ (at least)."
+        ),
     ] = 1,
     alternates: Annotated[
-        int, typer.Option(min=0, help="Also list M alternates to call when a member steps down.")
+        int,
+        typer.Option(
+            min=0, metavar="M", help="Also list M alternates to call when a member steps down."
+        ),
     ] = 0,
     seed_text: Annotated[
         str | None,
         typer.Option(
+            metavar="TEXT",
             help="A public text announced in advance (say, a lottery result of a named day): "
-            "the seed becomes its SHA-256, instead of the scenario's seed."
+            "the seed becomes its SHA-256, instead of the scenario's seed.",
         ),
     ] = None,
     excel: Annotated[
         bool, typer.Option("--excel", help="Write roster.csv as UTF-8 with a BOM, for Excel.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
-    ] = False,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
-    """Select the board; write roster.csv, report.json and report.md to --out."""
+    """Select the board; write roster.csv, report.json and report.md to --out.
+
+    Example: balancer select scenarios/sounding-board.yaml --out out/
+    """
     from balancer.cli.live import live
     from balancer.selection import run as api
     from balancer.selection.report import binding_lines, summary_table
@@ -110,6 +123,9 @@ def select(
         return
     written = write(result)  # again, now with the explanation
     report = result.report
+    if as_json:
+        print_json(report)
+        raise typer.Exit(exit_for(report))
     if report.explanation is not None:
         for line in report.explanation.not_computed:
             err.print(f"not computed: {line}", markup=False)

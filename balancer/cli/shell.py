@@ -20,6 +20,8 @@ from rich.console import Console
 from balancer.spec.errors import BalancerError, InputError, Problem
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from balancer.selection.report import Report
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_ANSWER = 0, 1, 2, 3, 4
@@ -135,3 +137,47 @@ def print_diagnosis(report: Report) -> None:
         err.print(f"  {report.diagnosis.conflicts_sentence}", markup=False)
     for number, conflict in enumerate(report.diagnosis.conflicts, start=1):
         err.print(f"  conflict {number}: " + " + ".join(conflict.sentences), markup=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The options every command shares, defined once (metavars that read as words)
+# ---------------------------------------------------------------------------------------------
+
+OutFolder = Annotated[Path, typer.Option("--out", metavar="FOLDER", help="Folder for the outputs.")]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        metavar="N",
+        help="Solver threads (the result is the same for any number).",
+    ),
+]
+TimeLimit = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit",
+        metavar="SECONDS",
+        callback=_positive_seconds,
+        help="Wall-clock seconds; without it the solver runs to proven optimum. The only limit "
+        "that depends on the machine's speed, and only when you set it.",
+    ),
+]
+Json = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the document (as in the JSON file) to stdout, nothing else."
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")]
+ScenarioArgument = Annotated[
+    Path, typer.Argument(metavar="SCENARIO.yaml", help="Scenario YAML file.")
+]
+ScenarioOption = Annotated[
+    Path, typer.Option("--scenario", metavar="SCENARIO.yaml", help="Scenario YAML file.")
+]
+
+
+def print_json(document: BaseModel) -> None:
+    """The library's document on stdout, exactly as its JSON file holds it."""
+    sys.stdout.write(document.model_dump_json(indent=2) + "\n")

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
-from balancer.cli.shell import EXIT_INFEASIBLE, app, err, fail_input, out, print_diagnosis
+from balancer.cli.shell import (
+    EXIT_INFEASIBLE,
+    Json,
+    Quiet,
+    ScenarioArgument,
+    app,
+    err,
+    exit_for,
+    fail_input,
+    out,
+    print_diagnosis,
+    print_json,
+)
 from balancer.spec.errors import InputError
 
 
 @app.command()
 def validate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
-    ] = False,
+    scenario: ScenarioArgument,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
-    """Check a scenario and its pool, show the pool against the quotas, and test feasibility."""
+    """Check a scenario and its pool, show the pool against the quotas, and test feasibility.
+
+    Example: balancer validate scenarios/sounding-board.yaml
+    """
     from balancer.cli.live import live
     from balancer.selection import run as api
     from balancer.selection.report import summary_table, supply_table
@@ -30,6 +41,9 @@ def validate(
         fail_input(error)
         return
     report = result.report
+    if as_json:
+        print_json(report)
+        raise typer.Exit(exit_for(report))
     out.print(summary_table(report))
     out.print(supply_table(report))
     for warning in report.warnings:
