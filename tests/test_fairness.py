@@ -464,3 +464,32 @@ def test_duplicates_columns_named_by_the_scenario() -> None:
             parse_scenario_text("board_size: 1\npool: x.csv\nduplicates: [[fone]]\n"),
             pool_from_frame(frame),
         )
+
+
+# -- item 9: keys accepted but meaning nothing are refused ------------------------------------
+
+
+def test_relax_limits_negative_or_unmatched_are_refused() -> None:
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "g": ["x", "y", "x"]})
+    with pytest.raises(InputError, match=r"relax_limits\.quota:g=x:min"):
+        parse_scenario_text("board_size: 1\npool: x.csv\nrelax_limits: {'quota:g=x:min': -1}\n")
+    base = "board_size: 1\npool: x.csv\nquotas: {g: {x: {min: 1}}}\n"
+    with pytest.raises(InputError) as caught:
+        build_problem(
+            parse_scenario_text(base + "relax_limits: {'quota:g=x:mn': 0, 'group:*': 1}\n"),
+            pool_from_frame(frame),
+        )
+    text = str(caught.value)
+    assert "relax_limits.quota:g=x:mn: matches no rule of this scenario" in text
+    assert "did you mean 'quota:g=x:min'?" in text
+    assert "relax_limits.group:*: matches no rule" in text
+    build_problem(
+        parse_scenario_text(base + "relax_limits: {'quota:*': 0}\n"), pool_from_frame(frame)
+    )
+
+
+def test_deeply_nested_yaml_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "deep.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "nested too deeply" in result.output and "internal error" not in result.output

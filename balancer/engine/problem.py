@@ -16,6 +16,7 @@ their own, which keeps those rules ordinary counting rules.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -160,6 +161,7 @@ def build_problem(
     score_values = checker.scores()
     checker.check_missing()
     checker.check_ids()
+    checker.check_relax_limits(rules)
     if scenario.board_size > len(pool.table):
         checker.add(
             "board_size",
@@ -615,6 +617,23 @@ class _Checker:
                         f"empty in {len(empty)} row(s) ({rows}{more})",
                         f"fill in '{column}' for every candidate (e.g. 'unknown')",
                     )
+                )
+
+    def check_relax_limits(self, rules: Sequence[Rule]) -> None:
+        """Every relax_limits key must name a rule (an id or a pattern such as 'include:*').
+
+        A key that matches nothing would silently limit nothing: usually a mistyped id.
+        """
+        ids = [r.id for r in rules]
+        for key in self.scenario.relax_limits:
+            if not any(fnmatch.fnmatchcase(rule_id, key) for rule_id in ids):
+                hint = looks_like_typo(key, ids)
+                self.add(
+                    f"relax_limits.{key}",
+                    "matches no rule of this scenario",
+                    f"did you mean '{hint}'?"
+                    if hint
+                    else "write a rule id (as in report.json) or a pattern such as 'quota:*'",
                 )
 
     def check_ids(self) -> None:

@@ -114,6 +114,19 @@ def scenario_mapping(text: str, *, source: str = "<scenario>") -> dict[str, Any]
     """
     try:
         raw = yaml.load(text, Loader=_ScenarioLoader)
+    except RecursionError:
+        # A document nested thousands of levels deep (by accident or on purpose): no scenario
+        # is, so it is bad input, not an internal error.
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "the YAML is nested too deeply to be a scenario",
+                    "a scenario is a few levels deep: check the brackets and indentation",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

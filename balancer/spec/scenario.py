@@ -253,7 +253,7 @@ class Scenario(BaseModel):
         "(select/lottery --seed-text), e.g. 'the EuroMillions numbers of 5 December 2026'",
     )
     sensitive: list[str] = Field(default_factory=lambda: ["disability"])
-    relax_limits: dict[str, int] = Field(
+    relax_limits: dict[str, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict,
         description="Most seats a rule may move in the smallest fix; keys are rule ids or "
         "patterns such as 'include:*' (0 keeps a rule fixed)",
