@@ -17,7 +17,10 @@ def generate_pool(
     output: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
-    """Write a synthetic pool (fictional people) for tests and benchmarks."""
+    """Write a synthetic pool (fictional people) for tests and benchmarks.
+
+    Example: balancer generate-pool --size 500 --out pool.csv
+    """
     from balancer.io.files import write_files
     from balancer.io.generate import generate_pool as make
 

@@ -62,7 +62,10 @@ def import_sf(
     ] = None,
     seed: Annotated[int, typer.Option(help="Lottery seed recorded in the scenario.")] = 0,
 ) -> None:
-    """Write a scenario for a Sortition Foundation features/people pair."""
+    """Write a scenario for a Sortition Foundation features/people pair.
+
+    Example: balancer import-sf features.csv people.csv --size 30 --out scenario.yaml
+    """
     from balancer.io.files import write_files
 
     try:
@@ -109,7 +112,10 @@ def export_sf(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the two files.")],
 ) -> None:
-    """Write a scenario's quotas and pool as a Sortition Foundation features/people pair."""
+    """Write a scenario's quotas and pool as a Sortition Foundation features/people pair.
+
+    Example: balancer export-sf scenarios/sounding-board.yaml --out sf/
+    """
     from balancer.io.files import write_files
 
     try:

@@ -7,28 +7,37 @@ from typing import Annotated, Literal
 
 import typer
 
-from balancer.cli.shell import app, command_line, err, exit_code, fail_input, out
+from balancer.cli.shell import (
+    OutFolder,
+    Quiet,
+    ScenarioArgument,
+    Workers,
+    app,
+    command_line,
+    err,
+    exit_code,
+    fail_input,
+    out,
+)
 from balancer.spec.errors import InputError
 
 
 @app.command()
 def lottery(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: ScenarioArgument,
     rule: Annotated[str, typer.Option(help="leximin (default), maximin or nash.")] = "leximin",
     max_gap_excess: Annotated[
         float | None,
         typer.Option(min=0, help="Only boards within X seats of the best largest and total gap."),
     ] = None,
     boards: Annotated[int, typer.Option(min=1, help="Boards in the published lottery.")] = 1000,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
+    out_dir: OutFolder = Path("out"),
     draw: Annotated[int | None, typer.Option(help="Draw this board number (1..boards).")] = None,
     seed_text: Annotated[
         str | None, typer.Option(help="Draw the board SHA-256 of this public text picks.")
     ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
-    ] = False,
+    workers: Workers = None,
+    quiet: Quiet = False,
     public: Annotated[
         bool,
         typer.Option(
@@ -37,7 +46,10 @@ def lottery(
         ),
     ] = False,
 ) -> None:
-    """Select by fair lottery: probabilities, the M published boards, and optionally the draw."""
+    """Select by fair lottery: probabilities, the M published boards, and optionally the draw.
+
+    Example: balancer lottery scenarios/sounding-board.yaml --boards 1000 --out lottery/
+    """
     if rule not in ("leximin", "maximin", "nash"):
         raise typer.BadParameter(f"--rule must be leximin, maximin or nash, not {rule!r}")
     chosen: Literal["leximin", "maximin", "nash"] = rule  # type: ignore[assignment]

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from balancer.cli.shell import _out_folder, app, command_line, err, fail_input, out
+from balancer.cli.shell import (
+    OutFolder,
+    Quiet,
+    ScenarioArgument,
+    _out_folder,
+    app,
+    command_line,
+    err,
+    fail_input,
+    out,
+)
 from balancer.spec.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -39,25 +49,26 @@ def _dask_executor(address: str, stack: ExitStack) -> Executor:
 
 @app.command()
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: ScenarioArgument,
     vary: Annotated[
         list[str],
         typer.Option(
             "--vary", help="KEY=A..B or KEY=v1,v2 (dotted scenario key; repeat for a grid)."
         ),
     ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
+    out_dir: OutFolder = Path("out"),
     cache: Annotated[
         Path | None, typer.Option(help="Cache folder (default: <out>/.cache).")
     ] = None,
     dask: Annotated[
         str | None, typer.Option("--dask", help="Address of a Dask scheduler to run on.")
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress lines on the terminal.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
-    """Solve every combination of the varied keys in parallel; write a table and a chart."""
+    """Solve every combination of the varied keys in parallel; write a table and a chart.
+
+    Example: balancer sweep scenarios/sounding-board.yaml --vary board_size=10..14
+    """
     from balancer.decide import sweep as sweeping
 
     _out_folder(out_dir)

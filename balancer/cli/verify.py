@@ -29,7 +29,10 @@ def verify_command(
         ),
     ] = None,
 ) -> None:
-    """Check the published boards (exit 3 if tampered) and print the drawn board."""
+    """Check the published boards (exit 3 if tampered) and print the drawn board.
+
+    Example: balancer verify lottery/public --seed-text "the published text"
+    """
     from balancer.engine.load import prepare
     from balancer.fair.draw import BOARDS_FILE, TamperedError, board_number, read_boards, verify
     from balancer.fair.run import rule_violations
