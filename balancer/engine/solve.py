@@ -93,6 +93,7 @@ def new_solver(
     presolve: bool = True,
     time_limit: float | None = None,
     work_limit: float | None = None,
+    memory_mb: int | None = None,
 ) -> cp_model.CpSolver:
     """A CP-SAT solver set up the way every balancer model wants it.
 
@@ -115,6 +116,8 @@ def new_solver(
         solver.parameters.max_time_in_seconds = time_limit
     if work_limit is not None:
         solver.parameters.max_deterministic_time = work_limit
+    if memory_mb is not None:  # a guard for optional what-ifs: the search stops, unfinished
+        solver.parameters.max_memory_in_mb = memory_mb
     return solver
 
 
@@ -137,8 +140,10 @@ class Stager:
         presolve: bool = True,
         progress: Progress = SILENT,
         work_limit: float | None = None,
+        memory_mb: int | None = None,
     ) -> None:
         self.handles = handles
+        self.memory_mb = memory_mb
         self.work_left = work_limit  # deterministic time left for the stages to come
         self.progress = progress
         self.planned: int | None = None  # stages expected, for the progress line
@@ -157,6 +162,7 @@ class Stager:
             presolve=self.presolve,
             time_limit=remaining,
             work_limit=None if self.work_left is None else max(0.0, self.work_left),
+            memory_mb=self.memory_mb,
         )
 
     def run(self, name: str, objective: LinearExpr | None, sense: int = 1) -> Any:
@@ -326,6 +332,7 @@ def solve(
     first: Collection[int] = (),
     progress: Progress | None = None,
     work_limit: float | None = None,
+    memory_mb: int | None = None,
 ) -> Solution:
     """Find the lexicographically best board and prove it is the only one.
 
@@ -360,6 +367,7 @@ def solve(
             first=first,
             progress=reporter,
             work_limit=work_limit,
+            memory_mb=memory_mb,
         )
     finally:
         reporter.end("solve")
@@ -382,13 +390,14 @@ def _solve(
     first: Collection[int],
     progress: Progress,
     work_limit: float | None,
+    memory_mb: int | None,
 ) -> Solution:
     workers = workers or default_workers()
     started = time.perf_counter()
     lean = build_model(problem, rules=rules, patch=patch, lean=True, elastic=elastic, first=first)
     own = list(before(lean)) if before is not None else []
     built = time.perf_counter()
-    stager = Stager(lean, workers, time_limit, presolve, progress, work_limit)
+    stager = Stager(lean, workers, time_limit, presolve, progress, work_limit, memory_mb)
     if hint is not None:
         stager.hint(hint)
     if max_gap_at_most is not None and lean.max_gap is not None:

@@ -21,6 +21,11 @@ from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.solve import Solution, solve
 from balancer.spec.rules import Rule
 
+LARGE_PROFILES = 5_000
+"""From this many profiles a what-if keeps CP-SAT's presolve (see :func:`ask`)."""
+WHATIF_MEMORY_MB = 3_000
+"""A what-if stops, unfinished (its answer "not computed"), when the process passes this."""
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -110,6 +115,9 @@ def ask(
     ``work_limit`` (deterministic time) may end it before its proof: the answer is then
     "feasible" (a board, not proven best) or "unknown".
     """
+    # Large what-ifs keep presolve (without it CP-SAT's LP grew past 6 GB on 100,000
+    # candidates with one per organisation) and stop, unfinished, above WHATIF_MEMORY_MB.
+    large = len(problem.profiles) > LARGE_PROFILES
     cap = None
     if at_most is not None and problem.targets:
         cap = int(at_most.largest * gap_scale(problem.targets))
@@ -121,9 +129,10 @@ def ask(
         balance_only=not question.full,
         hint=hint,
         max_gap_at_most=cap,
-        presolve=False,
+        presolve=large,
         prove_unique=False,
         work_limit=work_limit,
+        memory_mb=WHATIF_MEMORY_MB,
     )
 
 
