@@ -487,3 +487,15 @@ def test_internal_variant_names_next_to_ids(selected: tuple[Path, set[str]]) -> 
     internal = (out / "report.md").read_text("utf-8")
     assert f"kz13 ({NAMES['kz13']})" in internal  # the why-not answer, with the name
     assert NAMES["kz13"] not in (out / "public" / "report.md").read_text("utf-8")
+
+
+def test_lottery_page_shows_a_draw_by_number(tmp_path: Path) -> None:
+    scenario = inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    made = invoke(
+        "lottery", scenario, "--out", out, "--boards", "20", "--workers", "1", "--draw", "3"
+    )
+    assert made.exit_code == 0, made.output
+    (line,) = [x for x in made.stdout.splitlines() if x.startswith("Board 3: ")]
+    page = (out / "public" / "lottery.md").read_text("utf-8")
+    assert "Board 3 of 20 was drawn. Members: " + line.split(": ", 1)[1] in page

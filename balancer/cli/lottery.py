@@ -75,9 +75,9 @@ def lottery(
     except NoBoard as error:
         err.print(f"No board can meet every criterion ({error}); run `balancer validate`.")
         raise typer.Exit(exit_code(error)) from None
-    written = result.write(out_dir, public=public, seed_text=seed_text)
+    written = result.write(out_dir, public=public, seed_text=seed_text, draw=draw)
     if not public:
-        written += result.write(out_dir / "public", public=True, seed_text=seed_text)
+        written += result.write(out_dir / "public", public=True, seed_text=seed_text, draw=draw)
     record = result.record
     out.print(
         f"{record.rule}: minimum probability {record.exact.minimum:.6f}, geometric mean "

@@ -112,8 +112,13 @@ class LotteryResult:
             RECORD_FILE: public_record(self.record, why_zero).model_dump_json(indent=2) + "\n",
         }
 
-    def page(self, public: bool, seed_text: str | None = None) -> LotteryPage:
-        """What the lottery report page says (see :func:`render_lottery_page`)."""
+    def page(
+        self, public: bool, seed_text: str | None = None, draw: int | None = None
+    ) -> LotteryPage:
+        """What the lottery report page says (see :func:`render_lottery_page`).
+
+        The drawn board is the one ``seed_text`` picks, or board ``draw`` when given instead.
+        """
         ids = [str(i) for i in self.problem.ids]
         unreachable = self.record.unreachable
         eligible = np.array(
@@ -133,7 +138,9 @@ class LotteryResult:
         excluded = self.problem.excluded
         zero_excluded = sorted(c for c in unreachable if c in excluded)
         zero_other = sorted(c for c in unreachable if c not in excluded)
-        number = None if seed_text is None else board_number(seed_text, self.record.boards)
+        number = draw if seed_text is None else board_number(seed_text, self.record.boards)
+        if number is not None and not 1 <= number <= self.record.boards:
+            number = None
         drawn = [] if number is None else [ids[r] for r in self.rounded.boards[number - 1]]
         return LotteryPage(
             scenario=self.problem.scenario.name,
@@ -153,10 +160,14 @@ class LotteryResult:
         )
 
     def write(
-        self, out_dir: Path, public: bool = False, seed_text: str | None = None
+        self,
+        out_dir: Path,
+        public: bool = False,
+        seed_text: str | None = None,
+        draw: int | None = None,
     ) -> list[Path]:
         files = self.files(public)
-        files.update(render_lottery_page(self.page(public, seed_text)))
+        files.update(render_lottery_page(self.page(public, seed_text, draw)))
         return write_files(out_dir, files)
 
 
