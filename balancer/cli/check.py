@@ -19,8 +19,8 @@ from balancer.cli.shell import (
     OutFolder,
     ScenarioOption,
     Workers,
-    _out_folder,
     app,
+    check_out,
     command_line,
     fail_input,
     out,
@@ -47,7 +47,7 @@ def check(
     from balancer.decide import audit
     from balancer.io.files import write_files
 
-    _out_folder(out_dir)
+    check_out(out_dir, "check", [scenario], [roster])
     try:
         report = audit.audit(roster, scenario, workers=workers, command=command_line())
     except InputError as error:

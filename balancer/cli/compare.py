@@ -11,8 +11,8 @@ from balancer.cli.shell import (
     Json,
     OutFolder,
     Workers,
-    _out_folder,
     app,
+    check_out,
     command_line,
     fail_input,
     out,
@@ -41,7 +41,12 @@ def compare(
     from balancer.decide import compare as comparing
     from balancer.io.files import write_files
 
-    _out_folder(out_dir)
+    scenarios, rosters = [], []
+    for board in boards:  # SCENARIO.yaml or ROSTER.csv@SCENARIO.yaml
+        roster, at, scenario = board.rpartition("@")
+        scenarios.append(Path(scenario))
+        rosters += [Path(roster)] if at else []
+    check_out(out_dir, "compare", scenarios, rosters)
     try:
         comparison = comparing.compare_arguments(boards, workers=workers, command=command_line())
     except InputError as error:

@@ -34,13 +34,13 @@ def criteria(
     ] = False,
 ) -> None:
     """Write the public criteria page (HTML, Markdown) and the commitment to publish."""
-    from balancer.cli.shell import _out_folder
+    from balancer.cli.shell import check_out
     from balancer.engine.load import prepare
     from balancer.io.files import load_scenario, write_files
     from balancer.present.criteria import criteria_page, render_criteria
     from balancer.spec.criteria import Commitment, canonical_text, criteria_sha256
 
-    _out_folder(out_dir)
+    check_out(out_dir, "criteria", [scenario])
     try:
         file = load_scenario(scenario)
         pool_sha256 = prepare(file)[0].pool.sha256 if pool else None

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import EXIT_OK, app, err, fail_input, out
-from balancer.spec.errors import InputError
+from balancer.cli.shell import EXIT_OK, app, check_out, err, fail_input, out
+from balancer.spec.errors import InputError, Problem
 
 
 def import_pair(
@@ -68,6 +68,19 @@ def import_sf(
     """
     from balancer.io.files import write_files
 
+    if target.resolve() in (features.resolve(), people.resolve()):
+        fail_input(
+            InputError(
+                [
+                    Problem(
+                        "--out",
+                        str(target),
+                        "would overwrite an input file",
+                        "give the scenario another name (e.g. scenario.yaml)",
+                    )
+                ]
+            )
+        )
     try:
         text = import_pair(
             features, people, size=size, target=target, id_column=id_column, seed=seed
@@ -118,6 +131,7 @@ def export_sf(
     """
     from balancer.io.files import write_files
 
+    check_out(out_dir, "export-sf", [scenario])
     try:
         files, lost = export_pair(scenario)
     except InputError as error:

@@ -13,6 +13,7 @@ from balancer.cli.shell import (
     ScenarioArgument,
     Workers,
     app,
+    check_out,
     command_line,
     err,
     exit_code,
@@ -58,6 +59,7 @@ def lottery(
     from balancer.fair.draw import BOARDS_FILE, board_number
     from balancer.fair.run import run_lottery
 
+    check_out(out_dir, "lottery", [scenario])
     try:
         with live(err, quiet) as progress:
             result = run_lottery(

@@ -12,8 +12,8 @@ from balancer.cli.shell import (
     OutFolder,
     ScenarioOption,
     Workers,
-    _out_folder,
     app,
+    check_out,
     command_line,
     err,
     fail_input,
@@ -43,7 +43,7 @@ def replace(
     from balancer.decide import replace as replacing
     from balancer.io.files import load_scenario, write_files
 
-    _out_folder(out_dir)
+    check_out(out_dir, "replace", [scenario], [roster])
     try:
         result = replacing.replace(
             load_scenario(scenario), roster, drop, workers=workers, command=command_line()

@@ -14,8 +14,8 @@ from balancer.cli.shell import (
     ScenarioArgument,
     TimeLimit,
     Workers,
-    _out_folder,
     app,
+    check_out,
     command_line,
     err,
     exit_for,
@@ -91,7 +91,7 @@ def select(
     from balancer.selection import run as api
     from balancer.selection.report import binding_lines, summary_table
 
-    _out_folder(out_dir)
+    check_out(out_dir, "select", [scenario])
 
     def write(result: api.Result) -> list[Path]:
         # One run writes both variants: the convener's in --out, the publishable one in

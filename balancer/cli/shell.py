@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -109,6 +110,89 @@ def _out_folder(folder: Path) -> None:
                     )
                 )
             return
+
+
+# The files each command writes into --out (and, for select and lottery, --out/public).
+WRITES: dict[str, tuple[str, ...]] = {
+    "select": ("report.json", "report.md", "report.html", "roster.csv"),
+    "check": ("report.json", "report.md", "report.html"),
+    "replace": ("replacement.json", "replacement.md", "replacement.html", "roster.csv"),
+    "compare": ("compare.json", "compare.md", "compare.html"),
+    "sweep": ("sweep.csv", "sweep.md", "sweep.json", "sweep.svg", "sweep.html"),
+    "lottery": (
+        "probabilities.csv",
+        "boards.csv",
+        "lottery.json",
+        "profiles.csv",
+        "lottery.html",
+        "lottery.md",
+    ),
+    "criteria": ("criteria.html", "criteria.md", "criteria.json", "commitment.json"),
+    "export-sf": ("features.csv", "people.csv"),
+}
+
+
+def scenario_inputs(scenario: Path) -> list[Path]:
+    """The scenario file and every file it reads: pool, countries: table, quotas: features.
+
+    Read from the YAML as typed (not validated): a scenario that fails validation is reported
+    by the command itself, and its pool must still be safe from the outputs.
+    """
+    from balancer.io.files import scenario_mapping
+
+    inputs = [scenario]
+    try:
+        raw = scenario_mapping(scenario.read_text("utf-8-sig"), source=str(scenario))
+    except (OSError, UnicodeDecodeError, InputError):
+        return inputs
+    pool = raw.get("pool")
+    if isinstance(pool, dict):
+        pool = pool.get("path")
+    for named in (pool, raw.get("countries"), raw.get("quotas")):
+        if isinstance(named, str) and named:
+            inputs.append(scenario.parent / named)
+    return inputs
+
+
+def refuse_overwrite(
+    folder: Path, command: str, inputs: Iterable[Path], *, public: bool = True
+) -> None:
+    """Refuse, before any work, an --out where an output would replace one of the inputs.
+
+    A pool named roster.csv in the --out folder would otherwise be overwritten by the roster,
+    and the convener's only copy of the nominations lost. ``public`` adds --out/public, where
+    select and lottery write the publishable variant.
+    """
+    folders = [folder, folder / "public"] if public else [folder]
+    targets = {
+        (place / name).resolve(): place / name for place in folders for name in WRITES[command]
+    }
+    for given in inputs:
+        target = targets.get(given.resolve())
+        if target is not None:
+            fail_input(
+                InputError(
+                    [
+                        Problem(
+                            "--out",
+                            str(folder),
+                            f"writing {target} would overwrite the input {given}",
+                            "give another --out folder (or move the input)",
+                        )
+                    ]
+                )
+            )
+
+
+def check_out(
+    folder: Path, command: str, scenarios: Iterable[Path] = (), others: Iterable[Path] = ()
+) -> None:
+    """:func:`_out_folder` and :func:`refuse_overwrite` for a command's scenarios and files."""
+    _out_folder(folder)
+    inputs = [*others]
+    for scenario in scenarios:
+        inputs += scenario_inputs(scenario)
+    refuse_overwrite(folder, command, inputs, public=command in ("select", "lottery"))
 
 
 def command_line() -> str:

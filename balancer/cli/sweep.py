@@ -13,8 +13,8 @@ from balancer.cli.shell import (
     OutFolder,
     Quiet,
     ScenarioArgument,
-    _out_folder,
     app,
+    check_out,
     command_line,
     err,
     fail_input,
@@ -71,7 +71,7 @@ def sweep(
     """
     from balancer.decide import sweep as sweeping
 
-    _out_folder(out_dir)
+    check_out(out_dir, "sweep", [scenario])
     try:
         varies = [sweeping.parse_vary(v) for v in vary]
     except InputError as error:

@@ -1,0 +1,107 @@
+"""Careless inputs (issue 11, items 8 and 10): never overwrite an input, title rows, and one
+clear line (exit 2, no traceback) for the files a convener is likely to hand over by mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from balancer.cli import app
+
+DATA = Path(__file__).parent / "data"
+CARELESS = DATA / "careless"
+SCENARIO = DATA / "scenario.yaml"
+POOL = DATA / "pool.csv"
+
+
+def invoke(*args: str | Path) -> Result:
+    result = CliRunner().invoke(app, [str(a) for a in args], prog_name="balancer")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def inputs_named(folder: Path, pool_name: str) -> Path:
+    """The test scenario in ``folder``, its pool saved under ``pool_name``."""
+    (folder / pool_name).write_bytes(POOL.read_bytes())
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(SCENARIO.read_text().replace("pool: pool.csv", f"pool: {pool_name}"))
+    return scenario
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 10: never overwrite an input
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "pool_name", "extra"),
+    [
+        ("select", "roster.csv", []),
+        ("select", "report.md", []),
+        ("sweep", "sweep.csv", ["--vary", "board_size=6,7"]),
+        ("lottery", "boards.csv", ["--boards", "10"]),
+        ("criteria", "criteria.json", []),
+        ("export-sf", "people.csv", []),
+    ],
+)
+def test_out_beside_a_scenario_input_is_refused(
+    tmp_path: Path, command: str, pool_name: str, extra: list[str]
+) -> None:
+    scenario = inputs_named(tmp_path, pool_name)
+    before = (tmp_path / pool_name).read_bytes()
+    result = invoke(command, scenario, "--out", tmp_path, *extra)
+    assert result.exit_code == 2, result.output
+    assert f"would overwrite the input {tmp_path / pool_name}" in result.stderr
+    assert (tmp_path / pool_name).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([pool_name, "scenario.yaml"])
+
+
+def test_select_refuses_a_pool_in_out_public(tmp_path: Path) -> None:
+    (tmp_path / "public").mkdir()
+    scenario = inputs_named(tmp_path, "public/roster.csv")
+    result = invoke("select", scenario, "--out", tmp_path)
+    assert result.exit_code == 2
+    assert "would overwrite the input" in result.stderr
+
+
+def test_select_into_the_pool_folder_is_fine_when_no_name_clashes(tmp_path: Path) -> None:
+    scenario = inputs_named(tmp_path, "nominations.csv")
+    result = invoke("select", scenario, "--out", tmp_path, "--no-explain", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "roster.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "replace"])
+def test_roster_in_out_is_refused(tmp_path: Path, command: str) -> None:
+    scenario = inputs_named(tmp_path, "pool.csv")
+    roster = tmp_path / ("report.json" if command == "check" else "roster.csv")
+    roster.write_text("id\np01\np02\np03\np04\np05\np07\n")
+    before = roster.read_bytes()
+    extra = ["--drop", "p01"] if command == "replace" else []
+    result = invoke(command, roster, "--scenario", scenario, "--out", tmp_path, *extra)
+    assert result.exit_code == 2, result.output
+    assert f"would overwrite the input {roster}" in result.stderr
+    assert roster.read_bytes() == before
+
+
+def test_compare_refuses_a_roster_in_out(tmp_path: Path) -> None:
+    scenario = inputs_named(tmp_path, "pool.csv")
+    roster = tmp_path / "compare.md"
+    roster.write_text("id\np01\n")
+    result = invoke("compare", scenario, f"{roster}@{scenario}", "--out", tmp_path)
+    assert result.exit_code == 2
+    assert "would overwrite the input" in result.stderr
+
+
+def test_import_sf_refuses_to_write_over_its_input(tmp_path: Path) -> None:
+    features = tmp_path / "features.csv"
+    features.write_text("feature,value,min,max\ngender,woman,1,3\n")
+    people = tmp_path / "people.csv"
+    people.write_text("id,gender\na,woman\nb,man\n")
+    result = invoke("import-sf", features, people, "--size", "2", "--out", people)
+    assert result.exit_code == 2
+    assert "would overwrite an input file" in result.stderr
+    assert people.read_text() == "id,gender\na,woman\nb,man\n"
