@@ -12,6 +12,7 @@ import itertools
 import math
 import random
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,10 +20,12 @@ import pytest
 import yaml
 
 import balancer
+from balancer.decide.replace import replace
 from balancer.engine.problem import BalanceProblem, build_problem
 from balancer.engine.solve import solve
 from balancer.io.files import parse_scenario_text, pool_from_frame
 from balancer.spec.errors import InputError
+from balancer.spec.rules import ID
 
 HAND_POOL = pd.DataFrame(
     {
@@ -161,10 +164,9 @@ def _lottery(seed: int, cid: str) -> int:
     return ticket >> (256 - 31)
 
 
-def _brute(frame: pd.DataFrame, spec: dict[str, Any]) -> list[str] | None:
-    """The best board by enumeration, read with set semantics (ids sorted)."""
+def _rules(frame: pd.DataFrame, spec: dict[str, Any]) -> list[tuple[set[int], int, int]]:
+    """Every rule as (rows counted, min, max), read with set semantics from the cells."""
     n = spec["board_size"]
-    ids = frame["id"].tolist()
     sets = {c: [_parts(v) for v in frame[c]] for c in frame.columns if c != "id"}
     rules: list[tuple[set[int], int, int]] = []
     for column, values in spec.get("quotas", {}).items():
@@ -174,13 +176,22 @@ def _brute(frame: pd.DataFrame, spec: dict[str, Any]) -> list[str] | None:
     for group in spec.get("groups", []):
         rows = {
             r
-            for r in range(len(ids))
+            for r in range(len(frame))
             if all(value in sets[col][r] for col, value in group["where"].items())
         }
         rules.append((rows, group.get("min", 0), group.get("max", n)))
     for column, cap in spec.get("caps", {}).items():
         for value in set().union(*sets[column]):
             rules.append(({r for r, s in enumerate(sets[column]) if value in s}, 0, cap))
+    return rules
+
+
+def _brute(frame: pd.DataFrame, spec: dict[str, Any]) -> list[str] | None:
+    """The best board by enumeration, read with set semantics (ids sorted)."""
+    n = spec["board_size"]
+    ids = frame["id"].tolist()
+    sets = {c: [_parts(v) for v in frame[c]] for c in frame.columns if c != "id"}
+    rules = _rules(frame, spec)
     targets: list[tuple[set[int], Fraction]] = []
     for column, rule in spec.get("targets", {}).items():
         counts: dict[str, int] = {}
@@ -250,3 +261,165 @@ def test_engine_matches_brute_force(seed: int) -> None:
     assert solution.status == "optimal"
     got = sorted(problem.ids.iloc[list(solution.rows)].tolist())
     assert got == expected, f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}"
+
+
+# -- alternates and replacements count each part -----------------------------------------------
+
+WORKED_POOL = pd.DataFrame(
+    {
+        "id": ["a1", "c1", "c2", "m1"],
+        "stakeholder_group": [
+            "Academia",
+            "Civil Society",
+            "Civil Society",
+            "Academia;Civil Society",
+        ],
+        "score": ["9", "9", "1", "1"],
+    }
+)
+
+WORKED_SCENARIO = """
+name: Worked example of issue 11
+board_size: 2
+pool: unused.csv
+multi: {stakeholder_group: ";"}
+quotas:
+  stakeholder_group: {Academia: {min: 1}}
+objective: {tie_break: score}
+"""
+
+
+def test_worked_example_multi_member_is_the_first_alternate() -> None:
+    # The board is {a1, c1} (highest scores). m1 is Academia and Civil Society: without a1 the
+    # board {c1, m1} still holds an academic, without c1 so does {a1, m1}; c2 can only step in
+    # for c1 (without a1 no academic is left). Read as one whole cell, m1 counts towards
+    # nothing and can replace only c1, like c2.
+    result = balancer.select(
+        parse_scenario_text(WORKED_SCENARIO),
+        pool_from_frame(WORKED_POOL),
+        workers=1,
+        explain_board=False,
+        alternates=3,
+    )
+    assert sorted(result.roster_ids) == ["a1", "c1"]
+    section = result.report.alternates
+    assert section is not None
+    assert [(a.id, sorted(a.can_replace)) for a in section.alternates] == [
+        ("m1", ["a1", "c1"]),
+        ("c2", ["c1"]),
+    ]
+    assert {r.member: r.alternate for r in section.replacements} == {"a1": "m1", "c1": "m1"}
+
+
+def test_worked_example_replacement_keeps_the_academia_quota() -> None:
+    # a1 withdraws: m1 is the only academic left, so m1 comes in and keeps "Academia at least
+    # 1"; read per whole cell, m1's reasons named no rule at all.
+    result = replace(
+        parse_scenario_text(WORKED_SCENARIO),
+        ["a1", "c1"],
+        ["a1"],
+        pool=pool_from_frame(WORKED_POOL),
+        workers=1,
+    ).replacement
+    assert result.status == "replaced"
+    assert result.roster == ["c1", "m1"]
+    (incoming,) = result.incoming
+    assert incoming.id == "m1"
+    assert len(incoming.keeps) == 1 and "Academia" in incoming.keeps[0]
+    academia = next(c for c in result.rules if c.description == incoming.keeps[0])
+    assert (academia.before, academia.after, academia.met) == (1, 1, True)
+
+
+def _tight_case(rng: random.Random) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A random multi-valued case with a maximum too, so that some swaps break a rule."""
+    frame, spec = _random_case(rng)
+    present = sorted(set().union(*(_parts(c) for c in frame["sg"])))
+    limited = rng.choice(present)
+    spec["quotas"]["sg"].setdefault(limited, {})["max"] = 1
+    spec["targets"] = {}
+    return frame, spec
+
+
+def test_alternates_match_a_set_semantics_brute_force() -> None:
+    checked = multi_cells_seen = 0
+    for seed in range(40):
+        frame, spec = _tight_case(random.Random(1000 + seed))
+        result = balancer.select(
+            parse_scenario_text(yaml.safe_dump(spec)),
+            pool_from_frame(frame),
+            workers=1,
+            explain_board=False,
+            alternates=len(frame),
+        )
+        if result.status != "optimal":
+            continue
+        rules = _rules(frame, spec)
+        ids = frame["id"].tolist()
+        board = {ids.index(cid) for cid in result.roster_ids}
+
+        def meets(rows: set[int], rules: list[tuple[set[int], int, int]] = rules) -> bool:
+            return all(lo <= len(counted & rows) <= hi for counted, lo, hi in rules)
+
+        assert meets(board)
+        expected = {}
+        for candidate in sorted(set(range(len(ids))) - board):
+            can = {ids[m] for m in board if meets((board - {m}) | {candidate})}
+            if can:
+                expected[ids[candidate]] = can
+                multi_cells_seen += len(_parts(str(frame["sg"].iat[candidate]))) > 1
+        section = result.report.alternates
+        assert section is not None
+        got = {a.id: set(a.can_replace) for a in section.alternates}
+        assert got == expected, f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}"
+        checked += 1
+    assert checked >= 20 and multi_cells_seen >= 10
+
+
+def test_alternates_on_the_messy_fixture_count_each_part() -> None:
+    # The messy nominations: aliases, derived regions, an ex officio include and
+    # 'Gov;Academia'-style cells. Each rule is re-read here from the prepared cells with plain
+    # sets (the rule's columns and values, not balancer's matching) for every swap.
+    scenario = Path(__file__).parent / "data" / "messy" / "messy.yaml"
+    result = balancer.select(scenario, workers=1, explain_board=False, alternates=200)
+    assert result.status == "optimal"
+    problem = result.problem
+    table = problem.pool.table
+    separators = problem.scenario.multi
+
+    def holds(row: int, column: str, allowed: frozenset[str]) -> bool:
+        if column == ID:  # include/exclude name a person
+            return str(table[problem.pool.id_column].iat[row]) in allowed
+        cell = str(table[column].iat[row])
+        sep = separators.get(column)
+        parts = {p.strip() for p in cell.split(sep)} - {""} if sep else {cell} - {""}
+        return bool(parts & allowed)
+
+    rules = [
+        (
+            {r for r in range(len(table)) if all(holds(r, c, a) for c, a in rule.where.items())},
+            rule.lo,
+            rule.hi,
+        )
+        for rule in problem.rules
+    ]
+    board = set(result.solution.rows)
+
+    def meets(rows: set[int]) -> bool:
+        return all(lo <= len(counted & rows) <= hi for counted, lo, hi in rules)
+
+    assert meets(board)
+    ids = [str(v) for v in problem.ids]
+    expected = {}
+    for candidate in sorted(set(range(len(table))) - board):
+        can = {ids[m] for m in board if meets((board - {m}) | {candidate})}
+        if can:
+            expected[ids[candidate]] = can
+    section = result.report.alternates
+    assert section is not None
+    assert {a.id: set(a.can_replace) for a in section.alternates} == expected
+    multi = [
+        cid
+        for cid in expected
+        if separators["stakeholder_group"] in str(table["stakeholder_group"].iat[ids.index(cid)])
+    ]
+    assert multi, "the fixture should have multi-valued alternates"

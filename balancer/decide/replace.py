@@ -33,7 +33,7 @@ from balancer.io.provenance import Provenance, provenance
 from balancer.present.render import render, render_text
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.outcomes import SolveStatus
-from balancer.spec.rules import ID, Kind, Rule
+from balancer.spec.rules import Kind, Rule
 
 
 class RuleChange(BaseModel):
@@ -279,15 +279,15 @@ def _incoming(
     name = str(table["name"].iat[row]) if "name" in table.columns else None
     sensitive = base.scenario.sensitive
     outcomes = {o.id: o for o in explain.rule_outcomes(base, board)}
-    values = {c: str(table[c].iat[row]) for c in base.model_columns}
-    values[ID] = cid
+    # The one recount says what they count towards (each part of a multi-valued cell).
+    counts_for = explain.rule_hits(base, [row])[0].tolist()
     keeps = []
-    for rule in base.rules:
+    for rule, counted in zip(base.rules, counts_for, strict=True):
         outcome = outcomes[rule.id]
         if _confidential(rule, sensitive):
             continue  # saying that they keep it would say that they have the attribute
         needed = rule.lo > 0 and outcome.achieved == rule.lo  # met exactly: they keep it
-        if needed and rule.kind is not Kind.BOARD_SIZE and rule.matches(values):
+        if needed and rule.kind is not Kind.BOARD_SIZE and counted:
             keeps.append(_sentence(rule, set(), sensitive))
     if not exact:
         return Incoming(id=cid, name=name, keeps=keeps, reason="part of the least-bad option")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
 from pydantic import BaseModel
 
 from balancer.engine.problem import BalanceProblem, column_parts, rows_matching, value_counts
@@ -58,19 +59,33 @@ class Balance(BaseModel):
     score_total: float | None = None
 
 
+def rule_hits(problem: BalanceProblem, rows: Sequence[int]) -> np.ndarray:
+    """Whether each pool row in ``rows`` counts towards each rule: a (rows, rules) boolean matrix.
+
+    The one place a person is matched against a rule's values, read from the pool's cells:
+    a multi-valued cell (``Academia;Civil Society``) counts towards every one of its parts,
+    never as a whole string. Everything that counts members for a rule (the report, the
+    alternates, a replacement's reasons) asks here, so they cannot disagree.
+    """
+    # Only these rows are read: a million-row pool costs no more than the board.
+    table = problem.pool.table.iloc[list(rows)]
+    hits = np.zeros((len(table), len(problem.rules)), dtype=bool)
+    for k, rule in enumerate(problem.rules):
+        hits[:, k] = rows_matching(
+            table, rule.where, problem.pool.id_column, problem.scenario.multi
+        )
+    return hits
+
+
 def rule_outcomes(problem: BalanceProblem, rows: Sequence[int] | None) -> list[RuleOutcome]:
     """Every rule with what the board achieves (``rows`` None: no board, bounds only)."""
-    # Only the board's rows are recounted: a million-row pool costs no more than the board.
-    board = None if rows is None else problem.pool.table.iloc[list(rows)]
+    hits = None if rows is None else rule_hits(problem, rows)
     sensitive = set(problem.scenario.sensitive)
     outcomes = []
-    for rule in problem.rules:
+    for k, rule in enumerate(problem.rules):
         achieved = slack = tight = None
-        if board is not None:
-            counted = rows_matching(
-                board, rule.where, problem.pool.id_column, problem.scenario.multi
-            )
-            achieved = int(counted.sum())
+        if hits is not None:
+            achieved = int(hits[:, k].sum())
             slack = rule.slack(achieved)
             tight = slack == 0
         outcomes.append(

@@ -20,6 +20,7 @@ from balancer.engine.recount import (
     RuleOutcome,
     balance,
     composition,
+    rule_hits,
     rule_outcomes,
 )
 from balancer.engine.solve import Solution
@@ -100,6 +101,7 @@ __all__ = [
     "diagnose",
     "explain",
     "minimal_conflict",
+    "rule_hits",
     "rule_outcomes",
     "supply",
 ]

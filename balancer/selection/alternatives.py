@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from balancer import explain
@@ -202,34 +203,28 @@ def alternatives(
 def can_step_in(problem: BalanceProblem, rows: Sequence[int]) -> dict[int, list[int]]:
     """For every profile with a candidate off the board: the board rows it could replace.
 
-    Candidates of one profile count towards the same rules, so they can replace the same
-    members; each rule's count moves by (candidate matches) - (member matches).
+    Candidates of one profile hold the same cells, so they count towards the same rules and
+    can replace the same members; each rule's count moves by (candidate counts) - (member
+    counts). Who counts towards what is read from the one recount
+    (:func:`balancer.explain.rule_hits`), which splits multi-valued cells into their parts.
     """
     rules = problem.rules
-    profile_of: dict[int, int] = {}
-    for p, profile in enumerate(problem.profiles):
-        for member in profile.members:
-            profile_of[int(member)] = p
-    matches = [[rule.matches(profile.values) for rule in rules] for profile in problem.profiles]
     on_board = set(rows)
-    counts = [0] * len(rules)
-    for row in rows:
-        for k, hit in enumerate(matches[profile_of[row]]):
-            counts[k] += hit
-    result: dict[int, list[int]] = {}
+    waiting: dict[int, int] = {}  # profile -> one of its candidates off the board
     for p, profile in enumerate(problem.profiles):
-        if all(int(m) in on_board for m in profile.members):
-            continue
-        incoming = matches[p]
-        replaceable = []
-        for row in rows:
-            outgoing = matches[profile_of[row]]
-            if all(
-                rule.lo <= counts[k] - outgoing[k] + incoming[k] <= rule.hi
-                for k, rule in enumerate(rules)
-            ):
-                replaceable.append(row)
-        result[p] = replaceable
+        off = next((int(m) for m in profile.members if int(m) not in on_board), None)
+        if off is not None:
+            waiting[p] = off
+    board_hits = explain.rule_hits(problem, rows).astype(int)
+    counts = board_hits.sum(axis=0)
+    incoming_hits = explain.rule_hits(problem, list(waiting.values())).astype(int)
+    lo = np.array([rule.lo for rule in rules], dtype=int)
+    hi = np.array([rule.hi for rule in rules], dtype=int)
+    result: dict[int, list[int]] = {}
+    for p, incoming in zip(waiting, incoming_hits, strict=True):
+        after = counts - board_hits + incoming  # one row per member who steps down
+        fine = ((after >= lo) & (after <= hi)).all(axis=1)
+        result[p] = [row for row, ok in zip(rows, fine.tolist(), strict=True) if ok]
     return result
 
 

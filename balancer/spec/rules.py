@@ -95,10 +95,6 @@ class Rule:
             return self.hi - achieved
         return min(achieved - self.lo, self.hi - achieved)
 
-    def matches(self, values: Mapping[str, str]) -> bool:
-        """Whether a candidate (or profile) with these column values counts towards the rule."""
-        return all(values.get(col, "") in allowed for col, allowed in self.where.items())
-
 
 def _plural(n: int) -> str:
     return "" if n == 1 else "s"
