@@ -105,3 +105,106 @@ def test_import_sf_refuses_to_write_over_its_input(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "would overwrite an input file" in result.stderr
     assert people.read_text() == "id,gender\na,woman\nb,man\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 8: a title row above the header; empty trailing columns of an export
+# ---------------------------------------------------------------------------------------------
+
+
+def scenario_over(folder: Path, pool: Path, header_row: int | None = None) -> Path:
+    """The test scenario over a copy of ``pool`` in ``folder`` (with ``header_row`` if given)."""
+    (folder / pool.name).write_bytes(pool.read_bytes())
+    reference = (
+        pool.name if header_row is None else f"{{path: {pool.name}, header_row: {header_row}}}"
+    )
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(SCENARIO.read_text().replace("pool: pool.csv", f"pool: {reference}"))
+    return scenario
+
+
+def roster_of(folder: Path) -> list[str]:
+    return (folder / "roster.csv").read_text().splitlines()
+
+
+@pytest.mark.parametrize("name", ["title.csv", "title-commas.csv", "title.xlsx"])
+def test_a_title_row_is_one_line_naming_the_header_row(tmp_path: Path, name: str) -> None:
+    scenario = scenario_over(tmp_path, CARELESS / name)
+    result = invoke("validate", scenario)
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert "row 1: looks like a title" in errors[0]
+    assert "the header seems to be row 2; set `pool: {header_row: 2}`" in errors[0]
+    assert "no header" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["title.csv", "title-commas.csv", "title.xlsx", "trailing.csv"])
+def test_header_row_reads_the_same_board_as_the_tidy_pool(tmp_path: Path, name: str) -> None:
+    tidy = tmp_path / "tidy"
+    tidy.mkdir()
+    expected = invoke("select", scenario_over(tidy, POOL), "--out", tidy / "out", "--quiet")
+    assert expected.exit_code == 0, expected.output
+    messy = tmp_path / "messy"
+    messy.mkdir()
+    header_row = None if name == "trailing.csv" else 2
+    result = invoke(
+        "select", scenario_over(messy, CARELESS / name, header_row), "--out", messy / "out", "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert roster_of(messy / "out") == roster_of(tidy / "out")
+
+
+def test_header_row_keeps_spreadsheet_row_numbers(tmp_path: Path) -> None:
+    from balancer.io.files import read_pool
+
+    pool = tmp_path / "pool.csv"
+    pool.write_text("Nominations\nid,name\na,A\n,B\nc,C\n")
+    read = read_pool(pool, header_row=2)
+    assert [str(p) for p in read.problems] == [f"{pool}: row 4: empty id; give every row an id"]
+
+
+def test_empty_trailing_columns_are_left_out_with_a_note(tmp_path: Path) -> None:
+    from balancer.io.files import read_pool
+
+    read = read_pool(CARELESS / "trailing.csv")
+    assert list(read.table.columns) == [
+        "id",
+        "name",
+        "gender",
+        "region",
+        "disability",
+        "sids",
+        "country",
+    ]
+    [note] = read.notes
+    assert "3 empty column(s) without a header at the end (column 8 to 10)" in note
+
+
+def test_xlsx_columns_are_named_by_letter(tmp_path: Path) -> None:
+    import openpyxl
+
+    from balancer.io.files import read_pool
+    from balancer.spec.errors import InputError
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["id", "name", None, "gender"])
+    sheet.append(["a", "A", "x", "woman"])
+    path = tmp_path / "pool.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        read_pool(path)
+    assert [str(p) for p in caught.value.problems] == [f"{path}: column C: has no header; name it"]
+
+
+def test_a_header_with_one_blank_name_is_not_taken_for_a_title(tmp_path: Path) -> None:
+    from balancer.io.files import read_pool
+    from balancer.spec.errors import InputError
+
+    path = tmp_path / "pool.csv"
+    path.write_text("id,,name\na,1,2\n")
+    with pytest.raises(InputError) as caught:
+        read_pool(path)
+    assert [str(p) for p in caught.value.problems] == [f"{path}: column 2: has no header; name it"]

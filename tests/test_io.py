@@ -11,7 +11,7 @@ import errno
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import openpyxl  # type: ignore[import-untyped, unused-ignore]
 import pandas as pd
@@ -43,13 +43,13 @@ def lines_of(text: str) -> list[str]:
     return [str(p) for p in problems_of(text)]
 
 
-def pool_problems(path: Path, **kwargs: str) -> list[str]:
+def pool_problems(path: Path, **kwargs: Any) -> list[str]:
     with pytest.raises(InputError) as caught:
         read_pool(path, **kwargs)
     return [str(p) for p in caught.value.problems]
 
 
-def id_problems_of(path: Path, **kwargs: str) -> list[str]:
+def id_problems_of(path: Path, **kwargs: Any) -> list[str]:
     """Id problems are recorded, not raised, so that build_problem reports them with the rest."""
     return [str(p) for p in read_pool(path, **kwargs).problems]
 

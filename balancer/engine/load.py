@@ -44,7 +44,11 @@ def read_source(file: ScenarioFile) -> Pool:
     spec = file.scenario
     ref = spec.pool_ref
     return read_pool(
-        file.pool_path, id_column=ref.id_column or "id", sheet=ref.sheet, encoding=spec.encoding
+        file.pool_path,
+        id_column=ref.id_column or "id",
+        sheet=ref.sheet,
+        encoding=spec.encoding,
+        header_row=ref.header_row,
     )
 
 

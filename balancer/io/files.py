@@ -8,7 +8,9 @@ rules, CSV and XLSX cells are read as plain text.
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
+import itertools
 import os
 import re
 import tempfile
@@ -315,6 +317,7 @@ def read_pool(
     sheet: str | None = None,
     encoding: str | None = None,
     id_choices: Sequence[str] = (),
+    header_row: int = 1,
 ) -> Pool:
     """Read a CSV or XLSX pool; empty and repeated ids go to ``Pool.problems``, not raised.
 
@@ -323,25 +326,33 @@ def read_pool(
     whose id column is not chosen yet (the web app's first look) and checks no ids. With
     ``id_choices`` the first of those headers the file has is the id column (a roster may name
     it as the pool does before or after the scenario's ``columns:``, or just ``id``);
-    ``id_column`` is the one asked for when the file has none of them.
+    ``id_column`` is the one asked for when the file has none of them. ``header_row`` is the
+    row of the column names (below a title, say); rows above it are not read, and messages
+    keep the spreadsheet's row numbers.
     """
     file = Path(path)
     data = _read_bytes(file, what="pool")
     digest = hashlib.sha256(data).hexdigest()
     notes: list[str] = []
-    if file.suffix.lower() in {".xlsx", ".xlsm"}:
-        table, notes = xlsx.read_sheet(file, sheet)
+    letters = file.suffix.lower() in {".xlsx", ".xlsm"}
+    if letters:
+        table, notes = xlsx.read_sheet(file, sheet, header_row)
     else:
-        table, notes = _read_csv(file, data, encoding)
-    table = _clean(table, file)
+        table, notes = _read_csv(file, data, encoding, header_row)
+    table, dropped = _drop_empty_trailing(table, file, letters=letters)
+    table = _clean(table, file, letters=letters)
+    notes = [*notes, *dropped]
     id_column = next((c for c in id_choices if c in table.columns), id_column)
     rows = None
     blank = np.ones(len(table), dtype=bool)
     for column in table.columns:
         blank &= (table[column] == "").to_numpy()
+    numbers = np.arange(len(table)) + header_row + 1
     if blank.any():
-        rows = np.flatnonzero(~blank) + 2
+        rows = numbers[~blank]
         table = table[~blank].reset_index(drop=True)
+    elif header_row > 1:
+        rows = numbers
     pool = Pool(
         table=table,
         path=file,
@@ -363,12 +374,40 @@ def pool_from_frame(frame: pd.DataFrame, *, id_column: str = "id", name: str = "
     return replace(pool, problems=tuple(id_problems(pool)))
 
 
-def _read_csv(file: Path, data: bytes, encoding: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """Any delimiter of , ; tab |, and any common encoding (see :mod:`balancer.io.formats.text`)."""
-    decoded = text_format.decode(data, str(file), encoding)
+def _read_csv(
+    file: Path, data: bytes, encoding: str | None, header_row: int = 1
+) -> tuple[pd.DataFrame, list[str]]:
+    """Any delimiter of , ; tab |, and any common encoding (see :mod:`balancer.io.formats.text`).
+
+    A title above the header is reported in one line (see :func:`text_format.header_guess`);
+    with ``header_row`` the lines above the header are skipped.
+    """
+    decoded = text_format.decode(data, str(file), encoding, header_row)
+    text = decoded.text
+    if header_row == 1:
+        first = list(itertools.islice(csv.reader(StringIO(text), delimiter=decoded.delimiter), 10))
+        width = max((len(row) for row in first), default=0)
+        if first and (len(first[0]) < width or any(not c.strip() for c in first[0])):
+            guess = text_format.header_guess(first)
+            if guess is not None:
+                raise InputError([text_format.title_problem(str(file), guess)])
+    else:
+        lines = text.split("\n")
+        if header_row > len(lines) or not lines[header_row - 1].strip():
+            raise InputError(
+                [
+                    Problem(
+                        str(file),
+                        f"header_row {header_row}",
+                        f"line {header_row} is empty or past the end of the file",
+                        "give the line of the column names",
+                    )
+                ]
+            )
+        text = "\n".join(lines[header_row - 1 :])
     try:
         table = pd.read_csv(
-            StringIO(decoded.text),
+            StringIO(text),
             sep=decoded.delimiter,
             dtype=str,
             keep_default_na=False,
@@ -378,11 +417,11 @@ def _read_csv(file: Path, data: bytes, encoding: str | None) -> tuple[pd.DataFra
     except pd.errors.EmptyDataError:
         raise InputError([Problem(str(file), "", "the pool file is empty")]) from None
     except pd.errors.ParserError as exc:
-        raise InputError([_csv_problem(file, decoded.text, str(exc))]) from None
+        raise InputError([_csv_problem(file, text, str(exc), header_row - 1)]) from None
     return table, list(decoded.notes)
 
 
-def _csv_problem(file: Path, text: str, message: str) -> Problem:
+def _csv_problem(file: Path, text: str, message: str, skipped: int = 0) -> Problem:
     """pandas' parser message, with its line numbers turned into the ones an editor shows.
 
     pandas counts only the line breaks outside quoted cells, and counts "rows" from 0, so a
@@ -391,7 +430,7 @@ def _csv_problem(file: Path, text: str, message: str) -> Problem:
     """
     unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
     if unclosed:
-        line = _editor_line(text, int(unclosed.group(1)) + 1)
+        line = _editor_line(text, int(unclosed.group(1)) + 1) + skipped
         return Problem(
             str(file),
             f"line {line}",
@@ -403,7 +442,7 @@ def _csv_problem(file: Path, text: str, message: str) -> Problem:
         expected, line, seen = (int(g) for g in fields.groups())
         return Problem(
             str(file),
-            f"line {_editor_line(text, line)}",
+            f"line {_editor_line(text, line) + skipped}",
             f"malformed CSV: {seen} cells where the header has {expected}",
             "remove the extra comma, or quote a cell that contains a comma",
         )
@@ -439,13 +478,56 @@ def _editor_line(text: str, record: int) -> int:
     return line
 
 
-def _clean(table: pd.DataFrame, file: Path) -> pd.DataFrame:
+def _unnamed(header: object) -> bool:
+    """A header cell left empty (pandas names it ``Unnamed: 3``)."""
+    text = str(header).strip()
+    return not text or text.startswith("Unnamed:")
+
+
+def column_name(position: int, *, letters: bool) -> str:
+    """Column ``position`` (from 1) as the convener's program shows it: ``K`` in Excel."""
+    if letters:
+        from openpyxl.utils.cell import get_column_letter
+
+        return get_column_letter(position)
+    return str(position)
+
+
+def _drop_empty_trailing(
+    table: pd.DataFrame, file: Path, *, letters: bool
+) -> tuple[pd.DataFrame, list[str]]:
+    """Drop the columns at the end with no header and no cell, with a note.
+
+    Excel exports often carry a few (a cell once formatted, a trailing ``,`` on every line):
+    they hold nothing, so refusing them as "column 11 has no header" only costs a round trip.
+    """
+    keep = len(table.columns)
+    while (
+        keep
+        and _unnamed(table.columns[keep - 1])
+        and (table.iloc[:, keep - 1].astype(str).str.strip() == "").all()
+    ):
+        keep -= 1
+    dropped = len(table.columns) - keep
+    if not dropped:
+        return table, []
+    first, last = (column_name(p, letters=letters) for p in (keep + 1, len(table.columns)))
+    span = first if dropped == 1 else f"{first} to {last}"
+    note = (
+        f"{file}: {dropped} empty column(s) without a header at the end (column {span}) "
+        "were left out"
+    )
+    return table.iloc[:, :keep], [note]
+
+
+def _clean(table: pd.DataFrame, file: Path, *, letters: bool = False) -> pd.DataFrame:
     """Trim every header and cell; refuse blank or repeated headers."""
     problems = []
     headers = [str(c).strip() for c in table.columns]
     for position, header in enumerate(headers, start=1):
-        if not header or header.startswith("Unnamed:"):
-            problems.append(Problem(str(file), f"column {position}", "has no header", "name it"))
+        if _unnamed(header):
+            where = f"column {column_name(position, letters=letters)}"
+            problems.append(Problem(str(file), where, "has no header", "name it"))
     repeated = sorted({h for h in headers if headers.count(h) > 1})
     for header in repeated:
         problems.append(Problem(str(file), f"column '{header}'", "appears twice", "rename one"))

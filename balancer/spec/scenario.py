@@ -122,6 +122,11 @@ class PoolRef(BaseModel):
     path: str = Field(min_length=1)
     id_column: str | None = None
     sheet: str | None = None
+    header_row: int = Field(
+        default=1,
+        ge=1,
+        description="Row of the column names (2 when a title row is above them)",
+    )
 
 
 def _positive(value: Fraction) -> Fraction:
@@ -370,4 +375,5 @@ class Scenario(BaseModel):
             path=self.pool.path,
             id_column=self.pool.id_column or self.id_column,
             sheet=self.pool.sheet,
+            header_row=self.pool.header_row,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from balancer.spec.errors import InputError, Problem
@@ -32,7 +33,7 @@ class Decoded:
     notes: tuple[str, ...] = ()
 
 
-def decode(data: bytes, source: str, encoding: str | None = None) -> Decoded:
+def decode(data: bytes, source: str, encoding: str | None = None, header_row: int = 1) -> Decoded:
     """Decode ``data`` (by ``encoding`` when given) and sniff its delimiter."""
     notes: list[str] = []
     if encoding:
@@ -77,20 +78,64 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> Decoded:
                     "accented names in the roster, or set encoding: in the scenario"
                 )
     text = text.removeprefix("\ufeff")
-    return Decoded(text, used, sniff(text), tuple(notes))
+    return Decoded(text, used, sniff(text, header_row), tuple(notes))
 
 
-def sniff(text: str) -> str:
+def sniff(text: str, header_row: int = 1) -> str:
     """The delimiter of the header line: the most frequent of , ; tab | outside quotes.
 
     Only the header is looked at: it is the one line without free text, and a comma inside a
-    quoted name must not count.
+    quoted name must not count. A first line without any (a title above the header, typed in
+    one cell) is passed over for the next of the first ten lines that has one, so the title
+    can be recognised and reported rather than read as a one-column header.
     """
-    first = next(csv.reader([text.split("\n", 1)[0]], delimiter="\x00"), [""])
-    header = first[0] if first else ""
-    counts = {d: _outside_quotes(header).count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    lines = text.split("\n", header_row + 10)[header_row - 1 : header_row + 9]
+    for line in lines or [""]:
+        first = next(csv.reader([line], delimiter="\x00"), [""])
+        header = first[0] if first else ""
+        counts = {d: _outside_quotes(header).count(d) for d in DELIMITERS}
+        best = max(DELIMITERS, key=lambda d: counts[d])
+        if counts[best]:
+            return best
+    return ","
+
+
+def header_guess(rows: Sequence[Sequence[str]]) -> int | None:
+    """The row (from 1) that looks like the header when row 1 looks like a title above it.
+
+    A title row has at most half its cells filled (often one: "Nominations 2026" in A1) where
+    a later row among the first ten fills every column with distinct words. Only asked when
+    row 1 cannot be the header as it is (it has an empty cell), so a good header is never
+    second-guessed.
+    """
+    rows = [[cell.strip() for cell in row] for row in rows[:10]]
+    width = max((len(r) for r in rows), default=0)
+    while width and all(len(r) < width or not r[width - 1] for r in rows):
+        width -= 1  # trailing columns empty everywhere say nothing
+    if width < 2 or not rows:
+        return None
+    title = sum(bool(cell) for cell in rows[0][:width])
+    if title > width // 2:
+        return None
+    for number, row in enumerate(rows[1:], start=2):
+        cells = (list(row) + [""] * width)[:width]
+        if (
+            all(cells)
+            and len(set(cells)) == width
+            and any(not c.replace(".", "").isdigit() for c in cells)
+        ):
+            return number
+    return None
+
+
+def title_problem(source: str, header: int) -> Problem:
+    """The one line said for a title row, instead of a complaint per unnamed column."""
+    return Problem(
+        source,
+        "row 1",
+        f"looks like a title, not the header: the header seems to be row {header}",
+        f"set `pool: {{header_row: {header}}}` (next to its path:) in the scenario",
+    )
 
 
 def _outside_quotes(line: str) -> str:

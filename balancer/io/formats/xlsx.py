@@ -12,11 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from balancer.io.formats import text as text_format
 from balancer.spec.errors import InputError, Problem
 
 
-def read_sheet(file: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """The sheet's cells as text (header from row 1), and notes on formulas found."""
+def read_sheet(
+    file: Path, sheet: str | None, header_row: int = 1
+) -> tuple[pd.DataFrame, list[str]]:
+    """The sheet's cells as text (header from ``header_row``), and notes on formulas found.
+
+    A title above the header (row 1 mostly empty, a later row filling every column) is
+    reported in one line naming the header's row, instead of a problem per unnamed column.
+    """
     import openpyxl  # only XLSX pools need it
 
     source = str(file)
@@ -38,23 +45,39 @@ def read_sheet(file: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
             ]
         )
     worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-    problems = [
-        Problem(
-            source,
-            f"cells {merged.coord}",
-            "a merged header cell",
-            "unmerge it and give each column its own header in row 1",
-        )
-        for merged in worksheet.merged_cells.ranges
-        if merged.min_row == 1
-    ]
-    if problems:
-        raise InputError(problems)
     rows = [
         ["" if v is None else str(v) for v in row] for row in worksheet.iter_rows(values_only=True)
     ]
     if not rows:
         raise InputError([Problem(source, "", "the pool sheet is empty")])
+    if header_row == 1 and any(not cell.strip() for cell in rows[0]):
+        guess = text_format.header_guess(rows)
+        if guess is not None:
+            raise InputError([text_format.title_problem(source, guess)])
+    if header_row > len(rows):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"header_row {header_row}",
+                    f"the sheet has {len(rows)} row(s)",
+                    "give the row of the column names",
+                )
+            ]
+        )
+    problems = [
+        Problem(
+            source,
+            f"cells {merged.coord}",
+            "a merged header cell",
+            f"unmerge it and give each column its own header in row {header_row}",
+        )
+        for merged in worksheet.merged_cells.ranges
+        if merged.min_row <= header_row <= merged.max_row
+    ]
+    if problems:
+        raise InputError(problems)
+    rows = rows[header_row - 1 :]
     width = max(len(r) for r in rows)
     header, body = rows[0] + [""] * (width - len(rows[0])), rows[1:]
     # Trailing columns with neither header nor cells are formatting, not data.
