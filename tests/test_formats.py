@@ -250,3 +250,96 @@ def test_excel_scenario_option(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text("board_size: 1\npool: pool.csv\n", encoding="utf-8")
     plain = api.select(tmp_path / "s.yaml", explain_board=False)
     assert plain.files()["roster.csv"].startswith("id,name\n")
+
+
+# A 4-seat panel that no pool of these six people can fill: at least 2 women (all old), at most
+# 1 old person, at least 3 young people (all men). Without flex the smallest fix is one seat:
+# women at least 1 (it resolves both conflicts). With the women's min_flex of 2 that quota may
+# not move, and the only fix moves two other seats: old at most 2 and young at least 2.
+SF_TIGHT_FEATURES = (
+    "feature,value,min,max,min_flex,max_flex\n"
+    "gender,Female,2,4,{female_flex},4\n"
+    "gender,Male,0,4,0,4\n"
+    "age,young,3,4,0,4\n"
+    "age,old,0,1,0,4\n"
+)
+SF_TIGHT_PEOPLE = (
+    "id,gender,age\n"
+    "f1,Female,old\nf2,Female,old\nf3,Female,old\nm1,Male,young\nm2,Male,young\nm3,Male,young\n"
+)
+
+
+def _tight_fix(tmp_path: Path, female_flex: int) -> list[tuple[str, int, int, int, int]]:
+    (tmp_path / "features.csv").write_text(
+        SF_TIGHT_FEATURES.format(female_flex=female_flex), encoding="utf-8"
+    )
+    (tmp_path / "people.csv").write_text(SF_TIGHT_PEOPLE, encoding="utf-8")
+    (tmp_path / "panel.yaml").write_text(
+        "name: tight\nboard_size: 4\npool: people.csv\nquotas: features.csv\n", encoding="utf-8"
+    )
+    result = api.select(tmp_path / "panel.yaml", explain_board=False, workers=1)
+    assert result.report.status == "infeasible"
+    diagnosis = result.report.diagnosis
+    assert diagnosis is not None and diagnosis.relaxation is not None
+    return sorted(
+        (m.rule, m.min_from, m.min_to, m.max_from, m.max_to) for m in diagnosis.relaxation.moves
+    )
+
+
+def test_sf_flex_bounds_the_smallest_fix(tmp_path: Path) -> None:
+    # min_flex 0: the women's quota may drop to 0, and the one-seat fix moves it.
+    assert _tight_fix(tmp_path, 0) == [("quota:gender=Female:min", 2, 1, 4, 4)]
+    # min_flex 2: it may not drop at all; the fix moves two other quotas, within their flex.
+    assert _tight_fix(tmp_path, 2) == [
+        ("quota:age=old:max", 0, 0, 1, 2),
+        ("quota:age=young:min", 3, 2, 4, 4),
+    ]
+
+
+def test_sf_flex_written_by_import_sf(tmp_path: Path) -> None:
+    (tmp_path / "features.csv").write_text(
+        SF_TIGHT_FEATURES.format(female_flex=2), encoding="utf-8"
+    )
+    (tmp_path / "people.csv").write_text(SF_TIGHT_PEOPLE, encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    result = CliRunner().invoke(
+        app,
+        [
+            "import-sf",
+            str(tmp_path / "features.csv"),
+            str(tmp_path / "people.csv"),
+            "--size",
+            "4",
+            "--out",
+            str(scenario),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "min_flex/max_flex" in result.output and "relax_limits" in result.output
+    spec = load_scenario(scenario).scenario
+    # Female min 2 with min_flex 2: 0 seats; max 4 is the board size, so no max rule.
+    assert spec.relax_limits == {
+        "quota:gender=Female:min": 0,
+        "quota:age=young:min": 3,
+        "quota:age=old:max": 3,
+    }
+    report = api.select(scenario, explain_board=False, workers=1).report
+    assert report.diagnosis is not None and report.diagnosis.relaxation is not None
+    assert {m.rule for m in report.diagnosis.relaxation.moves} == {
+        "quota:age=old:max",
+        "quota:age=young:min",
+    }
+
+
+def test_sf_flex_outside_the_bounds_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "features.csv"
+    path.write_text(
+        "feature,value,min,max,min_flex,max_flex\ngender,Female,2,4,3,4\ngender,Male,1,3,0,2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        read_features(path)
+    lines = [str(p) for p in caught.value.problems]
+    assert len(lines) == 2
+    assert "row 2, min_flex" in lines[0] and "need 0 <= min_flex <= min" in lines[0]
+    assert "row 3, max_flex" in lines[1] and "need max_flex >= max" in lines[1]

@@ -19,13 +19,23 @@ from balancer.spec.errors import InputError, Problem
 
 def import_pair(
     features: Path, people: Path, *, size: int, target: Path, id_column: str | None, seed: int
-) -> str:
-    """The scenario text for a pair, after checking it as :command:`balancer validate` would."""
+) -> tuple[str, list[str]]:
+    """The scenario text for a pair, after checking it as :command:`balancer validate` would,
+    and what the user should know about it (the flex, if any)."""
     from balancer.engine.load import prepare
     from balancer.io.files import parse_scenario_text, read_pool
     from balancer.io.formats import sortition_foundation as sf
 
-    quotas = sf.read_features(features)
+    table = sf.read_feature_table(features)
+    quotas = table.quotas
+    limits = table.relax_limits(size)
+    notes = []
+    if limits:
+        notes.append(
+            f"min_flex/max_flex of {len(table.flex)} feature value(s) written as relax_limits "
+            f"({len(limits)} rule(s)): the smallest fix of an infeasible panel lowers a min "
+            "no further than its min_flex and raises a max no further than its max_flex"
+        )
     pool = read_pool(people, id_column=id_column or _id_column(people))
     relative = os.path.relpath(people.resolve(), target.resolve().parent)
     text = sf.scenario_yaml(
@@ -35,10 +45,11 @@ def import_pair(
         id_column=pool.id_column,
         quotas=quotas,
         seed=seed,
+        relax_limits=limits,
     )
     scenario = parse_scenario_text(text, source=str(target))
     prepare(scenario, pool, source=str(features))  # every mismatch, before writing
-    return text
+    return text, notes
 
 
 def _id_column(people: Path) -> str:
@@ -82,7 +93,7 @@ def import_sf(
             )
         )
     try:
-        text = import_pair(
+        text, notes = import_pair(
             features, people, size=size, target=target, id_column=id_column, seed=seed
         )
     except InputError as error:
@@ -90,6 +101,8 @@ def import_sf(
         return
     [written] = write_files(target.parent, {target.name: text})
     out.print(f"Wrote {written}", markup=False)
+    for note in notes:
+        out.print(note, markup=False)
     raise typer.Exit(EXIT_OK)
 
 

@@ -7,9 +7,12 @@ panel be selected, checked and explained by balancer without retyping the quotas
 it lets a balancer scenario go back to tools that speak only that format.
 
 Mapping: each row is a quota ``quotas.<feature>.<value>: {min, max}``. ``min_flex`` and
-``max_flex`` (how far the stratification app may relax a bound) have no counterpart: balancer's
-quotas are hard and its relaxation is ``relax_limits``; they are read, checked as numbers and
-otherwise ignored. Older files name the columns ``category,name`` instead of ``feature,value``.
+``max_flex`` say how far the bounds may be relaxed when no panel meets them (the min down to
+``min_flex``, the max up to ``max_flex``); balancer's quotas stay hard, and the flex becomes
+``relax_limits`` on the quota's two rules (``quota:<feature>=<value>:min`` may move
+``min - min_flex`` seats, ``...:max`` may move ``max_flex - max``), so the smallest fix of an
+infeasible panel never relaxes a quota beyond its flex. A limit the scenario writes itself wins.
+Older files name the columns ``category,name`` instead of ``feature,value``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +36,43 @@ _KNOWN = {*_REQUIRED, "min_flex", "max_flex"}
 Quotas = dict[str, dict[str, dict[str, int]]]
 
 
+@dataclass
+class Features:
+    """A features CSV read: the quotas, and the flex of the rows that give one."""
+
+    quotas: Quotas
+    flex: dict[tuple[str, str], tuple[int | None, int | None]] = field(default_factory=dict)
+    """(feature, value) -> (min_flex, max_flex); None where the cell is empty."""
+
+    def relax_limits(self, board_size: int | None) -> dict[str, int]:
+        """``relax_limits`` for the flex: seats each quota rule may move in the smallest fix.
+
+        Only rules that exist get a key (a min of 0 makes no min rule, a max of the board size
+        or more no max rule), since a key matching no rule is refused.
+        """
+        limits: dict[str, int] = {}
+        for (feature, value), (min_flex, max_flex) in self.flex.items():
+            bounds = self.quotas[feature][value]
+            rule = f"quota:{_literal(feature)}={_literal(value)}"
+            if min_flex is not None and bounds["min"] > 0:
+                limits[f"{rule}:min"] = bounds["min"] - min_flex
+            if max_flex is not None and (board_size is None or bounds["max"] < board_size):
+                limits[f"{rule}:max"] = max_flex - bounds["max"]
+        return limits
+
+
+def _literal(text: str) -> str:
+    """``text`` as an fnmatch pattern matching only itself (relax_limits keys are patterns)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
 def read_features(path: str | Path) -> Quotas:
     """``quotas`` for a scenario from a features CSV, every problem reported at once."""
+    return read_feature_table(path).quotas
+
+
+def read_feature_table(path: str | Path) -> Features:
+    """The quotas and their flex from a features CSV, every problem reported at once."""
     file = Path(path)
     source = str(file)
     if not file.is_file():
@@ -55,6 +94,7 @@ def read_features(path: str | Path) -> Quotas:
         )
     problems: list[Problem] = []
     quotas: Quotas = {}
+    flex: dict[tuple[str, str], tuple[int | None, int | None]] = {}
     for line, raw in enumerate(reader, start=2):
         row = {h: (v or "").strip() for h, v in zip(header, raw.values(), strict=False)}
         if not any(row.values()):
@@ -87,11 +127,32 @@ def read_features(path: str | Path) -> Quotas:
                 )
             else:
                 quotas.setdefault(feature, {})[value] = {"min": lo, "max": hi}
+                min_flex, max_flex = numbers.get("min_flex"), numbers.get("max_flex")
+                if min_flex is not None and not 0 <= min_flex <= lo:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{where}, min_flex",
+                            f"min_flex {min_flex} with min {lo}",
+                            "need 0 <= min_flex <= min",
+                        )
+                    )
+                elif max_flex is not None and max_flex < hi:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{where}, max_flex",
+                            f"max_flex {max_flex} with max {hi}",
+                            "need max_flex >= max",
+                        )
+                    )
+                elif min_flex is not None or max_flex is not None:
+                    flex[(feature, value)] = (min_flex, max_flex)
     if not quotas and not problems:
         problems.append(Problem(source, "", "no features", "add rows feature,value,min,max"))
     if problems:
         raise InputError(problems)
-    return quotas
+    return Features(quotas=quotas, flex=flex)
 
 
 def expand_quotas(raw: dict[str, Any], source: str) -> dict[str, Any]:
@@ -106,7 +167,14 @@ def expand_quotas(raw: dict[str, Any], source: str) -> dict[str, Any]:
     path = Path(quotas)
     if not path.is_absolute() and Path(source).is_file():
         path = Path(source).parent / path
-    return {**raw, "quotas": read_features(path)}
+    features = read_feature_table(path)
+    size = raw.get("board_size")
+    limits = features.relax_limits(size if isinstance(size, int) else None)
+    own = raw.get("relax_limits")
+    if limits and (own is None or isinstance(own, dict)):
+        limits.update(own or {})  # the scenario's own limits win
+        return {**raw, "quotas": features.quotas, "relax_limits": limits}
+    return {**raw, "quotas": features.quotas}
 
 
 def features_csv(quotas: Mapping[str, Mapping[str, tuple[int, int]]]) -> str:
@@ -128,8 +196,12 @@ def scenario_yaml(
     id_column: str,
     quotas: Quotas,
     seed: int,
+    relax_limits: Mapping[str, int] | None = None,
 ) -> str:
-    """Scenario YAML text for a features/people pair (quotas written out, so they can be edited)."""
+    """Scenario YAML text for a features/people pair (quotas written out, so they can be edited).
+
+    ``relax_limits`` holds the file's min_flex/max_flex (see :meth:`Features.relax_limits`).
+    """
     data: dict[str, Any] = {
         "name": name,
         "board_size": board_size,
@@ -139,4 +211,10 @@ def scenario_yaml(
         "quotas": quotas,
     }
     header = "# Written by balancer import-sf from a Sortition Foundation features/people pair.\n"
+    if relax_limits:
+        data["relax_limits"] = dict(relax_limits)
+        header += (
+            "# relax_limits: the features' min_flex/max_flex, as seats each quota may move in\n"
+            "# the smallest fix (min down to min_flex, max up to max_flex).\n"
+        )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
