@@ -143,3 +143,28 @@ def test_cli_dask_option_uses_the_cluster(tmp_path: Path) -> None:
         app, [*args, "--cache", str(tmp_path / "other"), "--dask", "tcp://127.0.0.1:1"]
     )
     assert unreachable.exit_code == 2 and "cannot connect" in unreachable.output
+
+
+def test_sweep_accepts_every_pool_select_accepts(tmp_path: Path) -> None:
+    """A pool without the default sensitive column (disability) sweeps as it selects.
+
+    The sweep rebuilds the scenario for each point; keys the convener never wrote (such as
+    the default ``sensitive: [disability]``) must stay defaults, not become explicit choices
+    that the pool is then checked against.
+    """
+    pool = tmp_path / "pool.csv"
+    rows = [f"p{i},{'woman' if i % 2 else 'man'}" for i in range(8)]
+    pool.write_text("id,gender\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "board_size: 4\npool: pool.csv\nquotas:\n  gender:\n    woman: {min: 2}\n",
+        encoding="utf-8",
+    )
+    selected = balancer.select(scenario, explain_board=False)
+    assert selected.status == "optimal"
+    with ThreadPoolExecutor(1) as executor:
+        swept = sweep.run_sweep(
+            scenario, [sweep.parse_vary("board_size=4,5")], executor=executor, cache_dir=tmp_path
+        )
+    assert [r.status for r in swept.results] == ["optimal", "optimal"]
+    assert swept.results[0].roster == selected.roster_ids

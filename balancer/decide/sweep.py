@@ -124,7 +124,7 @@ def set_path(mapping: dict[str, Any], key: str, value: Value) -> None:
 
 def scenario_at(base: Scenario, point: Mapping[str, Value], source: str) -> Scenario:
     """The base scenario with the point's keys set; bad keys or values are input errors."""
-    raw = base.model_dump(mode="json", exclude_none=True)
+    raw = base.model_dump(mode="json", exclude_none=True, exclude_unset=True)
     for key, value in point.items():
         set_path(raw, key, value)
     try:
