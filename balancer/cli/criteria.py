@@ -13,7 +13,17 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_INPUT, app, err, fail_input, out
+from balancer.cli.shell import (
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    ScenarioArgument,
+    ScenarioOption,
+    Workers,
+    app,
+    err,
+    fail_input,
+    out,
+)
 from balancer.spec.errors import InputError
 
 COMMITMENT_FILE = "commitment.json"
@@ -22,8 +32,10 @@ CRITERIA_FILE = "criteria.json"
 
 @app.command()
 def criteria(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the page.")] = Path("criteria"),
+    scenario: ScenarioArgument,
+    out_dir: Annotated[
+        Path, typer.Option("--out", metavar="FOLDER", help="Folder for the page.")
+    ] = Path("criteria"),
     pool: Annotated[
         bool,
         typer.Option(
@@ -33,7 +45,10 @@ def criteria(
         ),
     ] = False,
 ) -> None:
-    """Write the public criteria page (HTML, Markdown) and the commitment to publish."""
+    """Write the public criteria page (HTML, Markdown) and the commitment to publish.
+
+    Example: balancer criteria scenarios/sounding-board.yaml --out criteria/
+    """
     from balancer.cli.shell import check_out
     from balancer.engine.load import prepare
     from balancer.io.files import load_scenario, write_files
@@ -66,18 +81,27 @@ def criteria(
 
 @app.command("verify-board")
 def verify_board(
-    folder: Annotated[Path, typer.Argument(help="Folder of the published report (report.json).")],
-    scenario: Annotated[Path, typer.Option(help="The scenario the board was selected under.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(metavar="FOLDER", help="Folder of the published report (report.json)."),
+    ],
+    scenario: ScenarioOption,
     seed_text: Annotated[
-        str | None, typer.Option(help="The public seed text (when the seed was fixed by one).")
+        str | None,
+        typer.Option(metavar="TEXT", help="The public seed text (when the seed was fixed by one)."),
     ] = None,
     commitment: Annotated[
         Path | None,
-        typer.Option(help="The commitment.json published before the call closed."),
+        typer.Option(
+            metavar="commitment.json", help="The commitment.json published before the call closed."
+        ),
     ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+    workers: Workers = None,
 ) -> None:
-    """Select the board again and check it is the published one (exit 3 when it is not)."""
+    """Select the board again and check it is the published one (exit 3 when it is not).
+
+    Example: balancer verify-board out/public --scenario S.yaml --commitment commitment.json
+    """
     from balancer.selection.report import Report
     from balancer.selection.run import select
     from balancer.spec.criteria import Commitment
@@ -94,7 +118,11 @@ def verify_board(
         raise typer.Exit(EXIT_INPUT) from None
     cited = report.commitment
     if cited is None:
-        err.print("error: report.json cites no commitment (made before balancer 0.x?)")
+        err.print(
+            f"error: {folder / 'report.json'} cites no commitment; select the board again with "
+            "this balancer (reports written before criteria commitments existed cannot be checked)",
+            markup=False,
+        )
         raise typer.Exit(EXIT_INPUT)
     try:
         result = select(scenario, workers=workers or 1, explain_board=False, seed_text=seed_text)
