@@ -165,8 +165,8 @@ class Stager:
             memory_mb=self.memory_mb,
         )
 
-    def run(self, name: str, objective: LinearExpr | None, sense: int = 1) -> Any:
-        """Solve once; returns the CP-SAT status and remembers the solution as the next hint."""
+    def run(self, name: str, objective: LinearExpr | None, sense: int = 1) -> SolveStatus:
+        """Solve once; returns how it ended and remembers the solution as the next hint."""
         model = self.handles.model
         model.clear_objective()  # type: ignore[no-untyped-call]
         if objective is not None:
@@ -177,9 +177,10 @@ class Stager:
         solver = self._solver()
         self.progress.step("solve", len(self.stages), self._total(), name)
         started = time.perf_counter()
-        status = solver.solve(model)
+        code = solver.solve(model)
+        status = status_of(code)
         value = None
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if status.has_board:
             # The stage's value is evaluated on the integer solution: objective_value is a
             # double and loses the last digits of large exact objectives.
             value = int(solver.value(objective)) if objective is not None else None
@@ -192,7 +193,7 @@ class Stager:
         if self.work_left is not None:
             self.work_left -= work
         self.stages.append(
-            Stage(name, solver.status_name(status), value, time.perf_counter() - started, work)
+            Stage(name, solver.status_name(code), value, time.perf_counter() - started, work)
         )
         self.progress.step("solve", len(self.stages), self._total(), name)
         return status
@@ -248,9 +249,9 @@ class Stager:
         self.values = saved
         model.clear_assumptions()
         model.add(check == 0)
-        if status == cp_model.INFEASIBLE:
+        if status is SolveStatus.INFEASIBLE:
             return True
-        if status == cp_model.FEASIBLE or status == cp_model.OPTIMAL:
+        if status.has_board:
             return False
         return None
 
@@ -306,9 +307,9 @@ def tie_break(stager: Stager, *, prove_unique: bool = True) -> tuple[SolveStatus
 def stage(stager: Stager, name: str, objective: LinearExpr | None, sense: int) -> Status | None:
     """One stage, fixed at its optimum; a status to stop with, or None to go on."""
     status = stager.run(name, objective, sense)
-    if status == cp_model.INFEASIBLE:
+    if status is SolveStatus.INFEASIBLE:
         return SolveStatus.INFEASIBLE
-    if status != cp_model.OPTIMAL:
+    if status is not SolveStatus.OPTIMAL:
         return SolveStatus.FEASIBLE if stager.values else SolveStatus.UNKNOWN
     if objective is not None:
         stager.fix(objective)

@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 from balancer.engine.model import Patch, build_model
 from balancer.engine.problem import BalanceProblem
 from balancer.engine.recount import Balance, balance
-from balancer.engine.solve import new_solver, solve
+from balancer.engine.solve import new_solver, solve, status_of
+from balancer.spec.outcomes import SolveStatus
 from balancer.spec.rules import Kind, Rule
 
 CONFLICT_LIMIT = 10
@@ -116,7 +117,7 @@ def _solver() -> cp_model.CpSolver:
 def feasible(problem: BalanceProblem, rules: Sequence[Rule], patch: Patch | None = None) -> bool:
     """Does any board meet these rules?"""
     handles = build_model(problem, rules=rules, patch=patch)
-    return _solver().solve(handles.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return status_of(_solver().solve(handles.model)).has_board
 
 
 def minimal_conflict(
@@ -132,7 +133,7 @@ def minimal_conflict(
     by_id = {rule.id: rule for rule in rules}
     handles.model.add_assumptions(list(switches.values()))
     solver = _solver()
-    if solver.solve(handles.model) != cp_model.INFEASIBLE:
+    if status_of(solver.solve(handles.model)) is not SolveStatus.INFEASIBLE:
         return None
     index_to_id = {switch.index: rule_id for rule_id, switch in switches.items()}
     named = {index_to_id[i] for i in solver.sufficient_assumptions_for_infeasibility()}
@@ -179,8 +180,7 @@ def all_conflicts(
     proposals = 0
     while True:
         solver = _solver()  # a fresh solver: the map grows between proposals
-        status = solver.solve(chart)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if not status_of(solver.solve(chart)).has_board:
             return found, "none"  # nothing unexplained is left
         proposals += 1
         if proposals > MAX_PROPOSALS:
@@ -213,7 +213,7 @@ def _grow(problem: BalanceProblem, rules: Sequence[Rule], seed: set[str]) -> set
     others = [switch for rule_id, switch in switches.items() if rule_id not in seed]
     handles.model.maximize(cp_model.LinearExpr.sum(others))
     solver = _solver()
-    if solver.solve(handles.model) != cp_model.OPTIMAL:
+    if status_of(solver.solve(handles.model)) is not SolveStatus.OPTIMAL:
         return None
     return {rule_id for rule_id, switch in switches.items() if solver.boolean_value(switch)}
 
@@ -277,7 +277,7 @@ def smallest_relaxation(problem: BalanceProblem, limits: Mapping[str, int]) -> R
     moves = [v for pair in handles.moves.values() for v in pair]
     handles.model.minimize(cp_model.LinearExpr.sum(moves))
     solver = _solver()
-    if solver.solve(handles.model) != cp_model.OPTIMAL:
+    if status_of(solver.solve(handles.model)) is not SolveStatus.OPTIMAL:
         return None
     relaxed_rules = []
     changes = []

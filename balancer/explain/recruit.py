@@ -18,8 +18,9 @@ from pydantic import BaseModel
 
 from balancer.engine.model import build_model, cap_gaps
 from balancer.engine.problem import BalanceProblem, Profile, gap_scale, value_counts
-from balancer.engine.solve import new_solver
+from balancer.engine.solve import new_solver, status_of
 from balancer.explain.whatif import Gaps
+from balancer.spec.outcomes import SolveStatus
 from balancer.spec.rules import REGISTRY, Rule
 
 MAX_KINDS = 2000  # combinations of criteria values considered; beyond it, no advice
@@ -81,7 +82,7 @@ def recruitment(
     new_seats = [handles.seats([first + k]) for k in range(len(kinds))]
     handles.model.minimize(cp_model.LinearExpr.sum(new_seats))
     solver = new_solver(1, work_limit=work_limit)
-    if solver.solve(handles.model) != cp_model.OPTIMAL:
+    if status_of(solver.solve(handles.model)) is not SolveStatus.OPTIMAL:
         return None
     advice = [
         Recruits(count=int(solver.value(seats)), profile=kind)

@@ -26,9 +26,10 @@ from ortools.sat.python import cp_model
 
 from balancer.engine.model import BalanceModel, build_model, cap_gaps, seated_flags
 from balancer.engine.problem import BalanceProblem
-from balancer.engine.solve import default_workers, new_solver, solve
+from balancer.engine.solve import default_workers, new_solver, solve, status_of
 from balancer.fair.relaxation import HAIR, Relaxation, leximin_levels, settled
 from balancer.spec.errors import InfeasibleError, SolverError
+from balancer.spec.outcomes import SolveStatus
 from balancer.spec.progress import SILENT, Progress, phase
 
 Rule = Literal["leximin", "maximin", "nash"]
@@ -123,13 +124,14 @@ class Pricer:
                 model.add_hint(variable, self._hint[p])
         solver = new_solver(1, presolve=False, work_limit=work_limit)
         self.calls += 1
-        status = solver.solve(self.handles.model)
-        if status == cp_model.INFEASIBLE:
+        code = solver.solve(self.handles.model)
+        status = status_of(code)
+        if status is SolveStatus.INFEASIBLE:
             return None
-        if work_limit is not None and status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
-            return solver if status == cp_model.FEASIBLE else None
-        if status != cp_model.OPTIMAL:
-            raise SolverError(f"pricing ended with {solver.status_name(status)}")
+        if work_limit is not None and code in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+            return solver if status is SolveStatus.FEASIBLE else None
+        if status is not SolveStatus.OPTIMAL:
+            raise SolverError(f"pricing ended with {solver.status_name(code)}")
         return solver
 
     def _composition(self, solver: cp_model.CpSolver) -> Composition:

@@ -30,7 +30,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from balancer.engine.solve import new_solver
+from balancer.engine.solve import new_solver, status_of
 from balancer.spec.progress import SILENT, Progress
 
 INTEGRAL = 1e-6  # an LP value this close to a whole number counts as that number
@@ -319,7 +319,7 @@ def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | N
     # A deterministic limit, not a wall-clock one: the boards found must not depend on the
     # machine's speed. Running out only sends the lottery to column generation.
     solver.parameters.max_deterministic_time = 10.0
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if not status_of(solver.solve(model)).has_board:
         return None
     found = fixed.copy()
     for v in free:
