@@ -208,3 +208,142 @@ def test_a_header_with_one_blank_name_is_not_taken_for_a_title(tmp_path: Path) -
     with pytest.raises(InputError) as caught:
         read_pool(path)
     assert [str(p) for p in caught.value.problems] == [f"{path}: column 2: has no header; name it"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 10: files handed over by mistake, and sizes nobody means; one line each, exit 2
+# ---------------------------------------------------------------------------------------------
+
+
+def errors_of(result: Result) -> list[str]:
+    assert result.exit_code == 2, result.output
+    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        (
+            "old.xls",
+            "is an old Excel .xls workbook (binary), which balancer does not read; "
+            "open it in Excel or LibreOffice and save it as .xlsx or as CSV UTF-8",
+        ),
+        (
+            "mixed.csv",
+            "line 1: the header is separated by ',' but the rows by ';'; "
+            "use one separator: ';' in the header too",
+        ),
+    ],
+)
+def test_a_file_that_cannot_be_read_says_why_in_one_line(
+    tmp_path: Path, name: str, said: str
+) -> None:
+    result = invoke("validate", scenario_over(tmp_path, CARELESS / name))
+    [line] = errors_of(result)
+    assert f"{tmp_path / name}: {said}" in line
+    assert len(line) < 400  # not thousands of decoded binary characters
+
+
+def test_a_zipped_workbook_named_csv_is_named_as_such(tmp_path: Path) -> None:
+    from balancer.io.files import read_pool
+    from balancer.spec.errors import InputError
+
+    path = tmp_path / "pool.csv"
+    path.write_bytes((CARELESS / "title.xlsx").read_bytes())
+    with pytest.raises(InputError) as caught:
+        read_pool(path)
+    [problem] = caught.value.problems
+    assert "is a zipped file (an .xlsx workbook?), not CSV text" in str(problem)
+
+
+@pytest.mark.parametrize("name", ["utf16-nobom.csv", "sep.csv", "nul.csv"])
+def test_readable_oddities_give_the_same_board(tmp_path: Path, name: str) -> None:
+    tidy = tmp_path / "tidy"
+    tidy.mkdir()
+    assert invoke("select", scenario_over(tidy, POOL), "--out", tidy / "out", "-q").exit_code == 0
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    result = invoke("select", scenario_over(odd, CARELESS / name), "--out", odd / "out", "-q")
+    assert result.exit_code == 0, result.output
+    if name == "nul.csv":  # the names differ by the NULs only: compare the ids
+        assert [r.split(",")[0] for r in roster_of(odd / "out")] == [
+            r.split(",")[0] for r in roster_of(tidy / "out")
+        ]
+    else:
+        assert roster_of(odd / "out") == roster_of(tidy / "out")
+
+
+def test_utf16_without_bom_is_read_with_a_warning(tmp_path: Path) -> None:
+    from balancer.io.files import read_pool
+
+    read = read_pool(CARELESS / "utf16-nobom.csv")
+    assert list(read.table.columns)[:2] == ["id", "name"]
+    [note] = read.notes
+    assert "read as UTF-16 (little-endian, no byte-order mark)" in note
+
+
+def test_excel_sep_line_is_honoured_and_row_numbers_stay_excel_s(tmp_path: Path) -> None:
+    from balancer.io.files import read_pool
+
+    path = tmp_path / "pool.csv"
+    path.write_text("sep=;\nid;name\na;A, the first\n;B\n")
+    read = read_pool(path)
+    assert read.table["name"].tolist() == ["A, the first", "B"]
+    assert [str(p) for p in read.problems] == [f"{path}: row 3: empty id; give every row an id"]
+
+
+def test_nul_bytes_are_removed_with_a_warning() -> None:
+    from balancer.io.files import read_pool
+
+    read = read_pool(CARELESS / "nul.csv")
+    assert not read.table.map(lambda cell: "\x00" in cell).to_numpy().any()
+    assert read.table["name"].tolist()[:2] == ["Amani K.", "Kofi B."]
+    [note] = read.notes
+    assert "3 NUL character(s) removed (first on line 2)" in note
+
+
+def test_verify_names_a_corrupt_lottery_json_in_one_line(tmp_path: Path) -> None:
+    scenario = scenario_over(tmp_path, POOL)
+    out = tmp_path / "lottery"
+    assert invoke("lottery", scenario, "--boards", "10", "--out", out, "-q").exit_code == 0
+    record = out / "public" / "lottery.json"
+    record.write_text(record.read_text()[:200])
+    result = invoke("verify", out / "public", "--draw", "1")
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert f"{record} is not a lottery record balancer wrote (Invalid JSON" in line
+
+
+def test_absurd_board_counts_are_refused_before_any_work(tmp_path: Path) -> None:
+    scenario = scenario_over(tmp_path, POOL)
+    result = invoke("lottery", scenario, "--boards", "1000000000", "--out", tmp_path / "o")
+    assert errors_of(result) == [
+        "error: --boards: 1000000000: must be between 1 and 100,000 (the published list holds "
+        "every board; 1,000 is usual)"
+    ]
+    result = invoke("select", scenario, "--alternatives", "1000000", "--out", tmp_path / "o")
+    [line] = errors_of(result)
+    assert "--alternatives: 1000000: must be between 0 and 1,000" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_pool_that_is_a_device_is_refused(tmp_path: Path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(SCENARIO.read_text().replace("pool: pool.csv", "pool: /dev/zero"))
+    [line] = errors_of(invoke("validate", scenario))
+    assert "/dev/zero: is not a regular file (a device, pipe or socket), so not a pool file" in line
+
+
+def test_a_pool_that_is_a_pipe_is_refused_without_waiting(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pool.csv")  # nobody writes to it: reading would wait for ever
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(SCENARIO.read_text())
+    commands: list[list[str | Path]] = [
+        ["validate", scenario],
+        ["select", scenario, "--out", tmp_path / "o"],
+    ]
+    for args in commands:
+        [line] = errors_of(invoke(*args))
+        assert "pool.csv: is not a regular file (a device, pipe or socket)" in line

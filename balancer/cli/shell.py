@@ -141,6 +141,8 @@ def scenario_inputs(scenario: Path) -> list[Path]:
     from balancer.io.files import scenario_mapping
 
     inputs = [scenario]
+    if not scenario.is_file():  # missing, a folder or a pipe: the command itself says so
+        return inputs
     try:
         raw = scenario_mapping(scenario.read_text("utf-8-sig"), source=str(scenario))
     except (OSError, UnicodeDecodeError, InputError):

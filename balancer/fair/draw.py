@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from balancer.io.files import unneutralise_cell
 from balancer.io.provenance import Provenance
@@ -84,6 +84,28 @@ def read_boards(data: str) -> dict[int, list[str]]:
     return result
 
 
+def read_record(path: Path) -> LotteryRecord:
+    """The lottery record, or a ValueError in one line naming the file and its first fault.
+
+    A damaged or hand-edited record otherwise surfaced as pydantic's dump of every field, which
+    never said which file it was about.
+    """
+    try:
+        return LotteryRecord.model_validate_json(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text"
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = f"{where + ': ' if where else ''}{first['msg']}"
+        if exc.error_count() > 1:
+            reason += f" (and {exc.error_count() - 1} more)"
+    raise ValueError(
+        f"{path} is not a lottery record balancer wrote ({reason}); publish the {RECORD_FILE} "
+        f"written with {BOARDS_FILE}"
+    )
+
+
 def verify(folder: Path, number: int, committed: str | None = None) -> list[str]:
     """The members of board ``number``, after checking the published files against each other.
 
@@ -103,7 +125,7 @@ def verify(folder: Path, number: int, committed: str | None = None) -> list[str]
         raise TamperedError(
             f"{BOARDS_FILE} has SHA-256 {digest}, not the committed {committed.strip()}"
         )
-    record = LotteryRecord.model_validate_json((folder / RECORD_FILE).read_text("utf-8"))
+    record = read_record(folder / RECORD_FILE)
     if digest != record.boards_sha256:
         raise TamperedError(f"{BOARDS_FILE} does not match the digest in {RECORD_FILE}")
     boards = read_boards(data.decode("utf-8"))

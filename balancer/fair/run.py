@@ -31,6 +31,7 @@ from balancer.fair.rounding import RoundedLottery, round_lottery
 from balancer.io.files import Pool, neutralise_cell, safe_csv, write_files
 from balancer.io.provenance import provenance
 from balancer.present.render import render, render_markdown_file
+from balancer.spec.errors import InputError, Problem
 from balancer.spec.progress import Progress, phase
 from balancer.spec.rules import Kind
 
@@ -281,6 +282,10 @@ def why_unreachable(problem: BalanceProblem, profile: int, gap_limited: bool) ->
     return "no board with them meets: " + " + ".join(rule.description for rule in conflict)
 
 
+MOST_BOARDS = 100_000
+"""Boards in a published lottery at most: a billion would not fit in memory, let alone a page."""
+
+
 def run_lottery(
     scenario: ScenarioInput,
     pool: Pool | pd.DataFrame | None = None,
@@ -297,6 +302,17 @@ def run_lottery(
     Raises :class:`balancer.fair.columns.NoBoard` when no board meets every rule.
     ``progress`` hears read, check, "lottery" (the distribution) and its leximin rounds.
     """
+    if not 1 <= boards <= MOST_BOARDS:
+        raise InputError(
+            [
+                Problem(
+                    "--boards",
+                    str(boards),
+                    f"must be between 1 and {MOST_BOARDS:,} (the published list holds every "
+                    "board; 1,000 is usual)",
+                )
+            ]
+        )
     started = time.perf_counter()
     problem, file = prepare(scenario, pool, progress=progress)
     with phase(progress, "lottery"):

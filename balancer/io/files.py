@@ -269,6 +269,18 @@ def _read_bytes(file: Path, *, what: str) -> bytes:
         raise InputError([Problem(str(file), "", f"{what} file not found", "check the path")])
     if file.is_dir():
         raise InputError([Problem(str(file), "", f"is a folder, not a {what} file")])
+    if not file.is_file():
+        # A device or a pipe: reading would wait for ever (a pipe) or never end (/dev/zero).
+        raise InputError(
+            [
+                Problem(
+                    str(file),
+                    "",
+                    f"is not a regular file (a device, pipe or socket), so not a {what} file",
+                    "save the data to a file and give its path",
+                )
+            ]
+        )
     return file.read_bytes()
 
 
@@ -384,6 +396,7 @@ def _read_csv(
     """
     decoded = text_format.decode(data, str(file), encoding, header_row)
     text = decoded.text
+    text_format.mixed_delimiters(text, decoded.delimiter, str(file), header_row)
     if header_row == 1:
         first = list(itertools.islice(csv.reader(StringIO(text), delimiter=decoded.delimiter), 10))
         width = max((len(row) for row in first), default=0)
@@ -417,7 +430,8 @@ def _read_csv(
     except pd.errors.EmptyDataError:
         raise InputError([Problem(str(file), "", "the pool file is empty")]) from None
     except pd.errors.ParserError as exc:
-        raise InputError([_csv_problem(file, text, str(exc), header_row - 1)]) from None
+        skipped = header_row - 1 + decoded.skipped
+        raise InputError([_csv_problem(file, text, str(exc), skipped)]) from None
     return table, list(decoded.notes)
 
 

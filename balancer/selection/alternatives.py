@@ -88,14 +88,24 @@ class Alternates(BaseModel):
     replacements: list[Replacement]
 
 
+MOST_ALTERNATIVES = 1000
+"""More alternative boards than anyone reads; each costs a solve, so a million never ends."""
+
+
 def check_options(
     problem: BalanceProblem, alternatives: int, min_difference: int, alternates: int
 ) -> None:
     """Refuse impossible counts before solving, one line each."""
     problems = []
     n = problem.board_size
-    if alternatives < 0:
-        problems.append(Problem("--alternatives", str(alternatives), "must be 0 or more"))
+    if not 0 <= alternatives <= MOST_ALTERNATIVES:
+        problems.append(
+            Problem(
+                "--alternatives",
+                str(alternatives),
+                f"must be between 0 and {MOST_ALTERNATIVES:,} (each is one more solve)",
+            )
+        )
     if not 1 <= min_difference <= n:
         problems.append(
             Problem(

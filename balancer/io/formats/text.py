@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,11 +32,68 @@ class Decoded:
     encoding: str
     delimiter: str
     notes: tuple[str, ...] = ()
+    # Lines taken off the top before the CSV starts (Excel's "sep=;" line), for line numbers.
+    skipped: int = 0
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary Office formats (.xls, .doc)
+_ZIP = b"PK\x03\x04"  # .xlsx, .ods and other zipped formats
+_SEP_LINE = re.compile(r"sep=(.)[ \t]*\r?\n")
+_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _not_text(data: bytes, source: str) -> None:
+    """Refuse, in one line naming the cause, the files that are not text at all.
+
+    Decoded anyway (Windows-1252 decodes any byte), an old .xls file became a line of
+    thousands of binary characters in a message that never said what the file was.
+    """
+    if data.startswith(_OLE2):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "is an old Excel .xls workbook (binary), which balancer does not read",
+                    "open it in Excel or LibreOffice and save it as .xlsx or as CSV UTF-8",
+                )
+            ]
+        )
+    if data.startswith(_ZIP):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "is a zipped file (an .xlsx workbook?), not CSV text",
+                    "give it the .xlsx extension if it is a workbook, or save it as CSV UTF-8",
+                )
+            ]
+        )
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when every other byte is NUL, as in UTF-16 text.
+
+    Excel's "Unicode text" and some exports write UTF-16 without a byte-order mark; read as
+    UTF-8 its headers came out as "i d" with NULs between the letters.
+    """
+    sample = data[:4096]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def decode(data: bytes, source: str, encoding: str | None = None, header_row: int = 1) -> Decoded:
     """Decode ``data`` (by ``encoding`` when given) and sniff its delimiter."""
     notes: list[str] = []
+    _not_text(data, source)
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -52,8 +110,28 @@ def decode(data: bytes, source: str, encoding: str | None = None, header_row: in
         used = encoding
     else:
         used = next((name for bom, name in _BOMS if data.startswith(bom)), "")
+        wide = "" if used else _utf16_without_bom(data)
         if used:
             text = data.decode(used)
+        elif wide:
+            try:
+                text, used = data.decode(wide), wide
+            except UnicodeDecodeError:
+                raise InputError(
+                    [
+                        Problem(
+                            source,
+                            "",
+                            "looks like UTF-16 text without a byte-order mark, but does not "
+                            "decode as such",
+                            "save it as CSV UTF-8 (or set encoding: in the scenario)",
+                        )
+                    ]
+                ) from None
+            notes.append(
+                f"{source}: read as UTF-16 ({'little' if wide.endswith('le') else 'big'}-endian, "
+                "no byte-order mark); set encoding: in the scenario if the names look wrong"
+            )
         else:
             try:
                 text, used = data.decode("utf-8"), "utf-8"
@@ -78,7 +156,47 @@ def decode(data: bytes, source: str, encoding: str | None = None, header_row: in
                     "accented names in the roster, or set encoding: in the scenario"
                 )
     text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        notes.append(
+            f"{source}: {text.count(chr(0))} NUL character(s) removed (first on line {line}); "
+            "a damaged export? Check the cells there"
+        )
+        text = text.replace("\x00", "")
+    sep = _SEP_LINE.match(text)
+    if sep and sep.group(1) in DELIMITERS:
+        # Excel's "sep=;" line says the delimiter; Excel hides it, and so does balancer.
+        text = text[sep.end() :]
+        return Decoded(text, used, sep.group(1), tuple(notes), skipped=1)
     return Decoded(text, used, sniff(text, header_row), tuple(notes))
+
+
+def mixed_delimiters(text: str, delimiter: str, source: str, header_row: int = 1) -> None:
+    """Refuse a header separated by one character and its rows by another.
+
+    Pasted together from two programs, such a file reads as one column per row; what it needs
+    is one separator, and saying so is shorter than the errors that follow.
+    """
+    lines = [line for line in text.split("\n", header_row + 6)[header_row - 1 :] if line.strip()]
+    if len(lines) < 2:
+        return
+    header, rows = _outside_quotes(lines[0]), [_outside_quotes(r) for r in lines[1:6]]
+    count = header.count(delimiter)
+    if not count or any(delimiter in row for row in rows):
+        return
+    for other in DELIMITERS:
+        if other != delimiter and all(row.count(other) == count for row in rows):
+            raise InputError(
+                [
+                    Problem(
+                        source,
+                        f"line {header_row}",
+                        f"the header is separated by {_NAMES[delimiter]} but the rows by "
+                        f"{_NAMES[other]}",
+                        f"use one separator: {_NAMES[other]} in the header too",
+                    )
+                ]
+            )
 
 
 def sniff(text: str, header_row: int = 1) -> str:
