@@ -254,39 +254,39 @@ def explain_rules(
             continue
         limited = _pool_limited(rule, outcome)
         relaxed_change = dropped_change = None
-        if rule.id in undetermined:
-            result.append(
-                RuleExplanation(
-                    id=rule.id,
-                    kind=rule.kind.value,
-                    column=rule.column,
-                    value=rule.value,
-                    status=RuleClass.NOT_COMPUTED,
-                    pool_limited=limited,
-                    available=outcome.available,
-                    sentence=f"{rule.description.rstrip('.')}: its price was not computed "
-                    f"({undetermined[rule.id]}).",
-                )
-            )
-            continue
-        if rule.id in prices:
-            relaxed_price, dropped_price, has_relaxed = prices[rule.id]
-            if has_relaxed:
-                relaxed_board = board_of.get((rule.id, "relaxed"))
-                relaxed_change = _change(
-                    problem, solution, chosen, relaxed_price, "relaxed by one seat", relaxed_board
-                )
-            dropped_board = board_of.get((rule.id, "dropped"))
-            dropped_change = _change(
-                problem, solution, chosen, dropped_price, "dropped", dropped_board
-            )
         status: RuleStatus
-        if rule in binding:
-            status = RuleClass.BINDING
-        elif not outcome.tight:
-            status = RuleClass.SLACK
+        if rule.id in undetermined:
+            status = RuleClass.NOT_COMPUTED
+            sentence = (
+                f"{rule.description.rstrip('.')}: its price was not computed "
+                f"({undetermined[rule.id]})."
+            )
         else:
-            status = RuleClass.POOL_LIMITED if limited else RuleClass.TIGHT
+            if rule.id in prices:
+                relaxed_price, dropped_price, has_relaxed = prices[rule.id]
+                if has_relaxed:
+                    relaxed_board = board_of.get((rule.id, "relaxed"))
+                    relaxed_change = _change(
+                        problem,
+                        solution,
+                        chosen,
+                        relaxed_price,
+                        "relaxed by one seat",
+                        relaxed_board,
+                    )
+                dropped_board = board_of.get((rule.id, "dropped"))
+                dropped_change = _change(
+                    problem, solution, chosen, dropped_price, "dropped", dropped_board
+                )
+            if rule in binding:
+                status = RuleClass.BINDING
+            elif not outcome.tight:
+                status = RuleClass.SLACK
+            else:
+                status = RuleClass.POOL_LIMITED if limited else RuleClass.TIGHT
+            sentence = _sentence(
+                rule, outcome, status, limited, relaxed_change, dropped_change, chosen
+            )
         result.append(
             RuleExplanation(
                 id=rule.id,
@@ -296,9 +296,7 @@ def explain_rules(
                 status=status,
                 pool_limited=limited,
                 available=outcome.available,
-                sentence=_sentence(
-                    rule, outcome, status, limited, relaxed_change, dropped_change, chosen
-                ),
+                sentence=sentence,
                 relaxed=relaxed_change,
                 dropped=dropped_change,
             )
