@@ -98,3 +98,26 @@ def test_every_document_carries_the_same_provenance(tmp_path: Path) -> None:
             command="balancer sweep",
         )
     _check(swept.provenance, scenario, pool, "balancer sweep")
+
+
+def test_command_line_names_no_folder_of_the_conveners_disk(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Absolute paths in the recorded command become relative (inside the working folder)
+    or bare file names (outside it), so a published document shows no user name or layout."""
+    from balancer.cli.shell import command_line
+
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "balancer",
+        "select",
+        "/home/ana/nominations/s.yaml",
+        "--out",
+        str(tmp_path / "out" / "public"),
+        "--why-not=/srv/x/y.csv",
+        "relative/s.yaml",
+    ]
+    monkeypatch.setattr("sys.argv", argv)
+    recorded = command_line()
+    assert recorded == "balancer select s.yaml --out out/public --why-not=y.csv relative/s.yaml"
+    assert "/home" not in recorded and str(tmp_path) not in recorded

@@ -198,7 +198,26 @@ def check_out(
 
 
 def command_line() -> str:
-    return "balancer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    """The command as typed, for the provenance block, without the convener's own disk.
+
+    An absolute path (``/home/ana/nominations/pool.csv``) would publish a user name and a
+    folder layout in every document; it is recorded relative to the working folder when it
+    lies inside it, and by its file name otherwise. Relative paths are kept as typed.
+    """
+    return "balancer " + " ".join(shlex.quote(_unrooted(a)) for a in sys.argv[1:])
+
+
+def _unrooted(argument: str) -> str:
+    option, equals, value = argument.partition("=") if argument.startswith("--") else ("", "", "")
+    if equals:
+        return f"{option}={_unrooted(value)}"
+    if not Path(argument).is_absolute():
+        return argument
+    path = Path(argument)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return path.name
 
 
 def exit_for(report: Report) -> int:
