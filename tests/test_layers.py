@@ -69,3 +69,30 @@ def test_no_import_goes_to_a_later_layer() -> None:
             if RANK[there] >= RANK[here]:
                 upward.append(f"{path.relative_to(PACKAGE)} imports {target}")
     assert upward == []
+
+
+def _module_name(path: Path) -> str:
+    parts = ("balancer", *path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """Within a layer too: the CLI package and its shell once imported each other."""
+    graph = {_module_name(p): set(_imports(p)) for p in PACKAGE.rglob("*.py")}
+    graph = {m: {t for t in targets if t in graph and t != m} for m, targets in graph.items()}
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []

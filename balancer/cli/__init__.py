@@ -30,15 +30,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def version_line() -> str:
-    """``balancer X (OR-Tools CP-SAT Y)``, from the installed packages' metadata."""
-    from importlib import metadata
-
-    return (
-        f"balancer {metadata.version('balancer')} (OR-Tools CP-SAT {metadata.version('ortools')})"
-    )
-
-
 def main() -> None:
     """Entry point: no traceback reaches a convener unless BALANCER_DEBUG is set.
 
@@ -46,6 +37,8 @@ def main() -> None:
     command's options, most of the start-up time of a command that prints one line.
     """
     if sys.argv[1:] == ["--version"]:
+        from balancer.cli.version import version_line
+
         print(version_line())
         return
     from balancer.cli.shell import EXIT_INTERNAL, err, exit_code

@@ -65,7 +65,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def _version(value: bool) -> None:
     if value:
-        from balancer.cli import version_line
+        from balancer.cli.version import version_line
 
         out.print(version_line(), markup=False, highlight=False)
         raise typer.Exit(EXIT_OK)
