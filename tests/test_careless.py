@@ -347,3 +347,54 @@ def test_a_pool_that_is_a_pipe_is_refused_without_waiting(tmp_path: Path) -> Non
     for args in commands:
         [line] = errors_of(invoke(*args))
         assert "pool.csv: is not a regular file (a device, pipe or socket)" in line
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 10: case variants of a value the scenario names
+# ---------------------------------------------------------------------------------------------
+
+
+def test_case_variants_of_a_named_value_count_as_it_with_a_warning(tmp_path: Path) -> None:
+    tidy = tmp_path / "tidy"
+    tidy.mkdir()
+    assert invoke("select", scenario_over(tidy, POOL), "--out", tidy / "out", "-q").exit_code == 0
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    result = invoke("select", scenario_over(odd, CARELESS / "case.csv"), "--out", odd / "out", "-q")
+    assert result.exit_code == 0, result.output
+    assert [r.split(",")[0] for r in roster_of(odd / "out")] == [
+        r.split(",")[0] for r in roster_of(tidy / "out")
+    ]
+    report = (odd / "out" / "report.json").read_text()
+    assert "sids: counted as the value the scenario names" in report
+    checked = invoke("validate", odd / "scenario.yaml")
+    said = "sids: counted as the value the scenario names (same word, other case): 'YES' x1"
+    assert f"warning: {said} -> 'yes'" in checked.stderr
+
+
+def test_fold_case_counts_each_spelling_and_leaves_two_named_cases_apart() -> None:
+    import pandas as pd
+
+    from balancer.io.normalise import fold_case
+    from balancer.spec.scenario import Scenario
+
+    table = pd.DataFrame(
+        {"id": list("abcdef"), "d": ["yes", "Yes", "YES", "YES", "no", "No"], "g": ["x"] * 6}
+    )
+    scenario = Scenario.model_validate(
+        {
+            "name": "t",
+            "board_size": 2,
+            "pool": "p.csv",
+            "quotas": {"d": {"yes": {"min": 1}}},
+            "groups": [{"name": "g", "where": {"g": ["x", "X"]}, "min": 0}],
+        }
+    )
+    folded, [warning] = fold_case(scenario, table)
+    assert folded["d"].tolist() == ["yes", "yes", "yes", "yes", "no", "No"]  # 'no' is not named
+    assert warning == (
+        "d: counted as the value the scenario names (same word, other case): "
+        "'YES' x2 -> 'yes'; 'Yes' x1 -> 'yes'; use aliases: to keep them apart"
+    )
+    assert folded["g"].tolist() == ["x"] * 6
+    assert table["d"].tolist()[1] == "Yes"  # the pool as read is not changed

@@ -115,11 +115,16 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
     if pool.normalised:  # prepared already: its notes say what was done, once
         return Prepared(pool, warnings=list(pool.notes), country_columns=dict(pool.country_columns))
     if not (s.columns or s.aliases or s.missing or s.derive or s.multi):
-        return Prepared(dataclasses.replace(pool, normalised=True), warnings=list(pool.notes))
+        table, folded = fold_case(s, pool.table)
+        warnings = [*pool.notes, *folded]
+        prepared = dataclasses.replace(pool, table=table, normalised=True, notes=tuple(warnings))
+        return Prepared(prepared, warnings=warnings)
     work = _Work(s, pool, source)
     work.rename()
     work.split()
     work.alias()
+    work.table, folded = fold_case(s, work.table, skip=[*s.aliases, *s.derive.values()])
+    work.warnings += folded
     work.derive()
     work.apply_missing()
     work.check_unused()
@@ -141,6 +146,85 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
         country_columns=dict(work.countries),
     )
     return Prepared(prepared, work.problems, warnings, work.countries)
+
+
+def named_values(scenario: Scenario) -> dict[str, set[str]]:
+    """Per column, the values the scenario's quotas, targets and groups name (trimmed)."""
+    named: dict[str, set[str]] = {}
+    for column, values in scenario.quotas.items():
+        named.setdefault(column, set()).update(values)
+    for column, target in scenario.targets.items():
+        if isinstance(target, dict):
+            named.setdefault(column, set()).update(target)
+        elif not isinstance(target, str):
+            named.setdefault(column, set()).update(target.equal)
+    for group in scenario.groups:
+        for column, wanted in group.where.items():
+            listed = wanted if isinstance(wanted, list) else [wanted]
+            named.setdefault(column, set()).update(str(v) for v in listed if v)
+    return {column: {str(v).strip() for v in values} for column, values in named.items()}
+
+
+def fold_case(
+    scenario: Scenario, table: pd.DataFrame, skip: Iterable[str] = ()
+) -> tuple[pd.DataFrame, list[str]]:
+    """Cells that differ from a value the scenario names only by case count as that value.
+
+    ``yes``, ``Yes`` and ``YES`` in one column are one answer typed three ways; without this
+    only the exact spelling counted towards a quota on ``yes``, silently. A warning gives the
+    counts, so a convener who meant them apart can say so with ``aliases:``. Columns in
+    ``skip`` (aliased or resolved as countries: spelled by the scenario already) and values
+    the scenario names in two cases (``yes`` and ``Yes``: meant apart) are left alone, and
+    so is a named value the pool never spells exactly (the scenario's typo, refused by the
+    checks).
+    """
+    warnings: list[str] = []
+    skipped = set(skip)
+    for column, values in sorted(named_values(scenario).items()):
+        if column in skipped or column not in table.columns:
+            continue
+        by_fold: dict[str, set[str]] = {}
+        for value in values:
+            by_fold.setdefault(value.casefold(), set()).add(value)
+        lookup = {k: next(iter(v)) for k, v in by_fold.items() if len(v) == 1}
+        separator = scenario.multi.get(column)
+        cells = table[column]
+        counts = (
+            cells.value_counts(sort=False)
+            if separator is None
+            else part_counts(table, column, separator)
+        )
+        present = {str(raw) for raw in counts.index}
+        # Only where the pool has the named spelling too: a scenario's 'Woman' over a pool
+        # of 'woman' is the scenario's typo, refused by the checks with a did-you-mean.
+        lookup = {k: v for k, v in lookup.items() if v in present}
+        mapped = {
+            raw: lookup[raw.casefold()]
+            for raw in present
+            if raw.casefold() in lookup and lookup[raw.casefold()] != raw
+        }
+        if not mapped:
+            continue
+        if separator is None:
+            renamed = {raw: mapped.get(str(raw), str(raw)) for raw in cells.unique()}
+        else:
+            renamed = {
+                raw: separator.join(
+                    sorted({mapped.get(p, p) for p in cell_parts(str(raw), separator)})
+                )
+                for raw in cells.unique()
+            }
+        table = table.copy()
+        table[column] = cells.map(renamed).astype(cells.dtype)
+        said = "; ".join(
+            f"'{raw}' x{int(counts[raw])} -> '{value}'"
+            for raw, value in sorted(mapped.items(), key=lambda item: item[0])[:_MOST_VALUES]
+        )
+        warnings.append(
+            f"{column}: counted as the value the scenario names (same word, other case): {said}"
+            "; use aliases: to keep them apart"
+        )
+    return table, warnings
 
 
 def _rows(pool: Pool, positions: Iterable[int]) -> str:
