@@ -398,3 +398,12 @@ def test_fold_case_counts_each_spelling_and_leaves_two_named_cases_apart() -> No
     )
     assert folded["g"].tolist() == ["x"] * 6
     assert table["d"].tolist()[1] == "Yes"  # the pool as read is not changed
+
+
+def test_a_roster_with_a_title_row_is_one_line_too(tmp_path: Path) -> None:
+    scenario = scenario_over(tmp_path, POOL)
+    roster = tmp_path / "board.csv"
+    roster.write_text("Board 2025\nid,name\np01,A\np02,B\n")
+    result = invoke("check", roster, "--scenario", scenario, "--out", tmp_path / "out")
+    [line] = errors_of(result)
+    assert "the header seems to be row 2" in line and "delete the rows above the header" in line

@@ -252,7 +252,8 @@ def title_problem(source: str, header: int) -> Problem:
         source,
         "row 1",
         f"looks like a title, not the header: the header seems to be row {header}",
-        f"set `pool: {{header_row: {header}}}` (next to its path:) in the scenario",
+        f"set `pool: {{header_row: {header}}}` (next to its path:) in the scenario, or delete "
+        "the rows above the header (a roster has no such key)",
     )
 
 
