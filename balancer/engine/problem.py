@@ -31,6 +31,7 @@ from balancer.io.countries import CountryTable
 from balancer.io.files import Pool
 from balancer.spec import tickets as lottery
 from balancer.spec.errors import InputError, Problem, did_you_mean, looks_like_typo
+from balancer.spec.labels import Labels
 from balancer.spec.rules import ID, Kind, Rule, make_rule
 from balancer.spec.scenario import EqualTarget, Scenario, SeatBounds
 
@@ -343,6 +344,29 @@ class _Checker:
                         "protects nothing",
                         did_you_mean(column, columns, what="columns are"),
                     )
+        # labels: and show: are presentation, but a column they name that the pool lacks is a
+        # typo that would silently leave a raw name (or a missing column) on a public page.
+        for column in self.scenario.labels:
+            if column not in columns:
+                self.add(
+                    f"labels.{column}",
+                    f"column '{column}' is not in the pool {self.pool_name}",
+                    did_you_mean(column, columns, what="columns are"),
+                )
+        sensitive = set(self.scenario.sensitive)
+        for position, column in enumerate(self.scenario.show or []):
+            if column not in columns:
+                self.add(
+                    f"show[{position}]",
+                    f"column '{column}' is not in the pool {self.pool_name}",
+                    did_you_mean(column, columns, what="columns are"),
+                )
+            elif column in sensitive:
+                self.add(
+                    f"show[{position}]",
+                    f"'{column}' is a sensitive column: reports never show it per member",
+                    f"remove '{column}' from show (its totals are in the composition)",
+                )
         if self.scenario.objective.tie_break == self.pool.id_column:
             self.add("objective.tie_break", "the id column cannot be a score", "use lottery")
 
@@ -384,7 +408,8 @@ class _Checker:
         s = self.scenario
         n = s.board_size
         everyone: dict[str, frozenset[str]] = {}
-        rules = [make_rule(Kind.BOARD_SIZE, where=everyone, lo=n, hi=n)]
+        said = Labels.of(s.labels)
+        rules = [make_rule(Kind.BOARD_SIZE, where=everyone, lo=n, hi=n, labels=said)]
         for column, values in s.quotas.items():
             if column in self.unknown:
                 continue
@@ -396,13 +421,25 @@ class _Checker:
                 if lo > 0:
                     rules.append(
                         make_rule(
-                            Kind.QUOTA_MIN, where=where, lo=lo, hi=n, column=column, value=value
+                            Kind.QUOTA_MIN,
+                            where=where,
+                            lo=lo,
+                            hi=n,
+                            column=column,
+                            value=value,
+                            labels=said,
                         )
                     )
                 if hi < n:
                     rules.append(
                         make_rule(
-                            Kind.QUOTA_MAX, where=where, lo=0, hi=hi, column=column, value=value
+                            Kind.QUOTA_MAX,
+                            where=where,
+                            lo=0,
+                            hi=hi,
+                            column=column,
+                            value=value,
+                            labels=said,
                         )
                     )
         for i, group in enumerate(s.groups):
@@ -419,9 +456,17 @@ class _Checker:
             if len(where) < len(group.where):
                 continue  # its values and bounds are checked; the rule cannot be built
             if lo > 0:
-                rules.append(make_rule(Kind.GROUP_MIN, where=where, lo=lo, hi=n, name=group.name))
+                rules.append(
+                    make_rule(
+                        Kind.GROUP_MIN, where=where, lo=lo, hi=n, name=group.name, labels=said
+                    )
+                )
             if hi < n:
-                rules.append(make_rule(Kind.GROUP_MAX, where=where, lo=0, hi=hi, name=group.name))
+                rules.append(
+                    make_rule(
+                        Kind.GROUP_MAX, where=where, lo=0, hi=hi, name=group.name, labels=said
+                    )
+                )
         for column, cap in s.caps.items():
             if column in self.unknown:
                 continue
@@ -435,6 +480,7 @@ class _Checker:
                             hi=cap,
                             column=column,
                             value=str(cap_value),
+                            labels=said,
                         )
                     )
         rules += self._named(s.include, "include", Kind.INCLUDE, 1)

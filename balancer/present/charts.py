@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from balancer.explain import CompositionRow
+from balancer.spec.labels import NONE, Labels
 
 WIDTH = 880
 """The viewBox width, the page's text width: the SVG is drawn at 1:1 on screen."""
@@ -102,8 +103,11 @@ def composition_chart(
     board_size: int,
     has_board: bool,
     chart_id: str,
+    labels: Labels = NONE,
 ) -> Markup:
     """A grouped horizontal bar chart: per value, its share of the board, target and pool.
+
+    Column and values are said with ``labels`` (the scenario's ``labels:``), as in the text.
 
     Shares rather than seats, so a board of 11 and a pool of 600 sit on one axis. The bars
     carry their numbers as text, and the ``<title>``/``<desc>`` say the same in words for a
@@ -117,7 +121,8 @@ def composition_chart(
     ]
     series = [s for s in (BOARD, TARGET, POOL) if any(b.series == s for _, g in groups for b in g)]
     top = _scale_top(max((b.share for _, g in groups for b in g), default=0.0))
-    longest = max((len(_short(row.value)) for row in rows), default=0)
+    said = {row.value: labels.value(column, row.value) for row in rows}
+    longest = max((len(_short(said[row.value])) for row in rows), default=0)
     label_width = max(48.0, min(float(LABEL_WIDTH), longest * CHAR_WIDTH))
     x0 = label_width + 12
     span = WIDTH - x0 - VALUE_ROOM
@@ -129,9 +134,12 @@ def composition_chart(
     def x_of(share: float) -> float:
         return x0 + span * min(share, top) / top if top else x0
 
-    title = f"Composition by {column}: share of the board, the target and the pool per value"
+    title = (
+        f"Composition by {labels.column(column)}: "
+        "share of the board, the target and the pool per value"
+    )
     desc = "; ".join(
-        f"{row.value}: " + ", ".join(f"{b.series.legend.lower()} {b.text}" for b in bars)
+        f"{said[row.value]}: " + ", ".join(f"{b.series.legend.lower()} {b.text}" for b in bars)
         for row, bars in groups
     )
     parts = [
@@ -166,9 +174,9 @@ def composition_chart(
         y = plot_top + index * per_group
         middle = y + (len(series) * (BAR + BAR_GAP) - BAR_GAP) / 2
         parts.append(
-            f"<g><title>{_e(row.value)}</title>"
+            f"<g><title>{_e(said[row.value])}</title>"
             f'<text x="{label_width:.1f}" y="{middle + 4:.1f}" class="label" '
-            f'text-anchor="end">{_e(_short(row.value))}</text>'
+            f'text-anchor="end">{_e(_short(said[row.value]))}</text>'
         )
         for slot, s in enumerate(series):
             bar = next((b for b in bars if b.series == s), None)

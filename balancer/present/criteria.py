@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from balancer.present.render import render, render_markdown_file
 from balancer.spec.criteria import CANONICAL_RULE, SEED_RULE, Commitment
+from balancer.spec.labels import Labels
 from balancer.spec.scenario import EqualTarget, Scenario, SeatBounds
 
 
@@ -67,32 +68,36 @@ def _bounds(bounds: SeatBounds, board_size: int) -> str:
     return f"at least {low_words}" if low is not None else f"at most {high_words}"
 
 
-def _condition(where: dict[str, str | list[str]]) -> str:
+def _condition(where: dict[str, str | list[str]], labels: Labels) -> str:
     parts = []
     for column, values in where.items():
-        listed = values if isinstance(values, list) else [values]
-        parts.append(f"{column} is {' or '.join(listed)}")
+        listed = [
+            labels.value(column, v) for v in (values if isinstance(values, list) else [values])
+        ]
+        parts.append(f"{labels.column(column)} is {' or '.join(listed)}")
     return " and ".join(parts)
 
 
 def criteria_page(scenario: Scenario, commitment: Commitment) -> CriteriaPage:
     """The sentences of the page, from the scenario alone."""
     n = scenario.board_size
+    labels = Labels.of(scenario.labels)  # the page says columns and values as a reader should
     sections: list[Section] = []
     rules = [f"The board has exactly {n} members."]
     for column, values in scenario.quotas.items():
         for value, bounds in values.items():
             rules.append(
-                f"{_bounds(bounds, n).capitalize()} for members whose {column} is {value}."
+                f"{_bounds(bounds, n).capitalize()} for members whose "
+                f"{labels.column(column)} is {labels.value(column, str(value))}."
             )
     for group in scenario.groups:
         rules.append(
             f"{_bounds(group, n).capitalize()} for {group.name} "
-            f"(members whose {_condition(group.where)})."
+            f"(members whose {_condition(group.where, labels)})."
         )
     for column, cap in scenario.caps.items():
         rules.append(
-            f"At most {cap} member{'s' * (cap != 1)} may share one {column} "
+            f"At most {cap} member{'s' * (cap != 1)} may share one {labels.column(column)} "
             "(an empty cell shares nothing)."
         )
     if scenario.include:
@@ -113,14 +118,17 @@ def criteria_page(scenario: Scenario, commitment: Commitment) -> CriteriaPage:
             said = "each value's share of the pool (proportional to the nominees)"
         elif isinstance(rule, EqualTarget):
             said = (
-                f"an equal share of the seats for each of {', '.join(rule.equal)} "
+                "an equal share of the seats for each of "
+                f"{', '.join(labels.value(column, v) for v in rule.equal)} "
                 "(whether the pool has them or not: a listed value with nobody on the board is "
                 "a gap); other values carry no target (neither sought nor avoided)"
             )
         else:
-            said = ", ".join(f"{value} {_percent(share)}" for value, share in rule.items())
+            said = ", ".join(
+                f"{labels.value(column, value)} {_percent(share)}" for value, share in rule.items()
+            )
             said += "; other values carry no target (neither sought nor avoided)"
-        targets.append(f"{column}: {said}{weighed}.")
+        targets.append(f"{labels.column(column)}: {said}{weighed}.")
     if targets:
         sections.append(Section("The composition the board should be close to", targets))
 
@@ -156,7 +164,8 @@ def criteria_page(scenario: Scenario, commitment: Commitment) -> CriteriaPage:
             Section(
                 "Confidential columns",
                 [
-                    f"{', '.join(scenario.sensitive)}: personal data. Published reports show "
+                    ", ".join(labels.column(c) for c in scenario.sensitive)
+                    + ": personal data. Published reports show "
                     "them only as totals, never per person."
                 ],
             )

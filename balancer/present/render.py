@@ -9,6 +9,8 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
+from balancer.spec.labels import NONE, Labels
+
 
 @jinja2.pass_environment
 def _cell(environment: jinja2.Environment, value: object) -> str:
@@ -39,6 +41,32 @@ ENV = jinja2.Environment(
 )
 ENV.filters["cell"] = _cell
 ENV.filters["num"] = number
+
+
+def labels_of(context: jinja2.runtime.Context) -> Labels:
+    """The labels a template renders with: its ``labels``, or those of its ``report``."""
+    given = context.get("labels")
+    if isinstance(given, Labels):
+        return given
+    report = context.get("report")
+    entries = getattr(report, "labels", None)
+    return Labels.of(entries) if entries else NONE
+
+
+@jinja2.pass_context
+def _column_label(context: jinja2.runtime.Context, column: object) -> str:
+    """``{{ column | label }}``: the column as a reader should meet it (``labels:``)."""
+    return labels_of(context).column(str(column))
+
+
+@jinja2.pass_context
+def _value_label(context: jinja2.runtime.Context, value: object, column: object) -> str:
+    """``{{ value | said(column) }}``: a value of ``column`` as a reader should meet it."""
+    return labels_of(context).value(str(column), str(value))
+
+
+ENV.filters["label"] = _column_label
+ENV.filters["said"] = _value_label
 
 
 _MARKDOWN_SPECIAL = "\\`*_[]<>|#&!"

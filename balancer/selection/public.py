@@ -114,6 +114,22 @@ def _hide_unheld_caps(report: Report) -> None:
         ]
 
 
+def _keep_said_labels(public: Report) -> None:
+    """Value labels only for values the public report still names.
+
+    A label for an organisation no member has (``labels: {organisation: {values: ...}}``)
+    would name it in the public JSON, as the cap rows left out above would have.
+    """
+    named = {(row.column, row.value) for row in public.composition}
+    named |= {(rule.column, rule.value) for rule in public.constraints if rule.column}
+    public.labels = {
+        column: entry.model_copy(
+            update={"values": {v: w for v, w in entry.values.items() if (column, v) in named}}
+        )
+        for column, entry in public.labels.items()
+    }
+
+
 def redact(report: Report) -> Report:
     """A deep copy of ``report`` that is safe to publish."""
     public = report.model_copy(deep=True)
@@ -155,6 +171,7 @@ def redact(report: Report) -> Report:
     public.warnings_withheld = len(public.warnings)
     public.warnings = []
     _hide_unheld_caps(public)
+    _keep_said_labels(public)
     if public.diagnosis is not None and public.diagnosis.relaxation is not None:
         public.diagnosis.relaxation.roster = []
     return _anonymise_named(public)

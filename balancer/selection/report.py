@@ -33,7 +33,9 @@ from balancer.present import charts
 from balancer.present.render import ENV, number, render_markdown_file
 from balancer.selection.alternatives import Alternates, Alternatives
 from balancer.spec.criteria import Commitment
+from balancer.spec.labels import Labels
 from balancer.spec.outcomes import RuleClass
+from balancer.spec.scenario import ColumnLabel
 
 SCHEMA_VERSION = "1"
 
@@ -91,6 +93,11 @@ class Report(BaseModel):
         default=None,
         description="what the board was selected under: the criteria's canonical SHA-256, the "
         "pool's SHA-256, the seed text and seed (balancer verify-board checks them)",
+    )
+    labels: dict[str, ColumnLabel] = Field(
+        default_factory=dict,
+        description="the scenario's labels: the words pages use for columns and values; "
+        "every other field keeps the pool's own names",
     )
     scenario_about: str | None = Field(
         default=None, description="the scenario's about: text, shown at the top of every page"
@@ -164,11 +171,16 @@ def _listing(items: Sequence[str], limit: int = CAP_VALUES_SHOWN) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _cap_line(status: str, rules: Sequence[RuleExplanation], outcome: RuleOutcome) -> RuleLine:
+def _cap_line(
+    status: str, rules: Sequence[RuleExplanation], outcome: RuleOutcome, labels: Labels
+) -> RuleLine:
     """The caps of one column with one status, said once instead of once per value."""
     column = rules[0].column or ""
-    values = [r.value or "" for r in rules]
-    head = f"At most {outcome.max} member{'s' * (outcome.max != 1)} may share one {column}"
+    values = [labels.value(column, r.value or "") for r in rules]
+    head = (
+        f"At most {outcome.max} member{'s' * (outcome.max != 1)} may share one "
+        f"{labels.column(column)}"
+    )
     if status == RuleClass.SLACK:
         sentence = f"{head}: met with room to spare for {len(values)} values ({_listing(values)})."
     elif status == RuleClass.TIGHT:
@@ -186,6 +198,7 @@ def _rule_groups(report: Report) -> list[RuleGroup]:
     if report.explanation is None:
         return []
     outcomes = {o.id: o for o in report.constraints}
+    labels = Labels.of(report.labels)
     groups = []
     for status in _STATUS_ORDER:
         rules = [r for r in report.explanation.rules if r.status == status]
@@ -199,7 +212,7 @@ def _rule_groups(report: Report) -> list[RuleGroup]:
             column = rule.column if rule.kind == "cap" else None
             if column is not None and column in many:
                 if rule is many[column][0]:
-                    lines.append(_cap_line(status, many[column], outcomes[rule.id]))
+                    lines.append(_cap_line(status, many[column], outcomes[rule.id], labels))
                 continue
             lines.append(RuleLine(sentence=rule.sentence, rules=[rule.id], explanation=rule))
         if lines:
@@ -262,15 +275,20 @@ def _cap_family(
 ) -> CriteriaRow:
     unnamed = report.unnamed_caps.get(column, 0)
     cap = rules[0].max if rules else None
-    at_cap = [r.value or "" for r in rules if r.achieved is not None and r.achieved == r.max]
+    labels = Labels.of(report.labels)
+    at_cap = [
+        labels.value(column, r.value or "")
+        for r in rules
+        if r.achieved is not None and r.achieved == r.max
+    ]
     shown = [badges[r.id] for r in rules if r.id in badges]
     badge = next((b for b in _BADGE_ORDER if b in shown), None)
     if badge is None and unnamed and report.roster:
         badge = "slack"
     head = (
-        f"At most {cap} member{'s' * (cap != 1)} may share one {column}"
+        f"At most {cap} member{'s' * (cap != 1)} may share one {labels.column(column)}"
         if cap is not None
-        else f"A cap on {column}"
+        else f"A cap on {labels.column(column)}"
     )
     return CriteriaRow(
         description=f"{head} ({len(rules) + unnamed} values in the pool could exceed it).",
@@ -342,6 +360,7 @@ def _chart(rows: Sequence[CompositionRow], report: Report, index: int) -> Markup
         board_size=report.board_size,
         has_board=bool(report.roster),
         chart_id=f"chart-{index}",
+        labels=Labels.of(report.labels),
     )
 
 
@@ -445,6 +464,7 @@ def supply_table(report: Report) -> Table:
         elif rule.kind == "quota-max":
             high[(rule.column, rule.value)] = rule.max
     table = Table(title="Pool supply against the seats asked")
+    labels = Labels.of(report.labels)
     table.add_column("column")
     table.add_column("value")
     table.add_column("candidates", justify="right")
@@ -466,7 +486,14 @@ def supply_table(report: Report) -> Table:
             flag = f"below target by {number(row.target_seats - row.available)}"
         else:
             flag = "yes"
-        table.add_row(row.column, row.value, str(row.available), bounds, target, flag)
+        table.add_row(
+            labels.column(row.column),
+            labels.value(row.column, row.value),
+            str(row.available),
+            bounds,
+            target,
+            flag,
+        )
     return table
 
 
@@ -474,6 +501,7 @@ def summary_table(report: Report) -> Table:
     """The short table the terminal shows after a run (criteria and bounds only, no board)."""
     table = Table(title=f"{report.scenario}: {report.status}", show_lines=False)
     board = bool(report.roster)
+    labels = Labels.of(report.labels)
     table.add_column("criterion")
     table.add_column("bounds", justify="right")
     if board:
@@ -500,7 +528,8 @@ def summary_table(report: Report) -> Table:
         if bind:
             mark += f", {bind} binding"
         table.add_row(
-            f"At most {rules[0].max} member(s) per {column} ({len(rules)} values could exceed it)",
+            f"At most {rules[0].max} member(s) per {labels.column(column)} "
+            f"({len(rules)} values could exceed it)",
             f"0..{rules[0].max}",
             *(["", mark] if board else []),
         )

@@ -108,14 +108,23 @@ def named_people(result: Result) -> dict[str, str]:
 
 
 def public_members(result: Result) -> list[dict[str, str]]:
-    """Per-member rows for reports: id, name if any, and the non-sensitive model columns."""
+    """Per-member rows for reports: the id, then the scenario's ``show:`` columns in its order,
+    or by default the name if any and the non-sensitive model columns.
+
+    Sensitive columns are left out here too, although ``show:`` naming one is refused when the
+    scenario is checked: a public roster must not depend on that check alone.
+    """
     problem = result.problem
     table = problem.pool.table
     sensitive = set(problem.scenario.sensitive)
     shown = [problem.pool.id_column]
-    if "name" in table.columns and "name" not in sensitive:
-        shown.append("name")
-    shown += [c for c in problem.model_columns if c not in sensitive and c not in shown]
+    chosen = problem.scenario.show
+    if chosen is not None:
+        shown += [c for c in chosen if c not in sensitive and c not in shown and c in table]
+    else:
+        if "name" in table.columns and "name" not in sensitive:
+            shown.append("name")
+        shown += [c for c in problem.model_columns if c not in sensitive and c not in shown]
     return [
         {column: str(table[column].iat[row]) for column in shown} for row in result.solution.rows
     ]
@@ -253,6 +262,7 @@ def build_report(
     return Report(
         scenario=scenario.name,
         scenario_about=scenario.about,
+        labels=dict(scenario.labels),
         status=solution.status,
         board_size=problem.board_size,
         roster=[] if rows is None else [str(problem.ids.iat[r]) for r in rows],

@@ -14,8 +14,9 @@ serialised as JSON with sorted keys, no spaces (``","`` and ``":"`` separators),
 characters as themselves, in UTF-8. Comments, key order, quoting, whitespace and spelling out a
 default change nothing; changing any rule, target, weight, the tie-break, the seed, the
 sensitive columns or the normalisation keys changes the digest (``duplicates``, which only
-warns, is left out). ``criteria.json`` holds exactly
-these bytes, so ``sha256sum criteria.json`` gives the commitment.
+warns, is left out, and so are ``labels`` and ``show``: they change how a page says the
+criteria, never which board they select, so a convener may reword a page after committing).
+``criteria.json`` holds exactly these bytes, so ``sha256sum criteria.json`` gives the commitment.
 
 **Seed from a text.** ``seed = int(SHA-256(UTF-8 text))``: the 256-bit digest read as one
 big-endian number, the same number ``lottery --seed-text`` reduces modulo the list length.
@@ -34,7 +35,7 @@ from balancer.spec.scenario import Scenario
 CANONICAL_RULE = (
     "SHA-256 of the scenario's canonical JSON (criteria.json): the parsed scenario with every "
     "default filled in, shares as exact fractions, without the pool's path, include/exclude "
-    "sorted, keys sorted, separators ',' and ':', UTF-8"
+    "sorted, labels and show left out, keys sorted, separators ',' and ':', UTF-8"
 )
 SEED_RULE = "seed = int(SHA-256(UTF-8 seed text)), the digest read as a big-endian number"
 
@@ -46,6 +47,8 @@ def canonical(scenario: Scenario) -> dict[str, Any]:
     data["pool"] = {"id_column": ref.id_column, "sheet": ref.sheet}
     data.pop("id_column", None)  # said once, in pool.id_column
     data.pop("duplicates", None)  # which rows look like one person: a warning, not a criterion
+    data.pop("labels", None)  # how columns are said to a reader: words, not a criterion
+    data.pop("show", None)  # which member columns a page shows: presentation, not a criterion
     data["include"] = sorted(data["include"])
     data["exclude"] = sorted(data["exclude"])
     return data

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from balancer.spec.labels import NONE, Labels
+
 ID = "__id__"
 """Pseudo-column for rules about one named candidate (include and exclude)."""
 
@@ -109,11 +111,18 @@ def make_rule(
     column: str | None = None,
     value: str | None = None,
     name: str | None = None,
+    labels: Labels = NONE,
 ) -> Rule:
-    """Build a rule with its registered id and sentence; the only way rules are made."""
+    """Build a rule with its registered id and sentence; the only way rules are made.
+
+    The id keeps the pool's column and value names (reports and diffs key on it); the sentence
+    says them with ``labels`` (the scenario's ``labels:``), as a reader should meet them.
+    """
     info = REGISTRY[kind]
     condition = " and ".join(
-        f"{col} is {' or '.join(sorted(vals))}" for col, vals in where.items() if col != ID
+        f"{labels.column(col)} is {' or '.join(sorted(labels.value(col, v) for v in vals))}"
+        for col, vals in where.items()
+        if col != ID
     )
     fields = {
         "column": column or "",
@@ -125,10 +134,15 @@ def make_rule(
         "s_lo": _plural(lo),
         "s_hi": _plural(hi),
     }
+    said = dict(fields)
+    if column:
+        said["column"] = labels.column(column)
+        if value:
+            said["value"] = labels.value(column, value)
     return Rule(
         id=info.id_pattern.format(**fields),
         kind=kind,
-        description=info.sentence.format(**fields),
+        description=info.sentence.format(**said),
         where=dict(where),
         lo=lo,
         hi=hi,

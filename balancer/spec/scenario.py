@@ -204,6 +204,28 @@ TargetRule = Annotated[
 """A word or a mapping of shares; tagged so that only the form the convener wrote is checked."""
 
 
+def _label_form(value: Any) -> Any:
+    """``column: "Stakeholder group"`` is short for ``column: {label: "Stakeholder group"}``."""
+    return {"label": value} if isinstance(value, str) else value
+
+
+class ColumnLabel(BaseModel):
+    """How a column and its values are said to a reader (sentences, tables, charts).
+
+    Presentation only: ids, JSON and CSV keep the pool's own names.
+    """
+
+    model_config = _STRICT
+
+    label: str | None = Field(default=None, min_length=1, description="The column's name")
+    values: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict, description="Pool value -> the words a reader sees"
+    )
+
+
+LabelEntry = Annotated[ColumnLabel, BeforeValidator(_label_form)]
+
+
 def _pool_kind(value: Any) -> str:
     return "mapping" if isinstance(value, dict | PoolRef) else "path"
 
@@ -258,6 +280,16 @@ class Scenario(BaseModel):
         "(select/lottery --seed-text), e.g. 'the EuroMillions numbers of 5 December 2026'",
     )
     sensitive: list[str] = Field(default_factory=lambda: ["disability"])
+    labels: dict[str, LabelEntry] = Field(
+        default_factory=dict,
+        description="Per pool column: the words a reader sees, 'Stakeholder group' or "
+        "{label: 'Stakeholder group', values: {CSO: 'Civil society'}}",
+    )
+    show: list[str] | None = Field(
+        default=None,
+        description="The member columns reports show per member, in order (the id always "
+        "first; default: name and the criteria columns); sensitive columns are refused",
+    )
     relax_limits: dict[str, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict,
         description="Most seats a rule may move in the smallest fix; keys are rule ids or "
@@ -323,6 +355,15 @@ class Scenario(BaseModel):
         if errors:
             raise _located("groups", errors)
         return groups
+
+    @field_validator("show")
+    @classmethod
+    def _shown_once(cls, show: list[str] | None) -> list[str] | None:
+        if show is not None:
+            repeated = sorted({c for c in show if show.count(c) > 1})
+            if repeated:
+                raise ValueError(f"lists {', '.join(repeated)} more than once; list each once")
+        return show
 
     @field_validator("multi")
     @classmethod
