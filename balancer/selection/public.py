@@ -120,7 +120,7 @@ def _keep_said_labels(public: Report) -> None:
     A label for an organisation no member has (``labels: {organisation: {values: ...}}``)
     would name it in the public JSON, as the cap rows left out above would have.
     """
-    named = {(row.column, row.value) for row in public.composition}
+    named: set[tuple[str, str | None]] = {(row.column, row.value) for row in public.composition}
     named |= {(rule.column, rule.value) for rule in public.constraints if rule.column}
     public.labels = {
         column: entry.model_copy(
