@@ -6,6 +6,9 @@ layers above register the filters their own templates need on :data:`ENV`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
+
 import jinja2
 from markupsafe import Markup
 
@@ -39,8 +42,35 @@ ENV = jinja2.Environment(
     keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+class _Columned(Protocol):
+    @property
+    def column(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_Columned)
+
+
+def _by_column(rows: Iterable[_Row]) -> list[tuple[str, list[_Row]]]:
+    """Rows grouped by column, in the order the columns first appear (unlike ``groupby``)."""
+    groups: dict[str, list[_Row]] = {}
+    for row in rows:
+        groups.setdefault(row.column, []).append(row)
+    return list(groups.items())
+
+
+def _percent(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value * 100:.0f}%"
+
+
+# Filters any template may use are registered here, with the environment, so a template
+# renders the same whichever modules happen to be imported (the audit once failed in a fresh
+# process because its filter was registered by the selection report's module).
 ENV.filters["cell"] = _cell
 ENV.filters["num"] = number
+ENV.filters["by_column"] = _by_column
+ENV.filters["percent"] = _percent
 
 
 def labels_of(context: jinja2.runtime.Context) -> Labels:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Literal, Protocol, TypeVar
+from typing import Literal
 
 from markupsafe import Markup
 from pydantic import BaseModel, Field
@@ -327,29 +327,9 @@ def _price(change: Change | None) -> str:
     )
 
 
-class _Columned(Protocol):
-    @property
-    def column(self) -> str: ...
-
-
-_Row = TypeVar("_Row", bound=_Columned)
-
-
-def _by_column(rows: Iterable[_Row]) -> list[tuple[str, list[_Row]]]:
-    """Rows grouped by column, in the order the columns first appear (unlike ``groupby``)."""
-    groups: dict[str, list[_Row]] = {}
-    for row in rows:
-        groups.setdefault(row.column, []).append(row)
-    return list(groups.items())
-
-
 def _names(members: Sequence[dict[str, str]]) -> dict[str, str]:
     """Member id (the first column of a member row) to name, when the pool has names."""
     return {next(iter(m.values())): m.get("name", "") for m in members if m}
-
-
-def _percent(value: float | None) -> str:
-    return "\u2013" if value is None else f"{value * 100:.0f}%"
 
 
 def _chart(rows: Sequence[CompositionRow], report: Report, index: int) -> Markup:
@@ -376,9 +356,7 @@ ENV.filters["who"] = _who
 ENV.filters["rule_badges"] = _rule_badges
 ENV.filters["criteria_rows"] = _criteria_rows
 ENV.filters["price"] = _price
-ENV.filters["by_column"] = _by_column
 ENV.filters["names"] = _names
-ENV.filters["percent"] = _percent
 ENV.filters["chart"] = _chart
 
 
