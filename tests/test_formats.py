@@ -343,3 +343,33 @@ def test_sf_flex_outside_the_bounds_is_refused(tmp_path: Path) -> None:
     assert len(lines) == 2
     assert "row 2, min_flex" in lines[0] and "need 0 <= min_flex <= min" in lines[0]
     assert "row 3, max_flex" in lines[1] and "need max_flex >= max" in lines[1]
+
+
+def test_import_sf_refuses_a_person_value_the_features_do_not_list(tmp_path: Path) -> None:
+    """The Sortition Foundation refuses such a person; balancer must not quietly accept them."""
+    features = tmp_path / "features.csv"
+    features.write_text(
+        "feature,value,min,max\ngender,Female,1,2\ngender,Male,1,2\n", encoding="utf-8"
+    )
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "id,gender\np1,Female\np2,Male\np3,Non-binary\np4,Female\np5,Non-binary\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "s.yaml"
+    result = CliRunner().invoke(
+        app, ["import-sf", str(features), str(people), "--size", "3", "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "has the value 'Non-binary' (row 4, row 6)" in result.output
+    assert "add a row 'gender,Non-binary,MIN,MAX' to features.csv" in result.output
+    assert not out.exists()
+    features.write_text(
+        "feature,value,min,max\ngender,Female,1,2\ngender,Male,1,2\ngender,Non-binary,0,2\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["import-sf", str(features), str(people), "--size", "3", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.exists()

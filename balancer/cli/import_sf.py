@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from balancer.cli.shell import EXIT_OK, app, check_out, err, fail_input, out
 from balancer.spec.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from balancer.io.files import Pool
+    from balancer.io.formats.sortition_foundation import Quotas
 
 
 def import_pair(
@@ -37,6 +41,9 @@ def import_pair(
             "no further than its min_flex and raises a max no further than its max_flex"
         )
     pool = read_pool(people, id_column=id_column or _id_column(people))
+    unlisted = _unlisted_values(pool, quotas, features)
+    if unlisted:
+        raise InputError(unlisted)
     relative = os.path.relpath(people.resolve(), target.resolve().parent)
     text = sf.scenario_yaml(
         name=f"{features.stem} ({people.name})",
@@ -50,6 +57,36 @@ def import_pair(
     scenario = parse_scenario_text(text, source=str(target))
     prepare(scenario, pool, source=str(features))  # every mismatch, before writing
     return text, notes
+
+
+def _unlisted_values(pool: Pool, quotas: Quotas, features: Path) -> list[Problem]:
+    """People whose value of a feature the features file does not list.
+
+    The Sortition Foundation's tools refuse such a person; balancer would quietly leave their
+    value unconstrained, so the imported panel would not be the one the pair describes. The
+    column itself missing is left to the scenario check, which names it with a did-you-mean.
+    """
+    problems = []
+    for feature, values in quotas.items():
+        if feature not in pool.table.columns:
+            continue
+        cells = pool.table[feature].to_numpy(dtype=object)
+        unlisted = {str(c) for c in cells if c not in values and c != ""}  # empty: checked later
+        for value in sorted(unlisted):
+            rows = [i for i, c in enumerate(cells) if c == value]
+            where = ", ".join(pool.row_label(i) for i in rows[:3])
+            more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+            problems.append(
+                Problem(
+                    str(pool.path or "people"),
+                    f"column '{feature}'",
+                    f"has the value '{value}' ({where}{more}), which {features.name} does not "
+                    f"list for {feature}",
+                    f"add a row '{feature},{value},MIN,MAX' to {features.name}, or correct "
+                    "those cells",
+                )
+            )
+    return problems
 
 
 def _id_column(people: Path) -> str:
