@@ -63,6 +63,7 @@ ISO3 = {  # every spelling in the fixture, by hand (not from the shipped table)
 
 def _raw() -> list[dict[str, str]]:
     with (DATA / "pool.csv").open(encoding="utf-8") as stream:
+        next(stream)  # the export's title row, above the header
         return list(csv.DictReader(stream))
 
 
@@ -440,8 +441,23 @@ def test_nominated_twice_is_warned_with_rows() -> None:
     problem, _ = api.prepare(SCENARIO)
     twice = [w for w in problem.warnings if w.startswith("possibly nominated twice")]
     assert len(twice) == 2  # same e-mail (in another case), and same name and organisation
-    assert "same email): row 2 (n01), row 25 (n24)" in twice[0]
-    assert "same name and organisation): row 2 (n01), row 25 (n24)" in twice[1]
+    # Spreadsheet rows: the title is row 1, the header row 2, n01 row 3.
+    assert "same email): row 3 (n01), row 26 (n24)" in twice[0]
+    assert "same name and organisation): row 3 (n01), row 26 (n24)" in twice[1]
+
+
+def test_the_title_row_is_named_not_ten_errors(tmp_path: Path) -> None:
+    """Without ``header_row`` the export's title row is one line that says what to set."""
+    text = SCENARIO.read_text(encoding="utf-8")
+    plain = text.replace("pool: {path: pool.csv, header_row: 2}", "pool: pool.csv")
+    assert plain != text
+    (tmp_path / "pool.csv").write_bytes((DATA / "pool.csv").read_bytes())
+    (tmp_path / "scenario.yaml").write_text(plain, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        api.prepare(tmp_path / "scenario.yaml")
+    lines = [str(p) for p in caught.value.problems]
+    assert len(lines) == 1
+    assert "the header seems to be row 2; set `pool: {header_row: 2}`" in lines[0]
 
 
 def test_duplicates_columns_named_by_the_scenario() -> None:
