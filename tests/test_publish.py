@@ -191,6 +191,10 @@ def test_select_public_files_leak_nothing(selected: tuple[Path, set[str]]) -> No
     assert {"report.json", "report.md", "report.html", "roster.csv"} <= set(public)
     assert leaks(public, members) == []
     assert "kz13" not in json.loads(public["report.json"])["provenance"]["command"]
+    # No normalisation record (raw cells and their counts) in any public file.
+    assert "normalisation.csv" not in public
+    assert not any("How the pool was read" in text for text in public.values())
+    assert json.loads(public["report.json"])["normalisation"] == []
 
 
 def test_select_internal_files_do_leak(selected: tuple[Path, set[str]]) -> None:
@@ -201,6 +205,8 @@ def test_select_internal_files_do_leak(selected: tuple[Path, set[str]]) -> None:
     assert any("the organisation of" in f for f in found), found
     command = json.loads((out / "report.json").read_text("utf-8"))["provenance"]["command"]
     assert "--why-not kz13" in command
+    internal = texts(out)
+    assert "normalisation.csv" in internal and "How the pool was read" in internal["report.md"]
 
 
 def test_lottery_public_files_leak_nothing(drawn: tuple[Path, str, list[str]]) -> None:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Tag, ValidationError
 from balancer.io.formats import sortition_foundation, xlsx
 from balancer.io.formats import text as text_format
 from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.normalisation import NormalisedValue
 from balancer.spec.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -314,6 +315,9 @@ class Pool:
     # prepared pool, so a scenario value such as 'UK' is resolved the same way when a problem
     # is rebuilt from it).
     country_columns: Mapping[str, CountryTable] = field(default_factory=dict)
+    # Every raw value prepare_pool changed (balancer.io.normalise.Normalised records), kept with
+    # the prepared pool so a report built from it can list them in full.
+    normalisation: tuple[NormalisedValue, ...] = ()
 
     def row_label(self, index: int) -> str:
         """How a person finds row ``index`` in their spreadsheet (header is row 1)."""

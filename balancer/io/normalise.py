@@ -22,6 +22,7 @@ import pandas as pd
 from balancer.io import countries
 from balancer.io.files import Pool
 from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.normalisation import NormalisedValue, Step
 from balancer.spec.scenario import Scenario
 
 COUNTRY_FIELDS = {
@@ -100,6 +101,8 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     country_columns: dict[str, countries.CountryTable] = field(default_factory=dict)
     """Columns resolved as countries (the sources of ``derive``) and the table they use."""
+    records: list[NormalisedValue] = field(default_factory=list)
+    """Every raw value a step changed, complete (the warnings abridge them)."""
 
 
 def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
@@ -113,7 +116,12 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
     """
     s = scenario
     if pool.normalised:  # prepared already: its notes say what was done, once
-        return Prepared(pool, warnings=list(pool.notes), country_columns=dict(pool.country_columns))
+        return Prepared(
+            pool,
+            warnings=list(pool.notes),
+            country_columns=dict(pool.country_columns),
+            records=list(pool.normalisation),
+        )
     if not (s.columns or s.aliases or s.missing or s.derive or s.multi):
         table, folded = fold_case(s, pool.table)
         warnings = [*pool.notes, *folded]
@@ -144,8 +152,9 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
         notes=tuple(warnings),
         normalised=True,
         country_columns=dict(work.countries),
+        normalisation=tuple(work.records),
     )
-    return Prepared(prepared, work.problems, warnings, work.countries)
+    return Prepared(prepared, work.problems, warnings, work.countries, work.records)
 
 
 def named_values(scenario: Scenario) -> dict[str, set[str]]:
@@ -290,6 +299,30 @@ class _Work:
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.countries: dict[str, countries.CountryTable] = {}
+        self.records: list[NormalisedValue] = []
+
+    def record(
+        self,
+        step: Step,
+        column: str,
+        counts: pd.Series,
+        became: dict[str, str],
+        iso3: dict[str, str] | None = None,
+    ) -> None:
+        """One record per raw value (of ``counts``) whose value ``became`` another."""
+        for raw in sorted((str(r) for r in counts.index), key=lambda r: (r.casefold(), r)):
+            new = became.get(raw, raw)
+            if new != raw:
+                self.records.append(
+                    NormalisedValue(
+                        step=step,
+                        column=column,
+                        raw=raw,
+                        count=int(counts[raw]),
+                        became=new,
+                        country_iso3=(iso3 or {}).get(raw),
+                    )
+                )
 
     def add(self, where: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(self.source, where, message, fix))
@@ -335,6 +368,7 @@ class _Work:
             if self.has(column, f"multi.{column}"):
                 cells = self.table[column]
                 spelled = {raw: canonical(str(raw), separator) for raw in cells.unique()}
+                self.record("multi", column, cells.value_counts(sort=False), spelled)
                 self.table[column] = cells.map(spelled).astype(cells.dtype)
 
     def alias(self) -> None:
@@ -368,6 +402,7 @@ class _Work:
                     for raw in cells.unique()
                 }
                 self.table[column] = cells.map(renamed).astype(cells.dtype)
+            self.record("aliases", column, counts, mapped)
             self.warnings.append(self._describe(f"aliases.{column}", counts, mapped))
 
     @staticmethod
@@ -451,6 +486,7 @@ class _Work:
             if target in self.table.columns:
                 if attribute in countries.FIELDS:
                     self._contradictions(target, self.table[target], derived)
+                    self._replaced(target, self.table[target], derived)
                 elif not self.table[target].equals(derived):
                     self.add(
                         where,
@@ -488,6 +524,17 @@ class _Work:
         )
         self.countries[column] = table
         counts = cells.value_counts(sort=False)
+        self.record(
+            "country",
+            column,
+            counts,
+            names,
+            {raw: country.iso3 for raw, country in found.items() if country is not None},
+        )
+        for entry in self.records:  # an alias into a country column: say which country too
+            if entry.step == "aliases" and entry.column == column:
+                matched = found.get(entry.became)
+                entry.country_iso3 = matched.iso3 if matched is not None else None
         spellings: dict[str, list[str]] = {}
         for raw, country in sorted(found.items(), key=lambda item: item[0].casefold()):
             if country is not None:
@@ -501,6 +548,20 @@ class _Work:
         if merged:
             self.warnings.append(
                 f"derive: column '{column}' counts countries, not spellings: " + "; ".join(merged)
+            )
+
+    def _replaced(self, target: str, stated: pd.Series, derived: pd.Series) -> None:
+        """Record the pool's own values of ``target`` that the derived ones replace."""
+        pairs = pd.DataFrame({"raw": stated.astype(str), "became": derived.astype(str)})
+        changed = pairs[pairs["raw"] != pairs["became"]]
+        counted: dict[tuple[str, str], int] = {}
+        for raw, became in zip(changed["raw"], changed["became"], strict=True):
+            counted[(raw, became)] = counted.get((raw, became), 0) + 1
+        for (raw, became), count in sorted(counted.items()):
+            self.records.append(
+                NormalisedValue(
+                    step="derive", column=target, raw=raw, count=int(count), became=became
+                )
             )
 
     def _contradictions(self, target: str, stated: pd.Series, derived: pd.Series) -> None:
@@ -541,6 +602,10 @@ class _Work:
             if not empty.any():
                 continue
             rows = np.flatnonzero(empty)
+            blanks = pd.Series({"": len(rows)})
+            self.record(
+                "missing", column, blanks, {"": "unknown" if policy == "unknown" else "(left out)"}
+            )
             if policy == "unknown":
                 self.table.loc[empty, column] = "unknown"
                 self.warnings.append(

@@ -170,6 +170,7 @@ def redact(report: Report) -> Report:
     # Warnings quote raw cells and spreadsheet rows (who left disability blank): internal.
     public.warnings_withheld = len(public.warnings)
     public.warnings = []
+    public.normalisation = []  # raw cells and their counts: internal (normalisation.csv)
     _hide_unheld_caps(public)
     _keep_said_labels(public)
     if public.diagnosis is not None and public.diagnosis.relaxation is not None:

@@ -34,6 +34,7 @@ from balancer.present.render import ENV, number, render_markdown_file
 from balancer.selection.alternatives import Alternates, Alternatives
 from balancer.spec.criteria import Commitment
 from balancer.spec.labels import Labels
+from balancer.spec.normalisation import NormalisedValue
 from balancer.spec.outcomes import RuleClass
 from balancer.spec.scenario import ColumnLabel
 
@@ -106,6 +107,11 @@ class Report(BaseModel):
         default_factory=dict,
         description="public variant: per capped column, how many of its values no member has "
         "(their rules are left out: a value such as an organisation can name a nominee)",
+    )
+    normalisation: list[NormalisedValue] = Field(
+        default_factory=list,
+        description="internal: every raw pool value that reading the pool changed (raw, count, "
+        "became, country matched); also written to normalisation.csv; empty in the public variant",
     )
     warnings_withheld: int = Field(
         default=0,

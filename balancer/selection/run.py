@@ -30,6 +30,7 @@ from balancer.selection.report import (
 )
 from balancer.spec.criteria import Commitment, criteria_sha256, seed_from_text
 from balancer.spec.errors import InputError, Problem, did_you_mean
+from balancer.spec.normalisation import COLUMNS as NORMALISATION_COLUMNS
 from balancer.spec.outcomes import SolveStatus
 from balancer.spec.progress import Progress, phase
 from balancer.spec.scenario import Scenario
@@ -81,6 +82,8 @@ class Result:
             "report.md": render_markdown(report, members, people),
             "report.html": render_html(report, members, people),
         }
+        if not public:
+            files["normalisation.csv"] = normalisation_csv(self.report)
         if self.report.status in {"optimal", "feasible"}:
             roster = pd.DataFrame(members) if public else self.roster
             files["roster.csv"] = safe_csv(roster)
@@ -91,6 +94,15 @@ class Result:
     def write(self, out_dir: str | Path, public: bool = False, excel: bool = False) -> list[Path]:
         """Write every output file atomically into ``out_dir`` (created if missing)."""
         return write_files(Path(out_dir), self.files(public, excel))
+
+
+def normalisation_csv(report: Report) -> str:
+    """The normalisation record as CSV (internal: it quotes raw cells), formulas neutralised."""
+    rows = [
+        {**value.model_dump(), "count": str(value.count), "country_iso3": value.country_iso3 or ""}
+        for value in report.normalisation
+    ]
+    return safe_csv(pd.DataFrame(rows, columns=list(NORMALISATION_COLUMNS)))
 
 
 def named_people(result: Result) -> dict[str, str]:
@@ -273,6 +285,7 @@ def build_report(
         diagnosis=diagnosis,
         supply=explain.supply(problem, rows),
         warnings=problem.warnings,
+        normalisation=list(problem.pool.normalisation),
         provenance=provenance(
             file,
             problem.pool,
