@@ -216,6 +216,7 @@ def test_select_writes_the_board(tmp_path: Path) -> None:
     result = invoke("select", SCENARIO, "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "normalisation.csv",
         "public",
         "report.html",
         "report.json",
@@ -397,6 +398,7 @@ def test_select_infeasible_writes_the_diagnosis(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     assert SHORTAGE in result.stderr
     assert sorted(p.name for p in inputs.out.iterdir()) == [
+        "normalisation.csv",
         "public",
         "report.html",
         "report.json",
