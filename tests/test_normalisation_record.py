@@ -159,3 +159,20 @@ def test_country_spellings_and_replaced_stated_values_are_recorded() -> None:
     assert ("derive", "un_region", "Africa", 1, "African", None) in got
     assert not any(r[2] in ("Kenya", "Fiji", "African") and r[0] != "derive" for r in got)
     assert problem.pool.table["country"].tolist() == ["Kenya"] * 3 + ["Fiji"]
+
+
+def test_case_variants_of_a_named_value_are_recorded_with_their_counts() -> None:
+    from balancer.io.normalise import fold_case
+    from balancer.spec.normalisation import NormalisedValue
+    from balancer.spec.scenario import Scenario
+
+    table = pd.DataFrame({"id": list("abcde"), "d": ["yes", "Yes", "YES", "YES", "No"]})
+    scenario = Scenario.model_validate(
+        {"name": "t", "board_size": 2, "pool": "p.csv", "quotas": {"d": {"yes": {"min": 1}}}}
+    )
+    records: list[NormalisedValue] = []
+    fold_case(scenario, table, records=records)
+    assert {(r.step, r.raw, r.count, r.became) for r in records} == {
+        ("case", "YES", 2, "yes"),
+        ("case", "Yes", 1, "yes"),
+    }

@@ -123,15 +123,24 @@ def prepare_pool(scenario: Scenario, pool: Pool, source: str) -> Prepared:
             records=list(pool.normalisation),
         )
     if not (s.columns or s.aliases or s.missing or s.derive or s.multi):
-        table, folded = fold_case(s, pool.table)
+        records: list[NormalisedValue] = []
+        table, folded = fold_case(s, pool.table, records=records)
         warnings = [*pool.notes, *folded]
-        prepared = dataclasses.replace(pool, table=table, normalised=True, notes=tuple(warnings))
-        return Prepared(prepared, warnings=warnings)
+        prepared = dataclasses.replace(
+            pool,
+            table=table,
+            normalised=True,
+            notes=tuple(warnings),
+            normalisation=tuple(records),
+        )
+        return Prepared(prepared, warnings=warnings, records=records)
     work = _Work(s, pool, source)
     work.rename()
     work.split()
     work.alias()
-    work.table, folded = fold_case(s, work.table, skip=[*s.aliases, *s.derive.values()])
+    work.table, folded = fold_case(
+        s, work.table, skip=[*s.aliases, *s.derive.values()], records=work.records
+    )
     work.warnings += folded
     work.derive()
     work.apply_missing()
@@ -175,7 +184,10 @@ def named_values(scenario: Scenario) -> dict[str, set[str]]:
 
 
 def fold_case(
-    scenario: Scenario, table: pd.DataFrame, skip: Iterable[str] = ()
+    scenario: Scenario,
+    table: pd.DataFrame,
+    skip: Iterable[str] = (),
+    records: list[NormalisedValue] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Cells that differ from a value the scenario names only by case count as that value.
 
@@ -225,6 +237,13 @@ def fold_case(
             }
         table = table.copy()
         table[column] = cells.map(renamed).astype(cells.dtype)
+        if records is not None:  # the normalisation record: every spelling, complete
+            records.extend(
+                NormalisedValue(
+                    step="case", column=column, raw=raw, count=int(counts[raw]), became=value
+                )
+                for raw, value in sorted(mapped.items(), key=lambda item: item[0])
+            )
         said = "; ".join(
             f"'{raw}' x{int(counts[raw])} -> '{value}'"
             for raw, value in sorted(mapped.items(), key=lambda item: item[0])[:_MOST_VALUES]

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Step = Literal["multi", "aliases", "country", "derive", "missing"]
+Step = Literal["multi", "aliases", "case", "country", "derive", "missing"]
 
 COLUMNS = ("step", "column", "raw", "count", "became", "country_iso3")
 """The columns of ``normalisation.csv``, in order."""
@@ -23,7 +23,8 @@ class NormalisedValue(BaseModel):
     """One distinct raw value of one column, what it became and in how many cells."""
 
     step: Step = Field(
-        description="multi (cell respelt as sorted parts), aliases, country (one spelling per "
+        description="multi (cell respelt as sorted parts), aliases, case (another case of a value "
+        "the scenario names), country (one spelling per "
         "country), derive (a stated value replaced by its country's), missing (empty cell)"
     )
     column: str = Field(description="the column as the scenario names it")
