@@ -114,9 +114,9 @@ def named_people(result: Result) -> dict[str, str]:
     table = problem.pool.table
     if "name" not in table.columns or "name" in problem.scenario.sensitive:
         return {}
-    return dict(
-        zip(table[problem.pool.id_column].astype(str), table["name"].astype(str), strict=True)
-    )
+    # Lists, not the Series: iterating Arrow-backed strings cell by cell is three times slower.
+    ids = table[problem.pool.id_column].astype(str).tolist()
+    return dict(zip(ids, table["name"].astype(str).tolist(), strict=True))
 
 
 def public_members(result: Result) -> list[dict[str, str]]:
