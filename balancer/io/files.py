@@ -7,6 +7,7 @@ rules, CSV and XLSX cells are read as plain text.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import hashlib
@@ -16,7 +17,7 @@ import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, TypeGuard, Union, get_args, get_origin
@@ -422,9 +423,22 @@ def _read_csv(
                 ]
             )
         text = "\n".join(lines[header_row - 1 :])
+    source: StringIO | BytesIO = StringIO(text)
+    if (
+        header_row == 1
+        and decoded.encoding == "utf-8"
+        and not decoded.skipped
+        and not decoded.notes
+        and not data.startswith(codecs.BOM_UTF8)
+    ):
+        # The text is exactly the file's bytes decoded: parsing the bytes gives the same table
+        # without pandas encoding the text back to UTF-8 (a StringIO of a million rows also
+        # holds up to four bytes per character, more memory than the whole table).
+        source = BytesIO(data)
     try:
         table = pd.read_csv(
-            StringIO(text),
+            source,
+            encoding="utf-8" if isinstance(source, BytesIO) else None,
             sep=decoded.delimiter,
             dtype=str,
             keep_default_na=False,
