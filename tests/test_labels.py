@@ -167,3 +167,25 @@ def test_public_json_names_no_value_label_the_report_does_not_name(tmp_path: Pat
     }
     assert "Nowhere" not in said["public"]
     assert "Nowhere" in said["internal"]  # the check can fail
+
+
+def test_criteria_page_says_the_labels(tmp_path: Path) -> None:
+    """The page posted before the call closes uses the same words as the report."""
+    for kind, extra in (("labelled", {"labels": LABELS}), ("plain", {})):
+        (tmp_path / kind).mkdir()
+        path = scenario(tmp_path / kind, **extra)
+        run("criteria", path, "--out", tmp_path / kind / "out")
+    for name in ("criteria.md", "criteria.html"):
+        words = prose((tmp_path / "labelled" / "out" / name).read_text(encoding="utf-8"))
+        assert "Governments" in words and "Stakeholder group" in words, name
+        assert "stakeholder_group" not in words and "un_region" not in words, name
+        plain = prose((tmp_path / "plain" / "out" / name).read_text(encoding="utf-8"))
+        assert "stakeholder_group" in plain, name  # the check can fail
+    labelled = (tmp_path / "labelled" / "out" / "criteria.json").read_bytes()
+    assert labelled == (tmp_path / "plain" / "out" / "criteria.json").read_bytes()
+
+
+def test_a_value_label_for_a_misspelt_value_is_refused(tmp_path: Path) -> None:
+    labels = {"stakeholder_group": {"values": {"Civil Societty": "Civil society"}}}
+    output = run("select", scenario(tmp_path, labels=labels), "--out", tmp_path / "o", code=2)
+    assert "labels.stakeholder_group.values" in output and "Civil Society" in output

@@ -409,6 +409,13 @@ class _Checker:
         n = s.board_size
         everyone: dict[str, frozenset[str]] = {}
         said = Labels.of(s.labels)
+        # A value label's key is a pool value: a typo of one is refused like any other named
+        # value (it would leave the raw value on the page), an absent value is warned.
+        columns = set(self.pool.table.columns)
+        for column, entry in s.labels.items():
+            if column in columns:
+                for raw in entry.values:
+                    self.resolve(column, raw, f"labels.{column}.values.{raw}")
         rules = [make_rule(Kind.BOARD_SIZE, where=everyone, lo=n, hi=n, labels=said)]
         for column, values in s.quotas.items():
             if column in self.unknown:
