@@ -8,6 +8,7 @@ is solved person by person over that list with GLOP, fixing a person's level by 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import random
@@ -363,3 +364,24 @@ def test_settled_fixes_someone_when_the_duals_are_flat() -> None:
     flat = {3: 0.0, 5: 0.0, 8: 0.0}
     assert relaxation.settled(free, flat, {3: 1.0 + 2e-8, 5: 1.0 + 2e-8, 8: 1.0 + 5e-8}) == {3, 5}
     assert relaxation.settled(free, {3: 0.0, 5: 0.7, 8: 0.3}, {3: 0.2, 5: 0.2, 8: 0.2}) == {5, 8}
+
+
+def test_lottery_cites_the_criteria_commitment(tmp_path: Path) -> None:
+    """lottery.json names the criteria and pool it was computed under, as published in advance:
+    the digest is the SHA-256 of the criteria.json file `balancer criteria` writes, and the
+    pool's is the SHA-256 of the pool file's bytes."""
+    scenario = ROOT / "scenarios" / "sounding-board.yaml"
+    published = CliRunner().invoke(app, ["criteria", str(scenario), "--out", str(tmp_path)])
+    assert published.exit_code == 0, published.output
+    criteria_digest = hashlib.sha256((tmp_path / "criteria.json").read_bytes()).hexdigest()
+    pool_digest = hashlib.sha256(
+        (ROOT / "scenarios" / "pools" / "sounding-board.csv").read_bytes()
+    ).hexdigest()
+    result = run_lottery(scenario, rule="maximin")
+    record = result.record
+    assert record.commitment is not None
+    assert record.commitment.criteria_sha256 == criteria_digest
+    assert record.commitment.pool_sha256 == pool_digest
+    written = result.write(tmp_path / "lottery", public=True)
+    pages = {p.name: p.read_text(encoding="utf-8") for p in written if p.suffix in {".md", ".html"}}
+    assert criteria_digest in pages["lottery.md"] and criteria_digest in pages["lottery.html"]

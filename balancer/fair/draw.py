@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from balancer.io.files import unneutralise_cell
 from balancer.io.provenance import Provenance
+from balancer.spec.criteria import Commitment
 
 # Raised here; defined with balancer's other errors (one base class, one exit table).
 from balancer.spec.errors import TamperedError as TamperedError
@@ -67,6 +68,10 @@ class LotteryRecord(BaseModel):
     seconds: float
     public: bool = False  # the variant meant for publication: no profile strings
     provenance: Provenance | None = None  # None only in files written before it was recorded
+    # The criteria and pool the lottery was computed under, as `balancer criteria` commits to
+    # them (None only in files written before it was recorded); the list's own commitment is
+    # ``boards_sha256``, published before the seed text is known.
+    commitment: Commitment | None = None
 
 
 def board_number(text: str, boards: int) -> int:

@@ -31,9 +31,11 @@ from balancer.fair.rounding import RoundedLottery, round_lottery
 from balancer.io.files import Pool, neutralise_cell, safe_csv, write_files
 from balancer.io.provenance import provenance
 from balancer.present.render import render, render_markdown_file
+from balancer.spec.criteria import Commitment, criteria_sha256
 from balancer.spec.errors import InputError, Problem
 from balancer.spec.progress import Progress, phase
 from balancer.spec.rules import Kind
+from balancer.spec.scenario import Scenario
 
 
 @dataclass
@@ -315,6 +317,14 @@ def run_lottery(
         )
     started = time.perf_counter()
     problem, file = prepare(scenario, pool, progress=progress)
+    written = file.scenario if file is not None else scenario  # as committed, before checks
+    assert isinstance(written, Scenario)
+    commitment = Commitment(
+        criteria_sha256=criteria_sha256(written),
+        pool_sha256=problem.pool.sha256,
+        seed_source=written.seed_source,
+        seed=written.seed,
+    )
     with phase(progress, "lottery"):
         distribution = fair_distribution(
             problem, rule, max_gap_excess=max_gap_excess, workers=workers, progress=progress
@@ -373,6 +383,7 @@ def run_lottery(
             candidates=rows,
             profiles=len(problem.profiles),
         ),
+        commitment=commitment,
     )
     assert math.isclose(sum(person), problem.board_size, rel_tol=1e-6)
     return LotteryResult(problem, distribution, rounded, record, person.tolist())
