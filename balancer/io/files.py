@@ -15,7 +15,7 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from io import BytesIO, StringIO
 from pathlib import Path
@@ -391,6 +391,22 @@ def pool_from_frame(frame: pd.DataFrame, *, id_column: str = "id", name: str = "
     return replace(pool, problems=tuple(id_problems(pool)))
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``StringIO(text)`` yields them (each with its ``\n``), lazily.
+
+    Only the first few records are looked at; a StringIO would first copy the whole file (of
+    a million rows) at up to four bytes a character.
+    """
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
 def _read_csv(
     file: Path, data: bytes, encoding: str | None, header_row: int = 1
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -403,7 +419,7 @@ def _read_csv(
     text = decoded.text
     text_format.mixed_delimiters(text, decoded.delimiter, str(file), header_row)
     if header_row == 1:
-        first = list(itertools.islice(csv.reader(StringIO(text), delimiter=decoded.delimiter), 10))
+        first = list(itertools.islice(csv.reader(_lines(text), delimiter=decoded.delimiter), 10))
         width = max((len(row) for row in first), default=0)
         if first and (len(first[0]) < width or any(not c.strip() for c in first[0])):
             guess = text_format.header_guess(first)
