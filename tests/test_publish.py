@@ -30,6 +30,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
+import balancer
 from balancer.cli import app
 
 SENSITIVE = "disability"
@@ -505,3 +506,25 @@ def test_lottery_page_shows_a_draw_by_number(tmp_path: Path) -> None:
     (line,) = [x for x in made.stdout.splitlines() if x.startswith("Board 3: ")]
     page = (out / "public" / "lottery.md").read_text("utf-8")
     assert "Board 3 of 20 was drawn. Members: " + line.split(": ", 1)[1] in page
+
+
+def test_public_diagnosis_names_no_capped_value(tmp_path: Path) -> None:
+    """No board: every organisation a cap names is a nominee's; the public variant says the
+    cap's kind and limit, the internal one the organisation (so the check can fail)."""
+    rows = ["id,organisation,gender"] + [
+        f"p{i},Acme Lobbying Ltd,{'woman' if i % 2 else 'man'}" for i in range(4)
+    ]
+    (tmp_path / "pool.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "board_size: 2\npool: pool.csv\ncaps: {organisation: 1}\n"
+        "quotas:\n  gender:\n    woman: {min: 1}\n",
+        encoding="utf-8",
+    )
+    result = balancer.select(tmp_path / "s.yaml")
+    assert result.status == "infeasible"
+    internal = "".join(result.files(public=False)[n] for n in ("report.json", "report.md"))
+    assert "Acme Lobbying Ltd" in internal
+    public = result.files(public=True)
+    for name in ("report.json", "report.md", "report.html"):
+        assert "Acme Lobbying Ltd" not in public[name], name
+    assert "may share one organisation" in public["report.md"]

@@ -106,12 +106,50 @@ def _hide_unheld_caps(report: Report) -> None:
         if rule.id in unheld:
             column = rule.column or ""
             report.unnamed_caps[column] = report.unnamed_caps.get(column, 0) + 1
+    _unname_in_diagnosis(report, unheld)
     report.constraints = [r for r in report.constraints if r.id not in unheld]
     if report.explanation is not None:
         report.explanation.rules = [r for r in report.explanation.rules if r.id not in unheld]
         report.explanation.recruitment = [
             a for a in report.explanation.recruitment if a.rule not in unheld
         ]
+
+
+def _unname_in_diagnosis(report: Report, unheld: set[str]) -> None:
+    """Conflicts and the smallest fix say a cap's column, not the value no member holds.
+
+    With no board, every value a cap names is a nominee's organisation or country: the
+    public diagnosis keeps the rule's kind and limit and drops the value.
+    """
+    diagnosis = report.diagnosis
+    if diagnosis is None:
+        return
+    said: dict[str, tuple[str, str, str]] = {}  # rule id -> (public id, sentence, public one)
+    for rule in report.constraints:
+        if rule.id in unheld:
+            column = rule.column or ""
+            said[rule.id] = (
+                f"cap:{column}",
+                rule.description,
+                f"At most {rule.max} member(s) may share one {column} (the value is named in "
+                "the internal report only).",
+            )
+
+    def unnamed(text: str) -> str:
+        for _, description, public_sentence in said.values():
+            text = text.replace(description.rstrip("."), public_sentence.rstrip("."))
+        return text
+
+    for conflict in diagnosis.conflicts:
+        conflict.rules = [said[r][0] if r in said else r for r in conflict.rules]
+        conflict.sentences = [unnamed(s) for s in conflict.sentences]
+        conflict.summary = unnamed(conflict.summary)
+    if diagnosis.relaxation is not None:
+        diagnosis.relaxation.sentence = unnamed(diagnosis.relaxation.sentence)
+        for move in diagnosis.relaxation.moves:
+            if move.rule in said:
+                move.rule, _, move.description = said[move.rule]
+            move.sentence = unnamed(move.sentence)
 
 
 def _keep_said_labels(public: Report) -> None:
