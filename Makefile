@@ -38,6 +38,7 @@ browser:
 
 lint: install-test
 	$(BIN)/ruff check balancer tests benchmarks
+	$(BIN)/ruff format --check balancer tests benchmarks
 	$(BIN)/mypy balancer tests
 
 test: lint browser

@@ -152,7 +152,7 @@ def main() -> int:
                 ),
                 "utf-8",
             )
-            for extra in ([[]] if args.skip_bare else [["--no-explain"], []]):
+            for extra in [[]] if args.skip_bare else [["--no-explain"], []]:
                 out_dir = Path(folder) / f"out-{key}{'-bare' if extra else ''}"
                 argv = [str(BIN / "balancer"), "select", str(scenario), "--out", str(out_dir)]
                 load = os.getloadavg()[0]
