@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import csv
 import re
-import time
 import warnings
 from collections import Counter
 from html.parser import HTMLParser
@@ -23,6 +22,7 @@ import balancer
 from balancer.app.security import Guard
 from balancer.app.server import create_app
 from balancer.app.workspace import Workspace
+from tests import app_support
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -140,15 +140,8 @@ def test_why_not_offers_the_candidates_select_reads(tmp_path: Path) -> None:
     client = TestClient(create_app(tmp_path / "ws", guard=Guard("t")), base_url="http://127.0.0.1")
     home = client.get("/?token=t").text
     csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', home).group(1)  # type: ignore[union-attr]
-    client.post(f"/s/{name}/run", data={"csrf_token": csrf})
-    for _ in range(600):
-        status: str = client.get(f"/s/{name}/status").text
-        if 'id="done"' in status or 'id="failed"' in status:
-            break
-        time.sleep(0.5)
-    roster = re.search(r'<p id="roster">([^<]*)</p>', status)
-    assert roster, status[:2000]
-    chosen = roster.group(1).split(", ")
+    status = app_support.run(client, name, csrf)
+    chosen = app_support.roster(status)
     assert chosen == balancer.select(source, explain_board=False).roster_ids
     block = re.search(r'<select name="candidate" id="whynot-candidate">(.*?)</select>', status)
     assert block, status[:2000]

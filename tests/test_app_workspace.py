@@ -8,7 +8,6 @@ option), so a criterion the form cannot show or write back would change the boar
 from __future__ import annotations
 
 import re
-import time
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +19,7 @@ from balancer.app.security import Guard
 from balancer.app.server import create_app
 from balancer.app.workspace import Workspace
 from balancer.io.files import load_scenario
+from tests import app_support
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -81,27 +81,8 @@ def test_the_bundled_scenario_round_trips_and_selects_the_cli_board(tmp_path: Pa
     keep = {"pool"}
     assert written.model_dump(exclude=keep) == original.model_dump(exclude=keep)
 
-    started = client.post(f"/s/{name}/run", data={"csrf_token": form["csrf_token"]})
-    assert started.status_code == 200
-    for _ in range(600):
-        status: str = client.get(f"/s/{name}/status").text
-        if 'id="done"' in status or 'id="failed"' in status:
-            break
-        time.sleep(0.5)
-    roster = re.search(r'<p id="roster">([^<]*)</p>', status)
-    assert roster, status[:2000]
     expected = balancer.select(BUNDLED, explain_board=False).roster_ids
-    assert roster.group(1).split(", ") == expected
-
-
-def _run(client: TestClient, name: str, csrf: str) -> str:
-    client.post(f"/s/{name}/run", data={"csrf_token": csrf})
-    for _ in range(600):
-        status: str = client.get(f"/s/{name}/status").text
-        if 'id="done"' in status or 'id="failed"' in status:
-            return status
-        time.sleep(0.5)
-    raise AssertionError("the run did not end")
+    assert app_support.roster(app_support.run(client, name, form["csrf_token"])) == expected
 
 
 def test_an_impossible_scenario_is_diagnosed_and_a_broken_file_named(tmp_path: Path) -> None:
@@ -111,7 +92,7 @@ def test_an_impossible_scenario_is_diagnosed_and_a_broken_file_named(tmp_path: P
     form = _Form(client.get(f"/s/{name}/criteria").text, "criteria").fields
     form["board_size"] = "3"  # the quotas of the bundled scenario ask for 9 seats at least
     assert "Saved." in client.post(f"/s/{name}/criteria", data=form).text
-    status = _run(client, name, form["csrf_token"])
+    status = app_support.run(client, name, form["csrf_token"])
     assert "Status: infeasible" in status
     assert "At least 2 seats for candidates whose un_region is African" in status
     # A scenario file broken by hand: every page says what the CLI would, no server error.
