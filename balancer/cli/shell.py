@@ -224,14 +224,6 @@ def exit_for(report: Report) -> int:
     return exit_code(report.status)
 
 
-def fail(error: BalancerError) -> None:
-    """Say a balancer error on stderr (input errors one line per problem) and exit."""
-    if isinstance(error, InputError):
-        fail_input(error)
-    err.print(f"{error.code}: {error.message}", markup=False)
-    raise typer.Exit(exit_code(error))
-
-
 def print_diagnosis(report: Report) -> None:
     if report.diagnosis is None:
         return
