@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from balancer.cli import app
+from balancer.spec.errors import InputError, Problem, SolverError
 
 DATA = Path(__file__).parent / "data"
 SCENARIO = DATA / "scenario.yaml"
@@ -491,6 +492,33 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path: Path, case: str) -> Non
     assert "Traceback" not in process.stderr + process.stdout
     assert_reported(process.stderr, bad, inputs)
     assert not inputs.out.exists()
+
+
+def test_a_library_error_is_one_line_and_its_exit_code_in_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands let the library's errors rise; the command group says them, once for all."""
+
+    def solver_fails(*_: object, **__: object) -> None:
+        raise SolverError("the solver ended with MODEL_INVALID")
+
+    monkeypatch.setattr("balancer.decide.audit.audit", solver_fails)
+    result = invoke("check", POOL, "--scenario", SCENARIO, "--out", tmp_path / "a")
+    assert result.exit_code == 1
+    assert "solver: the solver ended with MODEL_INVALID" in result.output
+    assert not (tmp_path / "a").exists()
+
+    problems = [Problem("b.yaml", "board_size", "must be a whole number", "write 12")] * 2
+
+    def input_fails(*_: object, **__: object) -> None:
+        raise InputError(problems)
+
+    monkeypatch.setattr("balancer.decide.compare.compare_arguments", input_fails)
+    result = invoke("compare", SCENARIO, SCENARIO, "--out", tmp_path / "b")
+    assert result.exit_code == 2
+    assert result.output.count("error: b.yaml: board_size: must be a whole number; write 12") == 2
+    assert "2 problems found; nothing was written." in result.output
+    assert not (tmp_path / "b").exists()
 
 
 @pytest.mark.slow

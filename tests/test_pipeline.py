@@ -218,6 +218,7 @@ def test_replace_a_member_of_selects_own_roster(selected: Path, tmp_path: Path) 
         leaving,
         "--out",
         tmp_path,
+        "--quiet",
     )
     assert "New roster" in output
     replacement = _report(tmp_path, "replacement.json")
@@ -229,7 +230,9 @@ def test_replace_a_member_of_selects_own_roster(selected: Path, tmp_path: Path) 
 
 
 def test_check_of_selects_own_roster_reports_all_met(selected: Path, tmp_path: Path) -> None:
-    output = run("check", selected / "roster.csv", "--scenario", SCENARIO, "--out", tmp_path)
+    output = run(
+        "check", selected / "roster.csv", "--scenario", SCENARIO, "--out", tmp_path, "--quiet"
+    )
     assert "Every constraint is met." in output
     audit = _report(tmp_path)
     assert audit["met"] is True and audit["not_in_pool"] == []
@@ -285,7 +288,7 @@ def test_check_a_raw_export_with_a_member_from_outside_the_pool(tmp_path: Path) 
 
 def test_compare_a_scenario_with_its_own_roster(selected: Path, tmp_path: Path) -> None:
     roster = f"{selected / 'roster.csv'}@{SCENARIO}"
-    run("compare", SCENARIO, roster, "--out", tmp_path)
+    run("compare", SCENARIO, roster, "--out", tmp_path, "--quiet")
     comparison = _report(tmp_path, "compare.json")
     solved, judged = comparison["options"]
     assert solved["source"] == "solved" and judged["source"] == "roster"

@@ -14,14 +14,17 @@ from rich.console import Console
 
 import balancer
 from balancer.cli.live import LiveProgress, live, words
-from balancer.decide import sweep
+from balancer.decide import audit, compare, replace, sweep
 from balancer.fair.run import run_lottery
+from balancer.io.files import load_scenario
 from balancer.spec.progress import PHASES, SILENT, Progress
 
 DATA = Path(__file__).parent / "data"
 WORLD = DATA / "inputs" / "world.yaml"  # the messy convener fixture
 SCENARIO = DATA / "scenario.yaml"
 CONFLICTS = DATA / "explain" / "two-conflicts.yaml"
+MESSY = DATA / "messy" / "messy.yaml"  # the XLSX export with its own headers
+MESSY_ROSTER = DATA / "messy" / "roster-ids.csv"
 
 
 class Recorder:
@@ -107,6 +110,32 @@ def test_validate_reports_the_feasibility_test() -> None:
     recorder = Recorder()
     balancer.validate(CONFLICTS, progress=recorder)
     assert recorder.started() == ["read", "check", "feasibility", "diagnose"]
+
+
+def test_check_replace_and_compare_report_their_reads_and_solves() -> None:
+    recorder = Recorder()
+    report = audit.audit(MESSY_ROSTER, MESSY, workers=1, progress=recorder)
+    assert report.pool_available
+    recorder.check_nesting()
+    # the optimum, then the two fixes (to meet the rules; to reach the optimum)
+    assert recorder.started() == ["read", "check", "solve", "solve", "solve"]
+    assert all(recorder.steps("solve"))
+
+    members = [line for line in MESSY_ROSTER.read_text("utf-8").split()[2:] if line]
+    recorder = Recorder()
+    result = replace.replace(
+        load_scenario(MESSY), MESSY_ROSTER, members[:1], workers=1, progress=recorder
+    )
+    # this hand-made roster leaves no rule-keeping replacement: the least-bad board is solved too
+    assert result.replacement.status == "violates"
+    recorder.check_nesting()
+    assert recorder.started() == ["read", "check", "solve", "solve"]
+
+    recorder = Recorder()
+    compare.compare_arguments([str(MESSY), f"{MESSY_ROSTER}@{MESSY}"], progress=recorder)
+    recorder.check_nesting()
+    # the scenario is solved now (without explanation); the roster is only read and checked
+    assert recorder.started() == ["read", "check", "solve", "read", "check"]
 
 
 def test_lottery_reports_leximin_rounds_with_their_floor() -> None:

@@ -17,16 +17,16 @@ from balancer.cli.shell import (
     EXIT_OK,
     Json,
     OutFolder,
+    Quiet,
     ScenarioOption,
     Workers,
     app,
     check_out,
     command_line,
-    fail_input,
+    err,
     out,
     print_json,
 )
-from balancer.spec.errors import InputError
 
 
 @app.command()
@@ -38,21 +38,22 @@ def check(
     scenario: ScenarioOption,
     out_dir: OutFolder = Path("out"),
     workers: Workers = None,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Audit a board: every constraint met or missed, gaps, distance to the optimum, fixes.
 
     Example: balancer check scenarios/wsis20/members.csv --scenario scenarios/wsis20/audit.yaml
     """
+    from balancer.cli.live import live
     from balancer.decide import audit
     from balancer.io.files import write_files
 
     check_out(out_dir, "check", [scenario], [roster])
-    try:
-        report = audit.audit(roster, scenario, workers=workers, command=command_line())
-    except InputError as error:
-        fail_input(error)
-        return
+    with live(err, quiet) as progress:
+        report = audit.audit(
+            roster, scenario, workers=workers, command=command_line(), progress=progress
+        )
     written = write_files(out_dir, audit.files(report))
     # Constraints the unknown cells leave open are listed apart, not counted as misses.
     code = EXIT_OK if report.violated == 0 else EXIT_INFEASIBLE

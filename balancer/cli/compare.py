@@ -10,15 +10,15 @@ import typer
 from balancer.cli.shell import (
     Json,
     OutFolder,
+    Quiet,
     Workers,
     app,
     check_out,
     command_line,
-    fail_input,
+    err,
     out,
     print_json,
 )
-from balancer.spec.errors import InputError
 
 
 @app.command()
@@ -32,12 +32,14 @@ def compare(
     ],
     out_dir: OutFolder = Path("out"),
     workers: Workers = None,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Compare boards: composition, gaps, rules and members; write compare.{json,md,html}.
 
     Example: balancer compare a.yaml b.yaml out/roster.csv@a.yaml
     """
+    from balancer.cli.live import live
     from balancer.decide import compare as comparing
     from balancer.io.files import write_files
 
@@ -47,11 +49,10 @@ def compare(
         scenarios.append(Path(scenario))
         rosters += [Path(roster)] if at else []
     check_out(out_dir, "compare", scenarios, rosters)
-    try:
-        comparison = comparing.compare_arguments(boards, workers=workers, command=command_line())
-    except InputError as error:
-        fail_input(error)
-        return
+    with live(err, quiet) as progress:
+        comparison = comparing.compare_arguments(
+            boards, workers=workers, command=command_line(), progress=progress
+        )
     written = write_files(out_dir, comparing.files(comparison))
     if as_json:
         print_json(comparison)

@@ -21,10 +21,8 @@ from balancer.cli.shell import (
     Workers,
     app,
     err,
-    fail_input,
     out,
 )
-from balancer.spec.errors import InputError
 
 COMMITMENT_FILE = "commitment.json"
 CRITERIA_FILE = "criteria.json"
@@ -56,12 +54,8 @@ def criteria(
     from balancer.spec.criteria import Commitment, canonical_text, criteria_sha256
 
     check_out(out_dir, "criteria", [scenario])
-    try:
-        file = load_scenario(scenario)
-        pool_sha256 = prepare(file)[0].pool.sha256 if pool else None
-    except InputError as error:
-        fail_input(error)
-        return
+    file = load_scenario(scenario)
+    pool_sha256 = prepare(file)[0].pool.sha256 if pool else None
     spec = file.scenario
     commitment = Commitment(
         criteria_sha256=criteria_sha256(spec),
@@ -124,11 +118,7 @@ def verify_board(
             markup=False,
         )
         raise typer.Exit(EXIT_INPUT)
-    try:
-        result = select(scenario, workers=workers or 1, explain_board=False, seed_text=seed_text)
-    except InputError as error:
-        fail_input(error)
-        return
+    result = select(scenario, workers=workers or 1, explain_board=False, seed_text=seed_text)
     found = result.report.commitment
     assert found is not None
     problems: list[str] = []

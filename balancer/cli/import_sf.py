@@ -129,13 +129,9 @@ def import_sf(
                 ]
             )
         )
-    try:
-        text, notes = import_pair(
-            features, people, size=size, target=target, id_column=id_column, seed=seed
-        )
-    except InputError as error:
-        fail_input(error)
-        return
+    text, notes = import_pair(
+        features, people, size=size, target=target, id_column=id_column, seed=seed
+    )
     [written] = write_files(target.parent, {target.name: text})
     out.print(f"Wrote {written}", markup=False)
     for note in notes:
@@ -182,11 +178,7 @@ def export_sf(
     from balancer.io.files import write_files
 
     check_out(out_dir, "export-sf", [scenario])
-    try:
-        files, lost = export_pair(scenario)
-    except InputError as error:
-        fail_input(error)
-        return
+    files, lost = export_pair(scenario)
     for line in lost:
         err.print(f"warning: {scenario}: {line}", markup=False)
     written = write_files(out_dir, files)

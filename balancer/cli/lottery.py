@@ -17,10 +17,8 @@ from balancer.cli.shell import (
     command_line,
     err,
     exit_code,
-    fail_input,
     out,
 )
-from balancer.spec.errors import InputError
 
 
 @app.command()
@@ -71,9 +69,6 @@ def lottery(
                 progress=progress,
                 command=command_line(),
             )
-    except InputError as error:
-        fail_input(error)
-        return
     except NoBoard as error:
         err.print(f"No board can meet every criterion ({error}); run `balancer validate`.")
         raise typer.Exit(exit_code(error)) from None

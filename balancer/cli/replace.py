@@ -10,16 +10,15 @@ import typer
 from balancer.cli.shell import (
     EXIT_INFEASIBLE,
     OutFolder,
+    Quiet,
     ScenarioOption,
     Workers,
     app,
     check_out,
     command_line,
     err,
-    fail_input,
     out,
 )
-from balancer.spec.errors import InputError
 
 
 @app.command()
@@ -35,22 +34,26 @@ def replace(
     ],
     out_dir: OutFolder = Path("out"),
     workers: Workers = None,
+    quiet: Quiet = False,
 ) -> None:
     """Replace withdrawn members; write roster.csv and replacement.{json,md,html}.
 
     Example: balancer replace out/roster.csv --scenario s.yaml --drop P0042
     """
+    from balancer.cli.live import live
     from balancer.decide import replace as replacing
     from balancer.io.files import load_scenario, write_files
 
     check_out(out_dir, "replace", [scenario], [roster])
-    try:
+    with live(err, quiet) as progress:
         result = replacing.replace(
-            load_scenario(scenario), roster, drop, workers=workers, command=command_line()
+            load_scenario(scenario),
+            roster,
+            drop,
+            workers=workers,
+            command=command_line(),
+            progress=progress,
         )
-    except InputError as error:
-        fail_input(error)
-        return
     written = write_files(out_dir, result.files())
     out.print(replacing.terminal(result.replacement), markup=False)
     out.print("Wrote " + ", ".join(str(p) for p in written), markup=False)

@@ -19,12 +19,10 @@ from balancer.cli.shell import (
     command_line,
     err,
     exit_for,
-    fail_input,
     out,
     print_diagnosis,
     print_json,
 )
-from balancer.spec.errors import InputError
 
 
 @app.command()
@@ -101,26 +99,22 @@ def select(
             written += result.write(out_dir / "public", public=True, excel=excel)
         return written
 
-    try:
-        with live(err, quiet) as progress:
-            result = api.select(
-                scenario,
-                workers=workers,
-                time_limit=time_limit,
-                command=command_line(),
-                explain_board=explain,
-                why_not=why_not or [],
-                alternatives=alternatives,
-                min_difference=min_difference,
-                alternates=alternates,
-                seed_text=seed_text,
-                progress=progress,
-                # The board and its recount are written before the explanation starts.
-                on_board=write if explain or alternatives or alternates else None,
-            )
-    except InputError as error:
-        fail_input(error)
-        return
+    with live(err, quiet) as progress:
+        result = api.select(
+            scenario,
+            workers=workers,
+            time_limit=time_limit,
+            command=command_line(),
+            explain_board=explain,
+            why_not=why_not or [],
+            alternatives=alternatives,
+            min_difference=min_difference,
+            alternates=alternates,
+            seed_text=seed_text,
+            progress=progress,
+            # The board and its recount are written before the explanation starts.
+            on_board=write if explain or alternatives or alternates else None,
+        )
     written = write(result)  # again, now with the explanation
     report = result.report
     if as_json:

@@ -13,10 +13,12 @@ import shlex
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+import typer.core
 from rich.console import Console
+from typer import _click  # the click typer vendors, whose Context invoke takes
 
 from balancer.spec.errors import BalancerError, InputError, Problem
 
@@ -48,7 +50,28 @@ def exit_code(outcome: str | BalancerError) -> int:
     return EXIT_CODES[code]
 
 
+class _Commands(typer.core.TyperGroup):
+    """The command group: one place turns a library error into its lines and exit code.
+
+    Commands call the library and let its errors rise. Bad input (an :class:`InputError`,
+    which may hold many problems) prints every problem, one line each, and exits 2 with
+    nothing written; any other :class:`BalancerError` prints its code and sentence and exits
+    with its code. Caught here rather than in :func:`balancer.cli.main`, so tests driving
+    the app see the same lines and codes as a convener.
+    """
+
+    def invoke(self, ctx: _click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InputError as error:
+            fail_input(error)
+        except BalancerError as error:
+            err.print(f"{error.code}: {error.message}", markup=False)
+            raise typer.Exit(exit_code(error)) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help=(
         "Select a balanced board from a candidate pool: every quota met, representational gaps "
         "as small as possible, provably, and the same board on every run.\n\n"
@@ -81,7 +104,7 @@ def _main(
     """balancer: provably optimal, reproducible, explained board selection."""
 
 
-def fail_input(error: InputError) -> None:
+def fail_input(error: InputError) -> NoReturn:
     for problem in error.problems:
         err.print(f"error: {problem}", markup=False)
     count = len(error.problems)

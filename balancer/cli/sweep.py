@@ -72,11 +72,7 @@ def sweep(
     from balancer.decide import sweep as sweeping
 
     check_out(out_dir, "sweep", [scenario])
-    try:
-        varies = [sweeping.parse_vary(v) for v in vary]
-    except InputError as error:
-        fail_input(error)
-        return
+    varies = [sweeping.parse_vary(v) for v in vary]
     with ExitStack() as stack:
         executor = _dask_executor(dask, stack) if dask else None
         result = _run(scenario, varies, executor, cache or out_dir / ".cache", quiet)
@@ -90,19 +86,15 @@ def _run(
     from balancer.cli.live import live
     from balancer.decide import sweep as sweeping
 
-    try:
-        with live(err, quiet) as progress:
-            return sweeping.run_sweep(
-                scenario,
-                varies,
-                executor=executor,
-                cache_dir=cache,
-                progress=progress,
-                command=command_line(),
-            )
-    except InputError as error:
-        fail_input(error)
-        raise AssertionError("unreachable") from None
+    with live(err, quiet) as progress:
+        return sweeping.run_sweep(
+            scenario,
+            varies,
+            executor=executor,
+            cache_dir=cache,
+            progress=progress,
+            command=command_line(),
+        )
 
 
 def _write(result: sweeping.SweepResult, out_dir: Path) -> None:

@@ -12,12 +12,10 @@ from balancer.cli.shell import (
     app,
     err,
     exit_for,
-    fail_input,
     out,
     print_diagnosis,
     print_json,
 )
-from balancer.spec.errors import InputError
 
 
 @app.command()
@@ -34,12 +32,8 @@ def validate(
     from balancer.selection import run as api
     from balancer.selection.report import summary_table, supply_table
 
-    try:
-        with live(err, quiet) as progress:
-            result = api.validate(scenario, progress=progress)
-    except InputError as error:
-        fail_input(error)
-        return
+    with live(err, quiet) as progress:
+        result = api.validate(scenario, progress=progress)
     report = result.report
     if as_json:
         print_json(report)

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_INPUT, app, err, exit_code, fail_input, out
-from balancer.spec.errors import InputError
+from balancer.cli.shell import EXIT_INFEASIBLE, EXIT_INPUT, app, err, exit_code, out
 
 
 @app.command("verify")
@@ -51,11 +50,7 @@ def verify_command(
         err.print(f"error: cannot read the lottery in {folder}: {error}", markup=False)
         raise typer.Exit(EXIT_INPUT) from None
     if scenario is not None:
-        try:
-            problem, _ = prepare(scenario)
-        except InputError as error:
-            fail_input(error)
-            return
+        problem, _ = prepare(scenario)
         for n, board in boards.items():
             broken = rule_violations(problem, board)
             if broken:

@@ -33,6 +33,7 @@ from balancer.io.files import load_scenario
 from balancer.io.provenance import Provenance, provenance, shown_name
 from balancer.present.render import render
 from balancer.spec.outcomes import SolveStatus
+from balancer.spec.progress import Progress
 from balancer.spec.rules import ID
 
 
@@ -108,8 +109,11 @@ def audit(
     *,
     workers: int | None = None,
     command: str | None = None,
+    progress: Progress | None = None,
 ) -> AuditReport:
     """Audit the board in ``roster_path`` against a scenario; raises InputError on bad input.
+
+    ``progress`` hears the read, the check and each solve (the optimum, then the two fixes).
 
     The roster comes in through :func:`balancer.engine.load.read_roster`: ids only, a roster
     balancer wrote, or a raw export with the convener's own headers.
@@ -119,12 +123,14 @@ def audit(
     available = file.pool_path.exists()
     pool_problem = None
     if available:
-        pool_problem, _ = prepare(file)
+        pool_problem, _ = prepare(file, progress=progress)
         roster = read_roster(roster_path, pool_problem, file, outsiders=True)
         problem = with_roster(pool_problem, roster, str(file.path))
     else:
         roster = read_roster(roster_path, None, file, outsiders=True)
-        problem, _ = prepare(spec, roster_as_pool(roster, file), source=str(file.path))
+        problem, _ = prepare(
+            spec, roster_as_pool(roster, file), source=str(file.path), progress=progress
+        )
     position = {str(cid): i for i, cid in enumerate(problem.ids.tolist())}
     rows = sorted(position[cid] for cid in roster.ids)
     unknown = _unknown_members(problem, rows)
@@ -156,7 +162,7 @@ def audit(
             problem, rules=[r for r in problem.rules if r.id not in open_ids]
         )
         judged._index = problem._index
-        _compare_with_optimum(report, judged, rows, workers or default_workers())
+        _compare_with_optimum(report, judged, rows, workers or default_workers(), progress)
     return report
 
 
@@ -208,9 +214,13 @@ def _judge(outcome: explain.RuleOutcome, unknown: int = 0) -> AuditRule:
 
 
 def _compare_with_optimum(
-    report: AuditReport, problem: BalanceProblem, rows: list[int], workers: int
+    report: AuditReport,
+    problem: BalanceProblem,
+    rows: list[int],
+    workers: int,
+    progress: Progress | None = None,
 ) -> None:
-    best = solve(problem, workers=workers, balance_only=True)
+    best = solve(problem, workers=workers, balance_only=True, progress=progress)
     gaps = gaps_of(problem, best)
     report.optimum_possible = gaps is not None
     if gaps is None:
@@ -227,13 +237,15 @@ def _compare_with_optimum(
         if report.objective is not None:
             report.largest_gap_above_optimum = report.objective.max_gap - float(gaps.largest)
             report.total_gap_above_optimum = report.objective.total_gap - float(gaps.total)
-    report.to_meet_rules = closest_board(problem, rows, None, "every constraint met", workers)
+    report.to_meet_rules = closest_board(
+        problem, rows, None, "every constraint met", workers, progress
+    )
     scaled = None
     if problem.targets:
         scale = gap_scale(problem.targets)
         scaled = (int(gaps.largest * scale), int(gaps.total * scale))
     report.to_optimum = closest_board(
-        problem, rows, scaled, "every constraint met at the optimal balance", workers
+        problem, rows, scaled, "every constraint met at the optimal balance", workers, progress
     )
 
 
@@ -243,6 +255,7 @@ def closest_board(
     gaps: tuple[int, int] | None,
     goal: str,
     workers: int = 1,
+    progress: Progress | None = None,
 ) -> Fix:
     """The fewest members out plus candidates in that give a board meeting every rule.
 
@@ -259,7 +272,7 @@ def closest_board(
             fix_gaps(handles, *gaps)
         return [("changes", add_changes(handles, rows))]
 
-    solution = solve(problem, workers=workers, before=changes, first=rows)
+    solution = solve(problem, workers=workers, before=changes, first=rows, progress=progress)
     if solution.status != SolveStatus.OPTIMAL:
         return Fix(goal=goal, possible=False)
     ids = problem.ids

@@ -24,6 +24,7 @@ from balancer.io.provenance import Provenance, provenance
 from balancer.present.render import render
 from balancer.selection.run import select
 from balancer.spec.errors import InputError, Problem
+from balancer.spec.progress import Progress
 
 
 class Option(BaseModel):
@@ -71,11 +72,13 @@ class Comparison(BaseModel):
     provenance: Provenance | None = None  # the comparison's own: versions, command, when
 
 
-def load_option(argument: str, *, workers: int | None = None) -> Option:
+def load_option(
+    argument: str, *, workers: int | None = None, progress: Progress | None = None
+) -> Option:
     """``S.yaml`` (solved now) or ``R.csv@S.yaml`` (a roster judged by a scenario)."""
     roster_path, at, scenario_path = argument.rpartition("@")
     if not at:
-        result = select(argument, workers=workers, explain_board=False)
+        result = select(argument, workers=workers, explain_board=False, progress=progress)
         report = result.report
         return Option(
             label=argument,
@@ -94,7 +97,7 @@ def load_option(argument: str, *, workers: int | None = None) -> Option:
             [Problem(argument, "", "expected S.yaml or ROSTER.csv@S.yaml", "check the argument")]
         )
     file = load_scenario(scenario_path)
-    problem, _ = prepare(file)
+    problem, _ = prepare(file, progress=progress)
     roster = read_roster(roster_path, problem, file)  # every id in the pool, or InputError
     rows = sorted(row for row in roster.rows if row is not None)
     outcomes = explain.rule_outcomes(problem, rows)
@@ -321,15 +324,22 @@ def files(comparison: Comparison) -> dict[str, str]:
 
 
 def compare_arguments(
-    arguments: Sequence[str], *, workers: int | None = None, command: str | None = None
+    arguments: Sequence[str],
+    *,
+    workers: int | None = None,
+    command: str | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
-    """Load every option (collecting every input problem) and compare them."""
+    """Load every option (collecting every input problem) and compare them.
+
+    ``progress`` hears each option's read, check and solve in the order given.
+    """
     if len(arguments) < 2:
         raise InputError([Problem("compare", "", "give at least two boards to compare")])
     options, problems = [], []
     for argument in arguments:
         try:
-            options.append(load_option(argument, workers=workers))
+            options.append(load_option(argument, workers=workers, progress=progress))
         except InputError as error:
             problems += error.problems
     if problems:

@@ -33,6 +33,7 @@ from balancer.io.provenance import Provenance, provenance
 from balancer.present.render import render, render_text
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.outcomes import SolveStatus
+from balancer.spec.progress import Progress
 from balancer.spec.rules import Kind, Rule
 
 
@@ -108,14 +109,16 @@ def replace(
     pool: Pool | pd.DataFrame | None = None,
     workers: int | None = None,
     command: str | None = None,
+    progress: Progress | None = None,
 ) -> ReplaceResult:
     """Replace the members ``drop`` of the board ``roster`` under the scenario's rules.
 
     ``roster`` is the member ids, or a roster file read by
     :func:`balancer.engine.load.read_roster` (ids only, a roster balancer wrote, or a raw
-    export), which needs the scenario as a file.
+    export), which needs the scenario as a file. ``progress`` hears the read, the check and
+    the solve.
     """
-    original, file = prepare(scenario, pool)
+    original, file = prepare(scenario, pool, progress=progress)
     if isinstance(roster, str | Path):
         if file is None:
             raise ValueError("a roster file needs the scenario as a file; give the ids instead")
@@ -149,14 +152,14 @@ def replace(
     position = {cid: row for row, cid in enumerate(original.ids.tolist())}
     before_rows = [position[cid] for cid in roster]
 
-    solution = solve(forced, workers=workers)
+    solution = solve(forced, workers=workers, progress=progress)
     status = "replaced"
     conflict: list[str] = []
     rows = solution.rows if solution.status in {"optimal", "feasible"} else []
     if not rows:
         core = explain.minimal_conflict(forced, forced.rules) or []
         conflict = [_sentence(rule, set(kept), spec.sensitive) for rule in core]
-        rows = least_bad(forced, workers)
+        rows = least_bad(forced, workers, progress)
         status = "violates" if rows else "impossible"
     after_rows = sorted(rows)
     changes = _rule_changes(base, before_rows, after_rows) if rows else []
@@ -318,7 +321,7 @@ def _incoming(
     return Incoming(id=cid, name=name, keeps=keeps, reason=reason)
 
 
-def least_bad(forced: BalanceProblem, workers: int) -> list[int]:
+def least_bad(forced: BalanceProblem, workers: int, progress: Progress | None = None) -> list[int]:
     """The board with the fewest seats of rule violation, then ``select``'s whole order.
 
     Named members (kept, withdrawn, included, excluded) and the board size stay fixed; every
@@ -332,7 +335,7 @@ def least_bad(forced: BalanceProblem, workers: int) -> list[int]:
     def violations(handles: BalanceModel) -> list[Objective]:
         return [("violation seats", violation_total(handles))]
 
-    solution = solve(forced, workers=workers, elastic=room, before=violations)
+    solution = solve(forced, workers=workers, elastic=room, before=violations, progress=progress)
     return solution.rows if solution.status == SolveStatus.OPTIMAL else []
 
 
