@@ -439,7 +439,7 @@ def _read_csv(
                 ]
             )
         text = "\n".join(lines[header_row - 1 :])
-    source: StringIO | BytesIO = StringIO(text)
+    source: StringIO | BytesIO
     if (
         header_row == 1
         and decoded.encoding == "utf-8"
@@ -449,8 +449,11 @@ def _read_csv(
     ):
         # The text is exactly the file's bytes decoded: parsing the bytes gives the same table
         # without pandas encoding the text back to UTF-8 (a StringIO of a million rows also
-        # holds up to four bytes per character, more memory than the whole table).
+        # holds up to four bytes per character, more memory than the whole table, so it is
+        # not even made when it is not read).
         source = BytesIO(data)
+    else:
+        source = StringIO(text)
     try:
         table = pd.read_csv(
             source,
@@ -589,8 +592,62 @@ def _clean(table: pd.DataFrame, file: Path, *, letters: bool = False) -> pd.Data
     cleaned = table.copy()
     cleaned.columns = pd.Index(headers)
     for column in cleaned.columns:
-        cleaned[column] = cleaned[column].astype(str).str.strip()
+        cleaned[column] = trimmed(cleaned[column])
     return cleaned.reset_index(drop=True)
+
+
+# The first or last byte of a cell that may belong to a character Arrow's (and Python's)
+# trimming removes: every ASCII whitespace is at most 0x20, and a byte from 0x7f up may be DEL
+# or part of a non-ASCII character (a no-break space, say).
+_PLAIN_LOW, _PLAIN_HIGH = 0x20, 0x7F
+
+
+def trimmed(cells: pd.Series) -> pd.Series:
+    """The cells as text, trimmed of whitespace at both ends (as ``.str.strip()`` does).
+
+    Trimming builds a new copy of every cell, about a second for the free-text columns of a
+    million-row pool, where cells are nearly always trimmed already. So the first and last
+    byte of every cell is looked at in Arrow's buffers first: when none of them can be
+    whitespace (none is at most 0x20, none from 0x7f up), trimming would change nothing and
+    the column is kept as it is. Anything else (another storage, missing values, a
+    non-ASCII last letter) is trimmed as before.
+    """
+    text = cells.astype(str)
+    if _edges_plain(text):
+        return text
+    return text.str.strip()
+
+
+def _edges_plain(cells: pd.Series) -> bool:
+    """True when no cell of Arrow-backed ``cells`` starts or ends with a byte that trimming
+    might remove (see :func:`trimmed`); False when unsure."""
+    if not isinstance(cells.dtype, pd.StringDtype) or cells.dtype.storage != "pyarrow":
+        return False
+    import pyarrow as pa
+
+    arrow = pa.array(cells.array)
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    for chunk in chunks:
+        if chunk.null_count or not (
+            pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)
+        ):
+            return False
+        if not len(chunk):
+            continue
+        _, offset_buffer, data_buffer = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offset_buffer, dtype=width)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ].astype(np.int64, copy=False)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        if not filled.any():
+            continue
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        for edge in (data[starts[filled]], data[ends[filled] - 1]):
+            if ((edge <= _PLAIN_LOW) | (edge >= _PLAIN_HIGH)).any():
+                return False
+    return True
 
 
 _MOST_ID_PROBLEMS = 20

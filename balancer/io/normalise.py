@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from balancer.io import countries
-from balancer.io.files import Pool
+from balancer.io.files import Pool, trimmed
 from balancer.spec.errors import InputError, Problem, did_you_mean
 from balancer.spec.normalisation import NormalisedValue, Step
 from balancer.spec.scenario import Scenario
@@ -710,10 +710,10 @@ def _folded(column: pd.Series) -> pd.Series:
     rows); on ASCII text it equals Arrow's vectorised lowercase, so that is used when every
     cell is ASCII, and the pool's exact answer does not change.
     """
-    trimmed = column.astype(str).str.strip()
-    if pc.all(pc.string_is_ascii(pa.array(trimmed.array))).as_py() is not False:
-        return trimmed.str.lower()
-    return trimmed.str.casefold()
+    cells = trimmed(column)
+    if pc.all(pc.string_is_ascii(pa.array(cells.array))).as_py() is not False:
+        return cells.str.lower()
+    return cells.str.casefold()
 
 
 def _repeated(cells: pd.Series) -> npt.NDArray[np.bool_]:

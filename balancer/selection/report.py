@@ -9,7 +9,7 @@ carries them per person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Literal
@@ -353,7 +353,7 @@ def _chart(rows: Sequence[CompositionRow], report: Report, index: int) -> Markup
 ENV.filters["rule_groups"] = _rule_groups
 
 
-def _who(ids: Iterable[str], names: dict[str, str]) -> str:
+def _who(ids: Iterable[str], names: Mapping[str, str]) -> str:
     """Ids with their names where known: "c017 (Ana L.), c044"."""
     return ", ".join(f"{i} ({names[i]})" if names.get(i) else str(i) for i in ids)
 
@@ -367,7 +367,7 @@ ENV.filters["chart"] = _chart
 
 
 def render_markdown(
-    report: Report, members: list[dict[str, str]], people: dict[str, str] | None = None
+    report: Report, members: list[dict[str, str]], people: Mapping[str, str] | None = None
 ) -> str:
     """The report for a person. ``members`` holds only the columns safe to show per person;
     ``people`` (internal variant only) names every candidate the report mentions by id."""
@@ -375,7 +375,7 @@ def render_markdown(
 
 
 def render_html(
-    report: Report, members: list[dict[str, str]], people: dict[str, str] | None = None
+    report: Report, members: list[dict[str, str]], people: Mapping[str, str] | None = None
 ) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no script, no links).
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +105,7 @@ def normalisation_csv(report: Report) -> str:
     return safe_csv(pd.DataFrame(rows, columns=list(NORMALISATION_COLUMNS)))
 
 
-def named_people(result: Result) -> dict[str, str]:
+def named_people(result: Result) -> Mapping[str, str]:
     """Id to name for every candidate in the pool (internal variant: names next to ids).
 
     Empty when the pool has no ``name`` column or lists it as sensitive.
@@ -114,9 +114,45 @@ def named_people(result: Result) -> dict[str, str]:
     table = problem.pool.table
     if "name" not in table.columns or "name" in problem.scenario.sensitive:
         return {}
-    # Lists, not the Series: iterating Arrow-backed strings cell by cell is three times slower.
-    ids = table[problem.pool.id_column].astype(str).tolist()
-    return dict(zip(ids, table["name"].astype(str).tolist(), strict=True))
+    return _PoolNames(table[problem.pool.id_column], table["name"], result.solution.rows)
+
+
+class _PoolNames(Mapping[str, str]):
+    """Id to name over the whole pool, built only when a report asks for a non-member.
+
+    A report names mostly the board's members; a dict of a million-row pool's names cost half
+    a second and a hundred megabytes per run that looked up a dozen of them. The members'
+    names are looked up at once; any other id (a why-not answer, an alternate, a board of the
+    alternatives) builds the full dict on first use, so every lookup answers as that dict did.
+    """
+
+    def __init__(self, ids: pd.Series, names: pd.Series, rows: Sequence[int]) -> None:
+        self._ids, self._names = ids, names
+        self._members = {str(ids.iat[int(r)]): str(names.iat[int(r)]) for r in rows}
+        self._all: dict[str, str] | None = None
+
+    def _full(self) -> dict[str, str]:
+        if self._all is None:
+            # Lists, not the Series: iterating Arrow-backed strings cell by cell is slower.
+            ids = self._ids.astype(str).tolist()
+            self._all = dict(zip(ids, self._names.astype(str).tolist(), strict=True))
+        return self._all
+
+    def __getitem__(self, key: str) -> str:
+        # Ids are unique in any pool a board was selected from (a repeated id is refused), so
+        # a member's name is the one the full dict would hold.
+        if self._all is None and key in self._members:
+            return self._members[key]
+        return self._full()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._full())
+
+    def __len__(self) -> int:
+        return len(self._full())
+
+    def __bool__(self) -> bool:
+        return len(self._ids) > 0
 
 
 def public_members(result: Result) -> list[dict[str, str]]:

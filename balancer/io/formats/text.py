@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from balancer.spec.errors import InputError, Problem
@@ -171,13 +172,30 @@ def decode(data: bytes, source: str, encoding: str | None = None, header_row: in
     return Decoded(text, used, sniff(text, header_row), tuple(notes))
 
 
+def _split(text: str, maxsplit: int) -> Iterator[str]:
+    """The pieces of ``text.split("\n", maxsplit)``, lazily.
+
+    Only the first lines are looked at, and the last piece of a split is the rest of the file:
+    a million-row pool was copied whole, twice, to read its header.
+    """
+    start = 0
+    for _ in range(maxsplit):
+        end = text.find("\n", start)
+        if end < 0:
+            break
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
 def mixed_delimiters(text: str, delimiter: str, source: str, header_row: int = 1) -> None:
     """Refuse a header separated by one character and its rows by another.
 
     Pasted together from two programs, such a file reads as one column per row; what it needs
     is one separator, and saying so is shorter than the errors that follow.
     """
-    lines = [line for line in text.split("\n", header_row + 6)[header_row - 1 :] if line.strip()]
+    pieces = itertools.islice(_split(text, header_row + 6), header_row - 1, None)
+    lines = list(itertools.islice((line for line in pieces if line.strip()), 6))
     if len(lines) < 2:
         return
     header, rows = _outside_quotes(lines[0]), [_outside_quotes(r) for r in lines[1:6]]
@@ -207,7 +225,7 @@ def sniff(text: str, header_row: int = 1) -> str:
     one cell) is passed over for the next of the first ten lines that has one, so the title
     can be recognised and reported rather than read as a one-column header.
     """
-    lines = text.split("\n", header_row + 10)[header_row - 1 : header_row + 9]
+    lines = list(itertools.islice(_split(text, header_row + 10), header_row - 1, header_row + 9))
     for line in lines or [""]:
         first = next(csv.reader([line], delimiter="\x00"), [""])
         header = first[0] if first else ""

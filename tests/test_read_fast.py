@@ -1,0 +1,88 @@
+"""The shortcuts of the million-row read give exactly what the plain code gave.
+
+Each shortcut skips work when it can tell the work changes nothing (trimming cells that have
+no whitespace at their ends, copying a file to split off its first lines, building every
+name when a report names a dozen people). These tests compare each with the plain operation
+on inputs made to hit its edges, so a shortcut that changes an answer fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from balancer import api
+from balancer.io.files import _edges_plain, trimmed
+from balancer.io.formats.text import _split
+from balancer.selection.run import named_people
+
+# Every kind of character trimming treats differently: ASCII and Unicode whitespace, control
+# characters that Arrow counts as whitespace (0x1c-0x1f), DEL, accents, a no-break space.
+EDGY = "ab é\t\n\r\x0b\x0c\x1c\x1f\x7f\x85\xa0\u2003\u3000,"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=EDGY, max_size=5), min_size=0, max_size=30))
+def test_trimmed_equals_strip(cells: list[str]) -> None:
+    series = pd.Series(cells, dtype="str")
+    expected = series.str.strip()
+    pd.testing.assert_series_equal(trimmed(series), expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=EDGY, max_size=5), min_size=1, max_size=30), st.data())
+def test_trimmed_on_slices_of_a_column(cells: list[str], data: st.DataObject) -> None:
+    """A slice of an Arrow column has an offset into its buffers; the check must follow it."""
+    start = data.draw(st.integers(0, len(cells) - 1))
+    series = pd.Series(cells, dtype="str").iloc[start:]
+    pd.testing.assert_series_equal(trimmed(series), series.str.strip())
+
+
+def test_whitespace_at_either_end_is_seen() -> None:
+    """The check itself can fail: a space, a tab or a no-break space at one end is found."""
+    for dirty in (" a", "a ", "a\t", "\u00a0a", "a\u3000"):
+        column = pd.Series(["x", "yy", dirty, "z"], dtype="str")
+        assert not _edges_plain(column)
+        assert trimmed(column).tolist() == ["x", "yy", dirty.strip(), "z"]
+    assert _edges_plain(pd.Series(["x", "", "a b", "c"], dtype="str"))
+    # Missing values or another storage: trimmed the plain way.
+    assert not _edges_plain(pd.Series(["x", None], dtype="str"))
+    assert not _edges_plain(pd.Series(["x", "y"], dtype=object))
+    assert trimmed(pd.Series([" x", None], dtype=object)).tolist()[0] == "x"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="a,\n\r ", max_size=40), st.integers(0, 12))
+def test_split_is_str_split(text: str, maxsplit: int) -> None:
+    assert list(_split(text, maxsplit)) == text.split("\n", maxsplit)
+
+
+def test_names_of_members_and_of_others(tmp_path: Path) -> None:
+    """Members' names come at once; anyone else's as the whole pool's dict gives them."""
+    pool = tmp_path / "pool.csv"
+    rows = ["id,name,gender"] + [f"p{i},Name {i},{'woman' if i % 2 else 'man'}" for i in range(9)]
+    pool.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: names\nboard_size: 4\npool: pool.csv\nquotas:\n  gender:\n    woman:\n"
+        "      min: 2\nseed: 3\n",
+        encoding="utf-8",
+    )
+    result = api.select(scenario, explain_board=False)
+    names = named_people(result)
+    table = result.problem.pool.table
+    expected = dict(zip(table["id"].tolist(), table["name"].tolist(), strict=True))
+    members = [str(table["id"].iat[r]) for r in result.solution.rows]
+    assert bool(names)
+    assert {m: names[m] for m in members} == {m: expected[m] for m in members}
+    outsider = next(i for i in expected if i not in members)
+    assert names.get(outsider) == expected[outsider]
+    assert names.get("nobody") is None
+    with pytest.raises(KeyError):
+        names["nobody"]
+    assert dict(names) == expected
+    assert len(names) == len(expected)
