@@ -331,6 +331,34 @@ def test_sf_flex_written_by_import_sf(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize("female_flex", [0, 1, 2])
+def test_sf_flex_survives_import_then_export(tmp_path: Path, female_flex: int) -> None:
+    """export-sf writes relax_limits back as min_flex/max_flex: the pair comes back unchanged."""
+    original = SF_TIGHT_FEATURES.format(female_flex=female_flex)
+    (tmp_path / "features.csv").write_text(original, encoding="utf-8")
+    (tmp_path / "people.csv").write_text(SF_TIGHT_PEOPLE, encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    runner = CliRunner()
+    pair = [str(tmp_path / "features.csv"), str(tmp_path / "people.csv")]
+    imported = runner.invoke(app, ["import-sf", *pair, "--size", "4", "--out", str(scenario)])
+    assert imported.exit_code == 0, imported.output
+    exported = runner.invoke(app, ["export-sf", str(scenario), "--out", str(tmp_path / "sf")])
+    assert exported.exit_code == 0, exported.output
+    again = (tmp_path / "sf" / "features.csv").read_text(encoding="utf-8").splitlines()
+    lines = original.splitlines()
+    assert again[0] == lines[0]  # the flex columns are back
+    assert sorted(again[1:]) == sorted(lines[1:])  # export lists the values sorted
+
+
+def test_sf_export_without_relax_limits_has_no_flex_columns(tmp_path: Path) -> None:
+    exported = CliRunner().invoke(
+        app, ["export-sf", str(INPUTS.parent / "messy" / "messy.yaml"), "--out", str(tmp_path)]
+    )
+    assert exported.exit_code == 0, exported.output
+    header = (tmp_path / "features.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+    assert header == "feature,value,min,max"
+
+
 def test_sf_flex_outside_the_bounds_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "features.csv"
     path.write_text(

@@ -177,14 +177,17 @@ def expand_quotas(raw: dict[str, Any], source: str) -> dict[str, Any]:
     return {**raw, "quotas": features.quotas}
 
 
-def features_csv(quotas: Mapping[str, Mapping[str, tuple[int, int]]]) -> str:
-    """A features CSV from seat bounds per feature and value."""
+def features_csv(
+    quotas: Mapping[str, Mapping[str, tuple[int, int]]],
+    flex: Mapping[tuple[str, str], tuple[int, int]] | None = None,
+) -> str:
+    """A features CSV from seat bounds per feature and value, with min_flex/max_flex if given."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["feature", "value", "min", "max"])
+    writer.writerow(["feature", "value", "min", "max", *(["min_flex", "max_flex"] if flex else [])])
     for feature, values in quotas.items():
         for value, (lo, hi) in values.items():
-            writer.writerow([feature, value, lo, hi])
+            writer.writerow([feature, value, lo, hi, *(flex[(feature, value)] if flex else ())])
     return out.getvalue()
 
 
