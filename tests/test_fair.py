@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ortools.linear_solver import pywraplp
 from typer.testing import CliRunner
 
@@ -385,3 +387,102 @@ def test_lottery_cites_the_criteria_commitment(tmp_path: Path) -> None:
     written = result.write(tmp_path / "lottery", public=True)
     pages = {p.name: p.read_text(encoding="utf-8") for p in written if p.suffix in {".md", ".html"}}
     assert criteria_digest in pages["lottery.md"] and criteria_digest in pages["lottery.html"]
+
+
+def _in_hull(boards: list[tuple[int, ...]], people: int, target: list[float]) -> bool:
+    """Whether the per-person probabilities come from some distribution over ``boards``."""
+    solver, _, prob = _lp(boards, people, {})
+    for i in range(people):
+        solver.Add(prob[i] >= target[i] - 1e-7)
+        solver.Add(prob[i] <= target[i] + 1e-7)
+    return bool(solver.Solve() == pywraplp.Solver.OPTIMAL)
+
+
+@pytest.mark.parametrize(
+    "case", [("plain", s) for s in CASES[:8]] + [("capped", s) for s in CAPPED[:10]]
+)
+def test_nash_is_optimal_over_every_board(case: tuple[str, int]) -> None:
+    """Nash is feasible and optimal, both checked over every allowed board, listed apart.
+
+    Feasibility: an LP over every board finds a distribution giving exactly these
+    probabilities. Optimality: the log-sum is concave, so for the optimum ``pi*``,
+    ``f(pi*) - f(pi) <= max_b g.(b - pi)`` with ``g_i = 1/pi_i``; the maximum is taken over
+    the enumerated boards, never the engine's pricing, and must be at most 1e-6. The
+    engine's own certificate must be in [0, 1e-6] too. Capped pools make most candidates
+    profiles of their own, where nash's restricted master is widest.
+    """
+    kind, seed = case
+    frame, spec = (random_case if kind == "plain" else capped_case)(seed)
+    judge = Judge(frame, spec)
+    boards = allowed_boards(judge)
+    people = len(frame)
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    nash = fair_distribution(problem, "nash", workers=1)
+    got = [0.0] * people
+    for p, profile in enumerate(problem.profiles):
+        for member in profile.members:
+            got[int(member)] = nash.probabilities[p]
+    reachable = sorted({i for board in boards for i in board})
+    assert all(got[i] == 0.0 for i in range(people) if i not in reachable)
+    assert all(got[i] > 0.0 for i in reachable)
+    assert _in_hull(boards, people, got)
+    gradient = {i: 1.0 / got[i] for i in reachable}
+    bound = max(sum(gradient[i] for i in board) for board in boards) - len(reachable)
+    assert bound <= 1e-6
+    assert 0.0 <= nash.certificate <= 1e-6
+    assert sum(nash.weights) == pytest.approx(1.0, abs=1e-12)
+    assert min(nash.weights) > 0.0
+
+
+def _em_nash(table: np.ndarray, sizes: np.ndarray, rounds: int = 20_000) -> float:
+    """The restricted Nash optimum by EM (multiplicative updates), an independent method.
+
+    For ``max sum_p s_p log(w @ table)_p`` over the simplex, ``w_j <- w_j (g_j / S)`` with
+    ``g = table @ (s / x)`` and ``S = sum s`` never lowers the objective (it is EM for the
+    weights of a mixture); slow, but sure, and sharing nothing with the interior point.
+    """
+    w = np.full(len(table), 1.0 / len(table))
+    for _ in range(rounds):
+        x = w @ table
+        w = w * (table @ (sizes / x)) / sizes.sum()
+    return float(sizes @ np.log(w @ table))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 12).flatmap(
+        lambda n: st.integers(2, 9).flatmap(
+            lambda m: st.tuples(
+                st.lists(
+                    st.lists(st.integers(0, 3), min_size=m, max_size=m), min_size=n, max_size=n
+                ),
+                st.lists(st.integers(1, 4), min_size=m, max_size=m),
+                st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n),
+            )
+        )
+    )
+)
+def test_restricted_nash_master_reaches_its_gap(
+    drawn: tuple[list[list[int]], list[int], list[float]],
+) -> None:
+    """The interior point on the restricted master: on the simplex, gap met, optimal value.
+
+    The gap ``max_j g_j - g.w`` is the optimality condition of the concave problem, and the
+    value is compared with EM, an independent method: the interior point may not be worse.
+    """
+    rows, sizes_list, start_list = drawn
+    table = np.array(rows, dtype=float)
+    for p in range(table.shape[1]):  # every profile in some composition, as the cover ensures
+        if not table[:, p].any():
+            table[p % len(table), p] = 1.0
+    sizes = np.array(sizes_list, dtype=float)
+    start = np.array(start_list)
+    if not start.any():
+        start[0] = 1.0
+    w = columns._restricted_nash(table, sizes, start, 1e-9)
+    assert w.min() >= 0.0
+    assert w.sum() == pytest.approx(1.0, abs=1e-12)
+    x = w @ table
+    g = table @ (sizes / x)
+    assert g.max() - g @ w <= 1e-9
+    assert float(sizes @ np.log(x)) >= _em_nash(table, sizes) - 1e-9
