@@ -8,6 +8,7 @@ on inputs made to hit its edges, so a shortcut that changes an answer fails here
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from balancer import api
-from balancer.io.files import _edges_plain, trimmed
+from balancer.io.files import ARROW_FROM_BYTES, _edges_plain, read_csv_arrow, read_pool, trimmed
 from balancer.io.formats.text import _split
 from balancer.selection.run import named_people
 
@@ -86,3 +87,90 @@ def test_names_of_members_and_of_others(tmp_path: Path) -> None:
         names["nobody"]
     assert dict(names) == expected
     assert len(names) == len(expected)
+
+
+# Pieces of CSV text that the two parsers could read differently: quotes opening, closing,
+# doubled, left open or inside a cell, blank and space-only lines, CRLF and lone CR line ends,
+# separators, accents, a no-break space, a vertical tab.
+PIECES = ["a", "b", "{d}", "\n", "\r\n", "\r", " ", "\t", '"', '""', "é", "\xa0", "\x0b", "\n\n"]
+HEADERS = [
+    "id{d}x\n",
+    "id{d}x{d}y\r\n",
+    '"id"{d} name \n',
+    "a{d}a\n",
+    "a{d}\n",
+    '"i\nd"{d}"x""y"\n',
+    "solo\n",
+]
+
+
+def _pandas(data: bytes, delimiter: str) -> pd.DataFrame:
+    """The table as :func:`balancer.io.files._read_csv` has pandas read it."""
+    return pd.read_csv(
+        BytesIO(data),
+        encoding="utf-8",
+        sep=delimiter,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=True,
+    )
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from([",", ";", "\t", "|"]),
+    st.sampled_from(HEADERS),
+    st.lists(st.sampled_from(PIECES), max_size=40),
+)
+def test_arrow_reads_what_pandas_reads(delimiter: str, header: str, pieces: list[str]) -> None:
+    """Arrow's table equals pandas' whenever it gives one (and never when pandas refuses)."""
+    data = (header + "".join(pieces)).replace("{d}", delimiter).encode("utf-8")
+    got = read_csv_arrow(data, delimiter)
+    if got is None:
+        return
+    expected = _pandas(data, delimiter)  # raises (fails the test) where pandas refuses the file
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ('id,name\na,"Doe, Jane"\r\nb,Bo\n', True),
+        ("id,name\na,Ana\n\nb,Bo", True),
+        ('id,name\na,"Doe, Jane\n', False),  # a quote left open: pandas refuses the file
+        ('id,name\na,"Say ""hi"""\n', False),  # a quote kept in a cell
+        # A quote inside a cell, then one left open: an even count, and pandas refuses the file.
+        ('id,name\na","b\n', False),
+        ("id,name\na,Ana\rb,Bo\n", False),  # a lone carriage return
+        ("id,name\na,Ana\n  \nb,Bo\n", False),  # a line of spaces, which pandas skips
+        ("id,name,\na,Ana,\n", False),  # a column without a header
+        ("id,name\na,Ana,extra\n", False),  # a row wider than the header
+        ("id,name\n", False),  # no rows
+    ],
+)
+def test_arrow_declines_where_the_parsers_differ(text: str, taken: bool) -> None:
+    data = text.encode("utf-8")
+    got = read_csv_arrow(data, ",")
+    assert (got is not None) == taken
+    if got is not None:
+        pd.testing.assert_frame_equal(got, _pandas(data, ","))
+
+
+def test_a_large_pool_reads_the_same_by_either_parser(tmp_path: Path) -> None:
+    """Above the size where Arrow reads, read_pool's table is the one pandas gives."""
+    rows = ["id,name,organisation,gender"]
+    rows += [
+        f'c{i:06d},"Name {i}, Jr",Org {i % 97} ,{("woman", "man", "")[i % 3]}'
+        for i in range(30_000)
+    ]
+    text = "\r\n".join(rows) + "\r\n"
+    assert len(text) > ARROW_FROM_BYTES
+    path = tmp_path / "pool.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert read_csv_arrow(text.encode(), ",") is not None  # this pool takes the Arrow route
+    table = read_pool(path).table
+    expected = _pandas(text.encode(), ",")
+    expected = expected.apply(lambda column: column.str.strip())
+    pd.testing.assert_frame_equal(table, expected, check_column_type=False)
+    assert table["organisation"].iat[5] == "Org 5"  # trimmed after reading, as ever
