@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ortools.linear_solver import pywraplp
 from typer.testing import CliRunner
@@ -448,7 +448,11 @@ def _em_nash(table: np.ndarray, sizes: np.ndarray, rounds: int = 20_000) -> floa
     return float(sizes @ np.log(w @ table))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
+@example(([[0, 1], [0, 0]], [1, 1], [0.0, 1.0]))  # a first version stalled here
+@example(  # and a version without the merit's line search cycled here
+    ([[3, 2, 2, 1, 1], [0, 0, 2, 1, 3], [1, 0, 1, 0, 0]], [4, 1, 4, 1, 2], [0.0, 0.08, 0.88])
+)
 @given(
     st.integers(2, 12).flatmap(
         lambda n: st.integers(2, 9).flatmap(

@@ -41,6 +41,7 @@ NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per cand
 MASTER_SHARE = 0.01  # nash's restricted master is solved to this share of NASH_GAP
 MASTER_STEPS = 200  # interior-point steps per restricted master (about 5-10 are needed)
 START_MIX = 1e-3  # share of the uniform weights mixed in, to start strictly inside
+SIGMA_FLOOR = 1e-6  # the interior point never aims below this share of the current mu
 TRACE = 1e-9  # nash weights below this are dropped (interior-point residue, not support)
 COVER_WORK = 0.05  # deterministic work of a covering round's short CP-SAT search
 WEIGHT_SCALE = 2**40  # integer scale of the pricing weights (largest weight maps to this)
@@ -511,23 +512,26 @@ def _restricted_nash(
     steps from a cold start and about five from the previous master's weights, each step one
     dense solve in the number of compositions (a few hundred at most).
 
-    The KKT conditions are ``g(w) - lam 1 + z = 0``, ``sum w = 1`` and ``w_j z_j = mu``, with
-    ``g = table @ (s / x)``. Each step solves the Newton system reduced to ``w`` and scaled by
-    ``v = sqrt(w / z)``, ``(V H V + I)``, with ``H = table diag(s / x^2) table^T``; its
-    eigenvalues are at least 1, so the solve stays accurate as the support converges. Stops
-    when the restricted Frank-Wolfe gap ``max_j g_j - g.w`` (computed directly, not from the
-    duals) is at most ``target``; the best weights seen are returned if the step limit comes
-    first, which only costs further pricing rounds, never correctness.
+    The log-sum is homogeneous (scaling ``w`` by ``c`` adds ``S log c``, ``S = sum s``), so
+    the simplex can be dropped: ``w`` maximising ``f(w) - S sum(w)`` over ``w >= 0`` sums to
+    one. Its KKT conditions are ``g(w) - S + z = 0`` and ``w_j z_j = mu -> 0``, with
+    ``g = table @ (s / x)``. Each step solves the Newton system reduced to ``w``,
+    ``(H + Z/W) dw = g - S + mu'/w`` with ``H = table diag(s / x^2) table^T``, scaled by
+    ``v = sqrt(w / z)`` to ``V H V + I`` (eigenvalues at least 1, so the solve stays accurate
+    as the support converges). That ``dw`` is an ascent direction of the barrier merit
+    ``f(w) - S sum(w) + mu' sum(log w)``, and a backtracking search on that merit makes the
+    method converge from any start (without it, random small tables cycled). Stops when the
+    restricted Frank-Wolfe gap ``max_j g_j - g.w`` of the normalised weights (computed
+    directly, not from the duals) is at most ``target``; the best weights seen are returned if
+    the step limit comes first, which only costs further pricing rounds, never correctness.
     """
     n = len(table)
+    total = float(sizes.sum())
     w = np.clip(start, 0.0, None)
-    w = (1 - START_MIX) * w / w.sum() + START_MIX / n  # strictly inside the simplex
+    w = (1 - START_MIX) * w / w.sum() + START_MIX / n  # strictly inside
     root = np.sqrt(sizes)
-    x = w @ table
-    g = table @ (sizes / x)
-    gap = float(g.max() - g @ w)
-    lam = float(g.max()) + max(gap, target) / n
-    z = lam - g  # dual feasible, and every w_j z_j is positive
+    x, g, gap = _nash_state(table, sizes, w)
+    z = np.maximum(total - g, 0.0) + max(gap, target) / n  # w_j z_j > 0, near dual feasible
     best, best_gap = w, gap
     for _ in range(MASTER_STEPS):
         if gap <= target:
@@ -537,44 +541,57 @@ def _restricted_nash(
         rows = table * (scale[:, None] * (root / x)[None, :])
         system = rows @ rows.T
         system[np.diag_indices(n)] += 1.0
-        residual = g - lam + z
-        # M^-1 y = v (VHV + I)^-1 (v y), M = H + Z/W: the reduced Newton matrix. One solve
-        # gives M^-1 1 (for the simplex row) and the predictor, whose f3 = w z makes f3/w = z.
-        solved = scale[:, None] * np.linalg.solve(
-            system, np.column_stack([scale, scale * (residual - z)])
-        )
-        unit = solved[:, 0]
-        step_w, step_z, _ = _newton_step(unit, solved[:, 1], w, z, w * z)
-        reach_w, reach_z = _room(w, step_w), _room(z, step_z)
-        predicted = float((w + reach_w * step_w) @ (z + reach_z * step_z)) / n
-        sigma = (predicted / mu) ** 3
-        target_products = w * z + step_w * step_z - sigma * mu  # Mehrotra's corrector
-        corrected = scale * np.linalg.solve(system, scale * (residual - target_products / w))
-        step_w, step_z, step_lam = _newton_step(unit, corrected, w, z, target_products)
-        alpha = min(1.0, 0.99 * min(_room(w, step_w), _room(z, step_z)))
+        residual = g - total + z
+        # The affine (predictor) direction aims at w z = 0: products w z, so products/w = z.
+        step_w = _reduced(system, scale, residual - z)
+        step_z = -z - z * step_w / w
+        predicted = float((w + _room(w, step_w) * step_w) @ (z + _room(z, step_z) * step_z)) / n
+        aim = mu * min(1.0, max((predicted / mu) ** 3, SIGMA_FLOOR))
+        ascent = g - total + aim / w  # the merit's gradient
+        products = w * z + step_w * step_z - aim  # Mehrotra's corrector
+        step_w = _reduced(system, scale, residual - products / w)
+        slope = float(ascent @ step_w)
+        if slope <= 0:  # the corrector lost the ascent; the plain direction has it
+            products = w * z - aim
+            step_w = _reduced(system, scale, residual - products / w)
+            slope = float(ascent @ step_w)
+        step_z = (-products - z * step_w) / w
+        alpha = min(1.0, 0.99 * _room(w, step_w))
+        base = _merit(table, sizes, w, aim)
+        noise = 1e-12 * max(1.0, abs(base))  # rounding: a step that changes nothing is fine
+        while alpha > 1e-14:
+            if _merit(table, sizes, w + alpha * step_w, aim) >= base + 1e-4 * alpha * slope - noise:
+                break
+            alpha /= 2
         w = w + alpha * step_w
-        z = z + alpha * step_z
-        lam += alpha * step_lam
-        x = w @ table
-        g = table @ (sizes / x)
-        gap = float(g.max() - g @ w)
+        z = z + min(alpha, 0.99 * _room(z, step_z)) * step_z
+        level = float(w @ z) / n  # keep each w_j z_j within 1e10 of the mean (centrality)
+        z = np.clip(z, level / (1e10 * w), 1e10 * level / w)
+        x, g, gap = _nash_state(table, sizes, w)
         if gap < best_gap:
             best, best_gap = w, gap
     result: np.ndarray = best / best.sum()
     return result
 
 
-def _newton_step(
-    unit: np.ndarray, solved: np.ndarray, w: np.ndarray, z: np.ndarray, products: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """The Newton step in (w, z, lam) from the reduced solves, for ``w z`` aiming at ``products``.
+def _reduced(system: np.ndarray, scale: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``(H + Z/W)^-1 right`` as ``v (V H V + I)^-1 (v right)``, ``system = V H V + I``."""
+    solved: np.ndarray = scale * np.linalg.solve(system, scale * right)
+    return solved
 
-    ``solved`` is ``M^-1 (residual - products / w)`` and ``unit`` is ``M^-1 1``; the step in
-    ``lam`` is what keeps the weights summing to one.
-    """
-    step_lam = (solved.sum() + w.sum() - 1.0) / unit.sum()
-    step_w = solved - step_lam * unit
-    return step_w, (-products - z * step_w) / w, float(step_lam)
+
+def _nash_state(
+    table: np.ndarray, sizes: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``x``, the gradient ``g`` and the Frank-Wolfe gap of the normalised weights ``w/sum w``."""
+    x = w @ table
+    g = table @ (sizes / x)
+    return x, g, float(g.max() * w.sum() - sizes.sum())
+
+
+def _merit(table: np.ndarray, sizes: np.ndarray, w: np.ndarray, mu: float) -> float:
+    """The barrier merit ``f(w) - S sum(w) + mu sum(log w)`` that each step must raise."""
+    return float(sizes @ np.log(w @ table) - sizes.sum() * w.sum() + mu * np.log(w).sum())
 
 
 def _room(values: np.ndarray, step: np.ndarray) -> float:
