@@ -33,7 +33,7 @@ from balancer.explain.whatif import (
     parallel,
 )
 from balancer.spec.progress import SILENT, Progress
-from balancer.spec.rules import ID, Kind
+from balancer.spec.rules import ID, Kind, Rule
 
 Reason = Literal["required", "improves balance", "tie-break", "not computed"]
 WhyNotReason = Literal["on the board", "excluded", "no board", "less balanced", "tie-break"]
@@ -257,13 +257,26 @@ def _swaps(problem: BalanceProblem, solution: Solution, rows: Sequence[int]) -> 
         return {}
     profiles = problem.profiles
     counts = np.array(solution.counts, dtype=np.int64)
-    rules = [r for r in problem.rules]
-    in_rule = np.zeros((len(profiles), len(rules)), dtype=np.int64)
-    for k, rule in enumerate(rules):
-        in_rule[problem.profiles_matching(rule.where), k] = 1
+    # Only rules the board meets at one of their limits can break a swap: a rule at its
+    # maximum, for an outsider who counts towards it, or at its minimum, for a member who
+    # counts towards it (then it holds a seat, so a rule at a minimum of 0 without seats
+    # cannot). With a cap per organisation that is a few dozen rules of tens of thousands;
+    # a profiles x rules matrix of all of them took 3 GB at 20,000 candidates and 24 GB at
+    # 100,000 (issue 13). Leaving the others out changes no answer.
+    limited: list[Rule] = []
+    limited_profiles: list[list[int]] = []
+    for rule in problem.rules:
+        matching = problem.profiles_matching(rule.where)
+        seats_in = int(counts[np.asarray(matching, dtype=np.int64)].sum()) if matching else 0
+        if seats_in >= rule.hi or 1 <= seats_in <= rule.lo:
+            limited.append(rule)
+            limited_profiles.append(matching)
+    in_rule = np.zeros((len(profiles), len(limited)), dtype=np.int64)
+    for k, matching in enumerate(limited_profiles):
+        in_rule[matching, k] = 1
     seats = counts @ in_rule
-    lo = np.array([r.lo for r in rules])
-    hi = np.array([r.hi for r in rules])
+    lo = np.array([r.lo for r in limited], dtype=np.int64)
+    hi = np.array([r.hi for r in limited], dtype=np.int64)
     targets = problem.targets
     scale = gap_scale(targets) if targets else 1
     in_term = np.zeros((len(profiles), len(targets)), dtype=np.int64)
@@ -276,16 +289,19 @@ def _swaps(problem: BalanceProblem, solution: Solution, rows: Sequence[int]) -> 
     best = (chosen.max(initial=0), chosen.sum())
     spare = np.array([p.size for p in profiles], dtype=np.int64) - counts
     profile_of = _profile_of(problem)
+    by_profile: dict[int, int] = {}  # members of one profile have the same outsiders
     result: dict[int, int] = {}
     for row in rows:
-        own = profile_of[row]
-        moved = in_rule - in_rule[own]  # +1: the outsider counts and the member did not
-        broken = ((moved > 0) & (seats >= hi)) | ((moved < 0) & (seats <= lo))
-        fits = ~broken.any(axis=1)
-        if targets:
-            gaps = np.abs(coefficient * (term_seats + in_term - in_term[own]) - offset)
-            fits &= (gaps.max(axis=1) == best[0]) & (gaps.sum(axis=1) == best[1])
-        result[row] = int(spare[fits].sum())
+        own = int(profile_of[row])
+        if own not in by_profile:
+            moved = in_rule - in_rule[own]  # +1: the outsider counts and the member did not
+            broken = ((moved > 0) & (seats >= hi)) | ((moved < 0) & (seats <= lo))
+            fits = ~broken.any(axis=1)
+            if targets:
+                gaps = np.abs(coefficient * (term_seats + in_term - in_term[own]) - offset)
+                fits &= (gaps.max(axis=1) == best[0]) & (gaps.sum(axis=1) == best[1])
+            by_profile[own] = int(spare[fits].sum())
+        result[row] = by_profile[own]
     return result
 
 
