@@ -10,6 +10,9 @@ A. 100,000 candidates, 30 seats, at most one per country and one per organisatio
 B. 20,000 candidates from 36 countries, 50 seats, at most one per country (no board exists:
    the diagnosis is what is measured; the goal is under a minute).
 C. 20,000 candidates, 50 seats, at most two per country and one per organisation.
+D. 5,000 candidates, 200 seats, at most two per country: with equal regional targets (40 seats
+   each) the caps of every Eastern European, Latin American and many African countries bind,
+   so the explanation prices 30-odd binding caps (issue 13, item 7: within 10x of the solve).
 
 Each case is one ``balancer select`` process under ``/usr/bin/time -v`` (its peak RSS is the
 figure; the goal is under 4 GB), killed by a watchdog above ``--kill-gib`` GiB of RSS or after
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +70,7 @@ CASES = {
     "B": ("20k (36 countries) / 50, one per country", 20_000, 50, 36, "{country: 1}"),
     "C": ("20k / 50, two per country, one per organisation", 20_000, 50, None,
           "{country: 2, organisation: 1}"),
+    "D": ("5k / 200, two per country (30-odd binding caps)", 5_000, 200, None, "{country: 2}"),
 }  # fmt: skip
 
 
@@ -135,7 +140,7 @@ def run(argv: list[str], timeout: float, kill_bytes: int) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="A,B,C")
+    parser.add_argument("--cases", default="A,B,C,D")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--kill-gib", type=float, default=8)
     parser.add_argument("--skip-bare", action="store_true", help="only the run with explanation")
@@ -157,13 +162,14 @@ def main() -> int:
                 argv = [str(BIN / "balancer"), "select", str(scenario), "--out", str(out_dir)]
                 load = os.getloadavg()[0]
                 got = run([*argv, *extra], args.timeout, int(args.kill_gib * 2**30))
-                timings, not_computed = {}, None
+                timings, not_computed, classes = {}, None, {}
                 report = out_dir / "report.json"
                 if report.exists():
                     data = json.loads(report.read_text("utf-8"))
                     timings = data.get("timings", {})
                     explanation = data.get("explanation") or {}
                     not_computed = explanation.get("not_computed")
+                    classes = dict(Counter(r["status"] for r in explanation.get("rules", [])))
                 row = {
                     "case": f"{key} {label}",
                     "explain": not extra,
@@ -174,6 +180,7 @@ def main() -> int:
                     else None,
                     "timings": {k: timings.get(k) for k in ("read", "solve", "explain", "total")},
                     "not_computed": not_computed,
+                    "rule_classes": classes,
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 import balancer
 from balancer import explain
-from balancer.explain.budget import Budget
+from balancer.explain.budget import WORK_FACTOR, WORK_PER_CELL, Budget
 from balancer.selection.run import Result
 
 INPUTS = Path(__file__).parent / "data" / "inputs"
@@ -93,3 +95,41 @@ def test_the_board_is_handed_out_before_the_explanation(tmp_path: Path) -> None:
     assert early.explanation is None  # handed out before the explanation ran
     assert early.roster == final.report.roster and early.constraints == final.report.constraints
     assert final.report.explanation is not None
+
+
+@pytest.mark.parametrize("models", [0.5, 1.5, 3.5])
+def test_model_building_is_charged_and_bounds_the_questions(tmp_path: Path, models: float) -> None:
+    """Each what-if pays for its model before its search: a budget worth ``models`` models
+    asks fewer questions than that, and what it cannot ask is "not computed", never wrong."""
+    result = balancer.select(_binding_world(tmp_path), workers=1, explain_board=False)
+    full = _explained(result, Budget.unlimited(1))
+    truth = {r.id: r.status for r in full.rules}
+    reasons = {m.id: m.reason for m in full.members}
+    runs = []
+    for _ in range(2):
+        budget = Budget(work=models, questions=10**6, threads=2, per_model=1.0)
+        runs.append(_explained(result, budget))
+        assert budget.asked < models
+    one, two = (r.model_dump(exclude={"seconds"}) for r in runs)
+    assert one == two
+    short = runs[0]
+    assert short.not_computed
+    assert short.work >= int(models)  # each question asked was charged its model
+    assert all(r.status in (truth[r.id], "not computed") for r in short.rules)
+    assert all(m.reason in (reasons[m.id], "not computed") for m in short.members)
+
+
+def test_the_default_budget_charges_models_by_their_size(tmp_path: Path) -> None:
+    """The charge is by the model's size: a seat count per profile, and a place for each
+    profile in each rule it counts towards (counted here from the profiles' own values), and
+    the main solve is counted the same way when the budget is set."""
+    result = balancer.select(_binding_world(tmp_path), workers=1, explain_board=False)
+    plain = Budget.for_problem(result.problem, result.solution)
+    assert plain.per_model > 0
+    problem = result.problem
+    cells = len(problem.profiles) + sum(
+        sum(1 for p in problem.profiles if all(p.values.get(c) in v for c, v in r.where.items()))
+        for r in problem.rules
+    )
+    assert cells * WORK_PER_CELL <= plain.per_model * (1 + 1e-9)  # the targets add to it
+    assert plain.work >= WORK_FACTOR * 2 * plain.per_model

@@ -45,7 +45,11 @@ class Explanation(BaseModel):
         default_factory=list,
         description="what the explanation's work budget did not reach, and why",
     )
-    work: float = Field(default=0.0, description="CP-SAT deterministic time the what-ifs took")
+    work: float = Field(
+        default=0.0,
+        description="work the what-ifs took: CP-SAT deterministic time plus a charge per "
+        "model built, by its size (see balancer.explain.budget)",
+    )
     work_budget: float | None = Field(default=None, description="the budget they had")
 
 

@@ -234,11 +234,11 @@ def explain_rules(
         progress.step("explain", named_count, len(boards), "boards named")
 
     board_of: dict[tuple[str, str], Solution] = {}
-    if budget.allows(len(boards)):
+    if budget.allows(len(boards), models=2):  # a lean model, then the full one of tie-breaks
         answers = ask_all(
-            problem, boards, solution.counts, threads, chosen, name, budget.limit(len(boards))
+            problem, boards, solution.counts, threads, chosen, name, budget.limit(len(boards), 2)
         )
-        budget.spend(answers)
+        budget.spend(answers, models=2)
         for rule, answer in zip(binding, answers, strict=True):
             if answer.status == "optimal":  # a board cut short is not the one to name
                 board_of[(rule.id, "relaxed" if relaxed_by_one(rule) else "dropped")] = answer
