@@ -248,8 +248,17 @@ def write_shape(
     return path, household
 
 
-def ours_cli(scenario: Path, rule: str, timeout: float) -> tuple[float | None, float, str]:
-    """``balancer lottery`` as a whole process: wall seconds, minimum probability, a member."""
+def log_sum(probabilities: Any) -> float:
+    """Nash's objective: the sum of log probability over the candidates any board can seat."""
+    return float(sum(math.log(p) for p in probabilities if p > 0))
+
+
+def ours_cli(scenario: Path, rule: str, timeout: float) -> tuple[float | None, float, str, float]:
+    """``balancer lottery`` as a whole process: wall seconds, minimum, a member, log-sum.
+
+    The minimum and log-sum are of the exact probabilities (``probabilities.csv``, 9
+    decimals, so the log-sum is good to about 1e-5 on these pools).
+    """
     out = scenario.parent / f"out-{scenario.stem}-{rule}"
     command = [str(Path(sys.executable).parent / "balancer"), "lottery", str(scenario)]
     started = time.perf_counter()
@@ -261,16 +270,17 @@ def ours_cli(scenario: Path, rule: str, timeout: float) -> tuple[float | None, f
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        return None, float("nan"), ""
+        return None, float("nan"), "", float("nan")
     except subprocess.CalledProcessError as failed:
         print(
             f"ours failed ({scenario.name}, {rule}):", failed.stdout[-2000:], failed.stderr[-2000:]
         )
-        return None, float("nan"), ""
+        return None, float("nan"), "", float("nan")
     seconds = time.perf_counter() - started
     table = pd.read_csv(out / "probabilities.csv", dtype={"id": str})
     member = (out / "boards.csv").read_text().splitlines()[1].split(",")[1]
-    return seconds, float(table["probability"].min()), member
+    shares = table["probability"].astype(float)
+    return seconds, float(shares[shares > 0].min()), member, log_sum(shares)
 
 
 def theirs_cli(
@@ -281,8 +291,8 @@ def theirs_cli(
     id_column: str,
     household: list[str],
     timeout: float,
-) -> tuple[float | None, float]:
-    """sortition-algorithms as a whole process (its own venv): wall seconds, minimum."""
+) -> tuple[float | None, float, float]:
+    """sortition-algorithms as a whole process (its own venv): wall seconds, minimum, log-sum."""
     started = time.perf_counter()
     try:
         done = subprocess.run(
@@ -293,10 +303,11 @@ def theirs_cli(
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        return None, float("nan")
+        return None, float("nan"), float("nan")
     seconds = time.perf_counter() - started
     theirs = json.loads(done.stdout.strip().splitlines()[-1])
-    return seconds, min(theirs["probability"].values())
+    shares = list(theirs["probability"].values())
+    return seconds, min(p for p in shares if p > 0), log_sum(shares)
 
 
 def compare_shapes(
@@ -318,8 +329,8 @@ def compare_shapes(
         "## Whole processes, side by side (sortition-algorithms 0.12.15 vs balancer)",
         "",
         "| pool / seats / caps | rule (theirs) | theirs s | ours s | ratio | theirs min "
-        "| ours min | load (1 min) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ours min | theirs log-sum | ours log-sum | load (1 min) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     ratios = [
         "",
@@ -345,7 +356,7 @@ def compare_shapes(
     for name, frame, quotas, seats, caps, id_column in todo:
         with tempfile.TemporaryDirectory() as folder:
             scenario, household = write_shape(folder, frame, quotas, seats, caps, id_column)
-            ours: dict[str, tuple[float | None, float, str]] = {}
+            ours: dict[str, tuple[float | None, float, str, float]] = {}
             for rule in ("maximin", "leximin", "nash"):
                 ours[rule] = ours_cli(scenario, rule, our_timeout)
             for rule, their_rule in (
@@ -359,14 +370,14 @@ def compare_shapes(
                             python, folder, their_rule, seats, id_column, household, their_timeout
                         )
                         if python
-                        else (None, float("nan"))
+                        else (None, float("nan"), float("nan"))
                     )
                     if rule == "maximin":
                         their_maximin = their
                 else:
                     their = their_maximin
-                our_seconds, our_min, _ = ours[rule]
-                their_seconds, their_min = their
+                our_seconds, our_min, _, our_log = ours[rule]
+                their_seconds, their_min, their_log = their
                 shown = "leximin (their fallback: maximin)" if rule == "leximin" else rule
                 if their_seconds is None:
                     their_cell = f"> {their_timeout:.0f}"
@@ -377,7 +388,8 @@ def compare_shapes(
                 our_cell = "timeout" if our_seconds is None else f"{our_seconds:.2f}"
                 line = (
                     f"| {name} | {shown} | {their_cell} | {our_cell} | {ratio} "
-                    f"| {their_min:.5f} | {our_min:.5f} | {os.getloadavg()[0]:.1f} |"
+                    f"| {their_min:.5f} | {our_min:.5f} | {their_log:.4f} | {our_log:.4f} "
+                    f"| {os.getloadavg()[0]:.1f} |"
                 )
                 print(line, flush=True)
                 lines.append(line)
@@ -385,7 +397,7 @@ def compare_shapes(
             included, _ = write_shape(folder, frame, quotas, seats, caps, id_column, member)
             with_include = {r: ours_cli(included, r, our_timeout) for r in ("maximin", "leximin")}
 
-            def ratio_of(runs: dict[str, tuple[float | None, float, str]]) -> str:
+            def ratio_of(runs: dict[str, tuple[float | None, float, str, float]]) -> str:
                 low, high = runs["maximin"][0], runs["leximin"][0]
                 cells = [f"{v:.2f}" if v is not None else "timeout" for v in (low, high)]
                 share = f"{high / low:.1f}x" if low and high else "-"
