@@ -80,10 +80,24 @@ class BalanceProblem:
     score_unit: int = 1
     warnings: list[str] = field(default_factory=list)
     _index: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
+    _pool_counts: dict[str, pd.Series] = field(
+        default_factory=dict, repr=False, init=False, compare=False
+    )
 
     @property
     def ids(self) -> pd.Series:
         return self.pool.table[self.pool.id_column]
+
+    def pool_counts(self, column: str) -> pd.Series:
+        """Candidates per value of ``column`` in the whole pool (:func:`value_counts`).
+
+        Counted once per problem: the composition and the supply each ask for every criteria
+        column, and each count is a pass over the pool (a million rows in some pools). The
+        pool of a problem is never changed in place, so the count stays right.
+        """
+        if column not in self._pool_counts:
+            self._pool_counts[column] = value_counts(self.pool.table, column, self.scenario.multi)
+        return self._pool_counts[column]
 
     def criteria_columns(self) -> list[str]:
         """Columns with quotas, groups or targets: the ones a composition table is about."""

@@ -116,7 +116,7 @@ def composition(problem: BalanceProblem, rows: Sequence[int] | None) -> list[Com
     result = []
     for column in problem.criteria_columns():
         # Per value, not per cell: a multi-valued member is counted in each of their values.
-        pool_counts = value_counts(table, column, problem.scenario.multi)
+        pool_counts = problem.pool_counts(column)
         board_counts = value_counts(board, column, problem.scenario.multi)
         values = {str(v) for v in pool_counts.index if v != ""}
         values |= {value for (col, value) in targets if col == column}

@@ -32,12 +32,15 @@ def supply(problem: BalanceProblem, rows: Sequence[int] | None) -> list[SupplyRo
             minimums[(rule.column, rule.value)] = rule.lo
     targets = {(t.column, t.value): float(t.seats) for t in problem.targets}
     excluded = {next(iter(r.where["__id__"])) for r in problem.rules if r.kind is Kind.EXCLUDE}
-    usable = table[~table[problem.pool.id_column].isin(excluded)]
+    out = table[problem.pool.id_column].isin(excluded).to_numpy() if excluded else None
+    # Without exclusions the usable pool is the pool: no copy of it, and one count per column.
+    usable = table[~out] if out is not None and out.any() else None
     result = []
     for column in problem.criteria_columns():
         multi = problem.scenario.multi
-        counts = value_counts(usable, column, multi)
-        values = {str(v) for v in value_counts(table, column, multi).index}
+        pool_counts = problem.pool_counts(column)
+        counts = pool_counts if usable is None else value_counts(usable, column, multi)
+        values = {str(v) for v in pool_counts.index}
         on_board = None if board is None else value_counts(board, column, multi)
         values |= {v for (c, v) in [*minimums, *targets] if c == column}
         for value in sorted(values):
