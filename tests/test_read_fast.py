@@ -8,6 +8,7 @@ on inputs made to hit its edges, so a shortcut that changes an answer fails here
 
 from __future__ import annotations
 
+import hashlib
 from io import BytesIO
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from balancer import api
 from balancer.io.files import ARROW_FROM_BYTES, _edges_plain, read_csv_arrow, read_pool, trimmed
 from balancer.io.formats.text import _split
 from balancer.selection.run import named_people
+from balancer.spec import tickets
 
 # Every kind of character trimming treats differently: ASCII and Unicode whitespace, control
 # characters that Arrow counts as whitespace (0x1c-0x1f), DEL, accents, a no-break space.
@@ -174,3 +176,19 @@ def test_a_large_pool_reads_the_same_by_either_parser(tmp_path: Path) -> None:
     expected = expected.apply(lambda column: column.str.strip())
     pd.testing.assert_frame_equal(table, expected, check_column_type=False)
     assert table["organisation"].iat[5] == "Org 5"  # trimmed after reading, as ever
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-(2**70), 2**70), st.lists(st.text(max_size=30), max_size=20))
+def test_tickets_are_standard_sha256(seed: int, ids: list[str]) -> None:
+    """Tickets are hashed by Python's own SHA-256 where it has one; hashlib's (OpenSSL's)
+    must give every published ticket the same."""
+    expected = b"".join(hashlib.sha256(f"{seed}:{i}".encode()).digest() for i in ids)
+    assert tickets.digests(seed, ids) == expected
+
+
+def test_a_ticket_as_published() -> None:
+    """The ticket of c0000001 under seed 0, as `printf 0:c0000001 | sha256sum` prints it."""
+    assert tickets.ticket(0, "c0000001") == int(
+        "b7772836bc8a9fdfd187ee14cf45b1206cd0b165e42eb755286f830948baca90", 16
+    )
