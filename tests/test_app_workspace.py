@@ -189,3 +189,38 @@ def test_a_workbook_whose_people_are_on_another_sheet(tmp_path: Path) -> None:
     assert (
         load_scenario(workspace / "scenarios" / "export.yaml").scenario.pool_ref.sheet == "People"
     )
+
+
+def test_an_export_with_a_title_row_is_read_from_its_header(tmp_path: Path) -> None:
+    """The CLI names header_row as the fix; the app, whose convener never sees the YAML, uses it."""
+    export = ROOT / "tests" / "data" / "fairness" / "pool.csv"  # a title above the header
+    assert export.read_text(encoding="utf-8").startswith("Nominations to the Sounding Board")
+    workspace = tmp_path / "ws"
+    client = TestClient(create_app(workspace, guard=Guard("t")), base_url="http://127.0.0.1")
+    home = client.get("/?token=t").text
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', home).group(1)  # type: ignore[union-attr]
+    page = client.post(
+        "/upload",
+        data={"csrf_token": csrf},
+        files={"pool": ("nominations.csv", export.read_bytes())},
+    )
+    assert page.status_code == 200
+    assert 'id="header-row-note"' in page.text
+    assert _Form(page.text, "header-form").fields["header_row"] == "2"
+    mapping = _Form(page.text, "mapping").fields
+    assert mapping["role-0"] == "id"
+    data = Workspace(workspace).read("nominations")
+    assert data["pool"] == {"path": str(workspace / "pool" / "nominations.csv"), "header_row": 2}
+    assert data["id_column"] == "id"
+    spec = load_scenario(workspace / "scenarios" / "nominations.yaml").scenario
+    assert spec.pool_ref.header_row == 2
+    rows = sum(1 for line in export.read_text(encoding="utf-8").splitlines()[2:] if line.strip())
+    assert f"{rows} rows, 8 columns" in page.text  # the people, not the title or the header
+
+    # A number that is not a row is said on the page; row 1 gets the CLI's own line.
+    bad = client.post("/s/nominations/header", data={"csrf_token": csrf, "header_row": "x"})
+    assert "Give the row of the column names" in bad.text
+    first = client.post("/s/nominations/header", data={"csrf_token": csrf, "header_row": "1"})
+    assert first.status_code == 400
+    assert "looks like a title, not the header" in first.text
+    assert Workspace(workspace).read("nominations")["pool"]["header_row"] == 2  # unchanged

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from balancer.io import countries
 from balancer.io.files import Pool, read_pool
+from balancer.io.formats.text import TitleRow
 from balancer.io.normalise import cell_parts
 
 ROLES = ["id", "name", "country", "stakeholder_group", "gender", "disability", "other"]
@@ -46,7 +47,9 @@ _WORDS = {
 }
 
 
-def read(path: Path, sheet: str | None = None, encoding: str | None = None) -> Pool:
+def read(
+    path: Path, sheet: str | None = None, encoding: str | None = None, header_row: int = 1
+) -> Pool:
     """The raw pool, the one read in the app that does not go through :mod:`balancer.engine.load`.
 
     It is the pool before there is a scenario to read it by, or while the scenario is being
@@ -55,9 +58,25 @@ def read(path: Path, sheet: str | None = None, encoding: str | None = None) -> P
     show the headers and cells as written, whatever those keys say now, even when the saved
     scenario does not validate yet. So the id column is not known (ids are not checked) and no
     normalisation is applied; how the file's bytes are read is the scenario's all the same
-    (``sheet``, ``encoding``), so a spelling chosen here is the one the engine will meet.
+    (``sheet``, ``encoding``, ``header_row``), so a spelling chosen here is the one the engine
+    will meet.
     """
-    return read_pool(path, id_column=None, sheet=sheet, encoding=encoding)
+    return read_pool(path, id_column=None, sheet=sheet, encoding=encoding, header_row=header_row)
+
+
+def read_guessing(
+    path: Path, sheet: str | None = None, encoding: str | None = None
+) -> tuple[Pool, int]:
+    """The raw pool and its header row, stepping over a title above the header.
+
+    Exports from web forms often put a title ("Nominations, export of 30 November") in row 1.
+    The CLI refuses such a file and names the ``header_row`` that fixes it; here the convener
+    never sees the YAML, so the row the reader suggests is used (and shown, and can be changed).
+    """
+    try:
+        return read(path, sheet, encoding), 1
+    except TitleRow as title:
+        return read(path, sheet, encoding, title.header_row), title.header_row
 
 
 def sheet_names(path: Path) -> list[str]:

@@ -45,6 +45,7 @@ from balancer.spec.progress import Progress
 
 T = TypeVar("T")
 MB = 1024 * 1024
+MAX_HEADER_ROW = 50  # a header further down is not an export's title rows but another table
 DEFAULT_UPLOAD_LIMIT = 20 * MB
 DERIVABLE = ["un_region", "sids", "ldc", "lldc", "global_south"]
 
@@ -78,6 +79,7 @@ def create_app(
         Route("/s/{name}/pool", views.pool_page),
         Route("/s/{name}/pool", views.pool_save, methods=["POST"]),
         Route("/s/{name}/sheet", views.sheet_save, methods=["POST"]),
+        Route("/s/{name}/header", views.header_save, methods=["POST"]),
         Route("/s/{name}/values", views.values_page),
         Route("/s/{name}/values", views.values_save, methods=["POST"]),
         Route("/s/{name}/criteria", views.criteria_page),
@@ -157,13 +159,15 @@ class Views:
             raise HTTPException(404, t("error.not_found"))
         return name
 
-    def pool_of(self, data: dict[str, Any]) -> tuple[Path, str | None]:
+    def pool_of(self, data: dict[str, Any]) -> tuple[Path, str | None, int]:
+        """The pool's path, sheet and header row, as the scenario's ``pool:`` says them."""
         ref = data.get("pool")
         path = ref.get("path") if isinstance(ref, dict) else ref
         sheet = ref.get("sheet") if isinstance(ref, dict) else None
+        header_row = ref.get("header_row", 1) if isinstance(ref, dict) else 1
         if not isinstance(path, str):
             raise HTTPException(404, t("error.no_pool"))
-        return Path(path), sheet
+        return Path(path), sheet, header_row if isinstance(header_row, int) else 1
 
     async def thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)
@@ -248,7 +252,7 @@ class Views:
 
     def _start_scenario(self, path: Path) -> str:
         """A new scenario on an uploaded pool, with the suggested mapping and a board size."""
-        raw = pools.read(path)
+        raw, header_row = pools.read_guessing(path)
         mapping = pools.suggest_mapping(raw)
         if mapping.id_header() is None:
             mapping.roles[str(raw.table.columns[0])] = "id"
@@ -256,7 +260,7 @@ class Views:
         data: dict[str, Any] = {
             "name": path.stem,
             "board_size": min(11, max(1, len(raw.table) // 2)),
-            "pool": str(path),
+            "pool": _pool_ref(path, None, header_row),
         }
         data |= _mapping_keys(mapping)
         self.ws.write(name, data)
@@ -278,9 +282,9 @@ class Views:
 
     def _raw(self, name: str) -> tuple[dict[str, Any], Pool, pools.Mapping]:
         data = self.ws.read(name)
-        path, sheet = self.pool_of(data)
+        path, sheet, header_row = self.pool_of(data)
         encoding = data.get("encoding")
-        raw = pools.read(path, sheet, encoding if isinstance(encoding, str) else None)
+        raw = pools.read(path, sheet, encoding if isinstance(encoding, str) else None, header_row)
         mapping = pools.mapping_from_scenario(raw, data) or pools.suggest_mapping(raw)
         return data, raw, mapping
 
@@ -288,7 +292,7 @@ class Views:
         name = self.name(request)
         data, raw, mapping = await self.thread(self._raw, name)
         headers = [str(c) for c in raw.table.columns]
-        path, sheet = self.pool_of(data)
+        path, sheet, header_row = self.pool_of(data)
         sheets = await self.thread(pools.sheet_names, path)
         return self.render(
             request,
@@ -297,6 +301,8 @@ class Views:
             file=path.name,
             sheets=sheets,
             sheet=sheet or (sheets[0] if sheets else ""),
+            header_row=header_row,
+            max_header_row=MAX_HEADER_ROW,
             rows=len(raw.table),
             headers=headers,
             first=raw.table.head(8).values.tolist(),
@@ -342,21 +348,42 @@ class Views:
         name = self.name(request)
         form = await self.form(request)
         data = self.ws.read(name)
-        path, _ = self.pool_of(data)
+        path, _, _ = self.pool_of(data)
         sheets = await self.thread(pools.sheet_names, path)
         chosen = str(form.get("sheet", ""))
         if chosen not in sheets:
             raise HTTPException(400, t("error.not_found"))
-        raw = await self.thread(pools.read, path, chosen)
+        raw, header_row = await self.thread(pools.read_guessing, path, chosen)
+        sheet = chosen if chosen != sheets[0] else None
+        self._restart_mapping(name, data, raw, _pool_ref(path, sheet, header_row))
+        return RedirectResponse(f"/s/{name}/pool", status_code=303)
+
+    async def header_save(self, request: Request) -> Response:
+        """Read the column names from another row: the mapping starts again from them."""
+        name = self.name(request)
+        form = await self.form(request)
+        data = self.ws.read(name)
+        path, sheet, _ = self.pool_of(data)
+        chosen = str(form.get("header_row", "")).strip()
+        if not chosen.isdigit() or not 1 <= int(chosen) <= MAX_HEADER_ROW:
+            return RedirectResponse(f"/s/{name}/pool?error=pool.bad_header_row", 303)
+        encoding = data.get("encoding")
+        raw = await self.thread(
+            pools.read, path, sheet, encoding if isinstance(encoding, str) else None, int(chosen)
+        )
+        self._restart_mapping(name, data, raw, _pool_ref(path, sheet, int(chosen)))
+        return RedirectResponse(f"/s/{name}/pool", status_code=303)
+
+    def _restart_mapping(self, name: str, data: dict[str, Any], raw: Pool, ref: object) -> None:
+        """Another sheet or header row: new headers, so the mapping and spellings start anew."""
         mapping = pools.suggest_mapping(raw)
         if mapping.id_header() is None:
             mapping.roles[str(raw.table.columns[0])] = "id"
-        data["pool"] = {"path": str(path), "sheet": chosen} if chosen != sheets[0] else str(path)
+        data["pool"] = ref
         for key in ("aliases", "missing", "derive"):
             data.pop(key, None)
         data |= _mapping_keys(mapping)
         self.ws.write(name, data)
-        return RedirectResponse(f"/s/{name}/pool", status_code=303)
 
     # Values and supply -------------------------------------------------------------------
 
@@ -670,7 +697,19 @@ def _mapping_error(key: str) -> str:
     if key.startswith("mapping.twice:"):
         role = key.partition(":")[2]
         return t("mapping.twice", role=role) if role in pools.ROLES else ""
+    if key == "pool.bad_header_row":
+        return t(key, most=MAX_HEADER_ROW)
     return t(key) if key in ("mapping.need_id", "mapping.two_ids") else ""
+
+
+def _pool_ref(path: Path, sheet: str | None, header_row: int) -> str | dict[str, Any]:
+    """The scenario's ``pool:``: the bare path, or a mapping when a sheet or header row is set."""
+    extra: dict[str, Any] = {}
+    if sheet:
+        extra["sheet"] = sheet
+    if header_row != 1:
+        extra["header_row"] = header_row
+    return {"path": str(path), **extra} if extra else str(path)
 
 
 def _strings(form: FormData) -> dict[str, str]:

@@ -42,6 +42,11 @@ ENGLISH: dict[str, str] = {
     "pool.rows": "{rows} rows, {columns} columns.",
     "pool.sheet": "Sheet of the workbook:",
     "pool.use_sheet": "Read this sheet",
+    "pool.header_row": "Column names are in row:",
+    "pool.header_row_note": "Row 1 looked like a title above the column names, so they are read "
+    "from row {row}; the rows above it are left out.",
+    "pool.use_header_row": "Read the names from this row",
+    "pool.bad_header_row": "Give the row of the column names as a number from 1 to {most}.",
     "pool.first_rows": "First rows",
     "pool.roles": "What each column holds",
     "pool.roles_note": "Suggested from the headers; change any. Columns left as 'other' "

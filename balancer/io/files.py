@@ -424,7 +424,7 @@ def _read_csv(
         if first and (len(first[0]) < width or any(not c.strip() for c in first[0])):
             guess = text_format.header_guess(first)
             if guess is not None:
-                raise InputError([text_format.title_problem(str(file), guess)])
+                raise text_format.TitleRow(str(file), guess)
     else:
         lines = text.split("\n")
         if header_row > len(lines) or not lines[header_row - 1].strip():

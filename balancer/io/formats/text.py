@@ -264,6 +264,19 @@ def header_guess(rows: Sequence[Sequence[str]]) -> int | None:
     return None
 
 
+class TitleRow(InputError):
+    """Row 1 looks like a title above the header, which seems to be row ``header_row``.
+
+    Bad input like any other to the CLI (its one line says the fix, ``header_row``), but
+    typed, so the web app can read on from the suggested row instead of sending a convener
+    to edit a YAML key they never see.
+    """
+
+    def __init__(self, source: str, header_row: int) -> None:
+        self.header_row = header_row
+        super().__init__([title_problem(source, header_row)])
+
+
 def title_problem(source: str, header: int) -> Problem:
     """The one line said for a title row, instead of a complaint per unnamed column."""
     return Problem(

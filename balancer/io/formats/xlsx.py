@@ -53,7 +53,7 @@ def read_sheet(
     if header_row == 1 and any(not cell.strip() for cell in rows[0]):
         guess = text_format.header_guess(rows)
         if guess is not None:
-            raise InputError([text_format.title_problem(source, guess)])
+            raise text_format.TitleRow(source, guess)
     if header_row > len(rows):
         raise InputError(
             [
