@@ -87,7 +87,7 @@ print(json.dumps({"seconds": time.perf_counter() - started, "rows": len(frame)})
 
 @dataclass
 class ChildRun:
-    """One finished child process: exit code, wall seconds, peak resident memory."""
+    """One finished child process: exit code, wall seconds, peak resident memory, CPU seconds."""
 
     exit_code: int
     wall: float
@@ -95,6 +95,9 @@ class ChildRun:
     stdout: str
     stderr: str
     timed_out: bool = False
+    # User plus system CPU seconds of the child (all its threads). On a shared machine the wall
+    # time depends on what else runs; the CPU time much less, so it is reported next to it.
+    cpu: float = 0.0
 
 
 def _maxrss_bytes(maxrss: int) -> int:
@@ -139,6 +142,7 @@ def run_child(argv: list[str], *, timeout: float, work: Path, cwd: Path = ROOT) 
         stdout=out_path.read_text(encoding="utf-8", errors="replace"),
         stderr=err_path.read_text(encoding="utf-8", errors="replace"),
         timed_out=timed_out,
+        cpu=usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -250,6 +254,8 @@ class Sample:
     profiles: int | None
     timings: dict[str, Any] | None
     error: str | None = None
+    select_cpu: float | None = None  # None in results saved before CPU times were measured
+    read_cpu: float | None = None
 
 
 @dataclass
@@ -273,6 +279,16 @@ class CaseResult:
     def ratio(self) -> float | None:
         """Median over runs of select / the bare read run right before it (same machine state)."""
         ratios = [s.select_wall / s.read_wall for s in self.samples if s.read_wall > 0]
+        return statistics.median(ratios) if ratios else None
+
+    def cpu_ratio(self) -> float | None:
+        """Median over runs of select's CPU seconds / the bare read's (less load-dependent than
+        the wall ratio; the solver's threads count in full, so it can exceed the wall ratio)."""
+        ratios = [
+            s.select_cpu / s.read_cpu
+            for s in self.samples
+            if s.select_cpu is not None and s.read_cpu
+        ]
         return statistics.median(ratios) if ratios else None
 
     def goal(self) -> str:
@@ -355,6 +371,8 @@ def measure(case: Case, pool: Path, args: argparse.Namespace) -> Sample:
         profiles=profiles,
         timings=timings,
         error=error,
+        select_cpu=select.cpu,
+        read_cpu=read.cpu,
     )
 
 
@@ -373,10 +391,11 @@ def _mib(value: float | None) -> str:
 
 def results_table(results: list[CaseResult]) -> str:
     head = (
-        "| size | board | cap | runs | select wall s | pandas read s | ratio | peak RSS MiB "
-        "| read RSS MiB | profiles | read s | build s | solve s | explain s | status | goal |"
+        "| size | board | cap | runs | select wall s | pandas read s | ratio | select CPU s "
+        "| read CPU s | CPU ratio | peak RSS MiB | read RSS MiB | profiles | read s | build s "
+        "| solve s | explain s | status | goal |"
     )
-    lines = [head, "|" + "---:|" * 14 + "---|---|"]
+    lines = [head, "|" + "---:|" * 17 + "---|---|"]
     for result in results:
         case, rep = result.case, result.representative()
         status = rep.status + (" (unique)" if rep.unique else "")
@@ -394,6 +413,9 @@ def results_table(results: list[CaseResult]) -> str:
                     bound + _num(result.median("select_wall")),
                     _num(result.median("read_wall")),
                     bound + _num(result.ratio(), 1),
+                    _num(result.median("select_cpu")),
+                    _num(result.median("read_cpu")),
+                    _num(result.cpu_ratio(), 1),
                     _mib(result.median("select_peak_bytes")),
                     _mib(result.median("read_peak_bytes")),
                     NONE if rep.profiles is None else str(rep.profiles),
@@ -504,7 +526,8 @@ def markdown(
             "",
             "*select wall* and *pandas read* are whole child processes (interpreter start, "
             "imports, work) run back to back; *ratio* is the median of select / read over the "
-            "pairs. *read .. explain* are "
+            "pairs; *CPU* columns are the same processes' user + system CPU seconds (less "
+            "dependent on the machine's load; the solver's threads add up). *read .. explain* are "
             "the in-process phases from `report.json` (read = parse the scenario, read and "
             "check the pool, hash the lottery tickets and build the profiles; build = the "
             f"CP-SAT model). Goals at {LARGE:,}: ratio <= {GOAL_RATIO_NO_CAP:g} without caps, "
@@ -535,6 +558,7 @@ def as_json(
                     "read_wall": result.median("read_wall"),
                     "read_inner": result.median("read_inner"),
                     "ratio": result.ratio(),
+                    "cpu_ratio": result.cpu_ratio(),
                     "select_peak_bytes": result.median("select_peak_bytes"),
                     "read_peak_bytes": result.median("read_peak_bytes"),
                     **{
