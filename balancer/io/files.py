@@ -439,23 +439,25 @@ def _read_csv(
                 ]
             )
         text = "\n".join(lines[header_row - 1 :])
+    plain = header_row == 1 and not decoded.skipped and not decoded.notes
+    bom = data.startswith(codecs.BOM_UTF8)
+    # The bytes whose UTF-8 decoding is exactly the text: the whole file, or what follows the
+    # one byte-order mark of Excel's "CSV UTF-8" (decoding takes a second one off too).
+    body = None
+    if plain and decoded.encoding == "utf-8" and not bom:
+        body = data
+    elif plain and decoded.encoding == "utf-8-sig" and not data[3:].startswith(codecs.BOM_UTF8):
+        body = data[3:]
+    if body is not None and len(body) >= ARROW_FROM_BYTES:
+        table = read_csv_arrow(body, decoded.delimiter)
+        if table is not None:
+            return table, list(decoded.notes)
     source: StringIO | BytesIO
-    if (
-        header_row == 1
-        and decoded.encoding == "utf-8"
-        and not decoded.skipped
-        and not decoded.notes
-        and not data.startswith(codecs.BOM_UTF8)
-    ):
-        # The text is exactly the file's bytes decoded: parsing the bytes gives the same table
-        # without pandas encoding the text back to UTF-8 (a StringIO of a million rows also
-        # holds up to four bytes per character, more memory than the whole table, so it is
-        # not even made when it is not read).
+    if body is data:
+        # Parsing the bytes gives the same table without pandas encoding the text back to
+        # UTF-8 (a StringIO of a million rows also holds up to four bytes per character, more
+        # memory than the whole table, so it is not even made when it is not read).
         source = BytesIO(data)
-        if len(data) >= ARROW_FROM_BYTES:
-            table = read_csv_arrow(data, decoded.delimiter)
-            if table is not None:
-                return table, list(decoded.notes)
     else:
         source = StringIO(text)
     try:
