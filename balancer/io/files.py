@@ -452,14 +452,10 @@ def _read_csv(
         table = read_csv_arrow(body, decoded.delimiter)
         if table is not None:
             return table, list(decoded.notes)
-    source: StringIO | BytesIO
-    if body is data:
-        # Parsing the bytes gives the same table without pandas encoding the text back to
-        # UTF-8 (a StringIO of a million rows also holds up to four bytes per character, more
-        # memory than the whole table, so it is not even made when it is not read).
-        source = BytesIO(data)
-    else:
-        source = StringIO(text)
+    # Parsing the bytes gives the same table without pandas encoding the text back to UTF-8
+    # (a StringIO of a million rows also holds up to four bytes per character, more memory
+    # than the whole table, so it is not even made when it is not read).
+    source: StringIO | BytesIO = BytesIO(data) if body is data else StringIO(text)
     try:
         table = pd.read_csv(
             source,
