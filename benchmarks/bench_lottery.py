@@ -346,7 +346,10 @@ def compare_shapes(
         pool = pd.read_csv(Path(fixture) / "candidates.csv", dtype=str)
         quotas: dict[str, dict[str, tuple[int, int]]] = {}
         for row in features.itertuples():
-            quotas.setdefault(str(row.feature), {})[str(row.value)] = (int(row.min), int(row.max))
+            quotas.setdefault(str(row.feature), {})[str(row.value)] = (
+                int(str(row.min)),
+                int(str(row.max)),
+            )
         todo.append(("their fixture 150/22", pool, quotas, 22, {}, "nationbuilder_id"))
     for key in shapes:
         size, seats, caps = CAPPED_SHAPES[key]
@@ -474,7 +477,7 @@ def main() -> None:
         for rule in args.rules.split(","):
             frame, scenario = nature(k)
             started = time.perf_counter()
-            result = run_lottery(scenario, pool_from_frame(frame), rule=rule, workers=args.workers)  # type: ignore[arg-type]
+            result = run_lottery(scenario, pool_from_frame(frame), rule=rule, workers=args.workers)
             seconds = time.perf_counter() - started
             published_min, published_seconds = PUBLISHED[k]
             shown_min = f"{published_min:.1%}" if rule == "leximin" else "-"
