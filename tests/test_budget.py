@@ -13,9 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ortools.sat.python import cp_model
 
 import balancer
 from balancer import explain
+from balancer.engine.model import build_model
+from balancer.engine.solve import Stager, new_solver
 from balancer.explain.budget import WORK_FACTOR, WORK_PER_CELL, Budget
 from balancer.selection.run import Result
 
@@ -133,3 +136,21 @@ def test_the_default_budget_charges_models_by_their_size(tmp_path: Path) -> None
     )
     assert cells * WORK_PER_CELL <= plain.per_model * (1 + 1e-9)  # the targets add to it
     assert plain.work >= WORK_FACTOR * 2 * plain.per_model
+
+
+def test_a_what_if_starts_from_the_chosen_board_in_full(tmp_path: Path) -> None:
+    """The hint of a what-if is the chosen board: every seat count and every gap, a complete
+    assignment that meets the model (an empty or partial hint sends CP-SAT searching for one
+    before it starts). Checked by fixing every hinted variable to its hint and solving."""
+    result = balancer.select(_binding_world(tmp_path), workers=1, explain_board=False)
+    problem, solution = result.problem, result.solution
+    handles = build_model(problem, lean=True)
+    Stager(handles, 1, None).hint(solution.counts, gaps=True)
+    proto = handles.model.proto
+    hints = dict(zip(proto.solution_hint.vars, proto.solution_hint.values, strict=True))
+    seats = [hints[row[0].index] if row else 0 for row in handles.picks]
+    assert seats == solution.counts and sum(seats) == problem.board_size
+    assert len(hints) == len(proto.variables)  # complete: the gaps are hinted too
+    for index, value in hints.items():
+        handles.model.add(handles.model.get_int_var_from_proto_index(index) == value)
+    assert new_solver(1).solve(handles.model) == cp_model.OPTIMAL

@@ -122,7 +122,10 @@ def new_solver(
 
 
 def _upper(variable: cp_model.IntVar) -> int:
-    return int(variable.proto.domain[-1])
+    """The variable's largest value. (``proto.domain[-1]`` reads 0 in ortools 9.15, whose
+    repeated fields take no negative index: every lean what-if was hinted an empty board.)"""
+    domain = variable.proto.domain
+    return int(domain[len(domain) - 1])
 
 
 def default_workers() -> int:
@@ -218,16 +221,28 @@ class Stager:
             rows.extend(int(r) for r in self.handles.order[p][:seats])
         return sorted(rows)
 
-    def hint(self, counts: Sequence[int]) -> None:
-        """Start from a known board (the main solution when asking a what-if)."""
+    def hint(self, counts: Sequence[int], *, gaps: bool = False) -> None:
+        """Start from a known board (the main solution when asking a what-if).
+
+        With ``gaps`` the gap variables are hinted too, at the values the board gives them.
+        A hint of the seats alone is incomplete, and CP-SAT then searches for the rest before
+        its own search: about 0.11 s of a 0.17 s what-if on a 200-seat board of 1,175
+        profiles, spent again by every what-if of an explanation.
+        """
         model = self.handles.model
         model.clear_hints()  # type: ignore[no-untyped-call]
+        hinted = []
         for row, seats in zip(self.handles.picks, counts, strict=False):
             if self.handles.lean and row:
-                model.add_hint(row[0], min(seats, _upper(row[0])))
+                hinted.append(min(seats, _upper(row[0])))
+                model.add_hint(row[0], hinted[-1])
                 continue
+            hinted.append(min(seats, len(row)))
             for j, pick in enumerate(row):
                 model.add_hint(pick, 1 if j < seats else 0)
+        if gaps:
+            for variable, value in _gap_values(self.handles, hinted):
+                model.add_hint(variable, value)
 
     def switch(self, handles: BalanceModel) -> None:
         """Go on with another model of the same question, starting from the board so far."""
@@ -254,6 +269,21 @@ class Stager:
         if status.has_board:
             return False
         return None
+
+
+def _gap_values(handles: BalanceModel, counts: Sequence[int]) -> list[tuple[cp_model.IntVar, int]]:
+    """The value of every gap variable (and of the largest) for a board of these counts."""
+    problem = handles.problem
+    if handles.max_gap is None:
+        return []
+    values = []
+    for term, gap in zip(problem.targets, handles.gaps, strict=True):
+        coefficient = int(term.weight * handles.scale)
+        offset = int(term.weight * term.seats * handles.scale)
+        matching = problem.profiles_matching({term.column: frozenset([term.value])})
+        seats = sum(counts[p] for p in matching if p < len(counts))
+        values.append((gap, abs(coefficient * seats - offset)))
+    return [*values, (handles.max_gap, max(value for _, value in values))]
 
 
 def gap_objectives(handles: BalanceModel) -> tuple[list[tuple[str, LinearExpr]], int]:
@@ -400,7 +430,7 @@ def _solve(
     built = time.perf_counter()
     stager = Stager(lean, workers, time_limit, presolve, progress, work_limit, memory_mb)
     if hint is not None:
-        stager.hint(hint)
+        stager.hint(hint, gaps=True)
     if max_gap_at_most is not None and lean.max_gap is not None:
         lean.model.add(lean.max_gap <= max_gap_at_most)
     gap_stages, combined = gap_objectives(lean)
