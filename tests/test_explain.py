@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 
 import balancer
 from balancer.cli import app
-from balancer.explain import Explanation
+from balancer.explain import Explanation, infeasible
 from balancer.explain.costs import Change, RuleExplanation
 from balancer.io.files import parse_scenario_text
 from balancer.selection.run import Result
@@ -1069,3 +1069,30 @@ def test_conflicts_beyond_the_limit_are_said_to_exist() -> None:
         "The first 10 minimal conflicts found are listed; there are more (the search stops at 10)."
     )
     check_diagnosis(result, brute)
+
+
+@pytest.mark.parametrize("max_solves", [0, 3, 8, 20])
+def test_conflicts_within_a_count_of_solves_are_minimal_and_said_incomplete(
+    monkeypatch: pytest.MonkeyPatch, max_solves: int
+) -> None:
+    """The enumeration's solves are counted: when they run out it lists only conflicts it
+    made minimal (checked by brute force), says more may exist, and stops the same way on
+    every run."""
+    monkeypatch.setattr(infeasible, "MAX_SOLVES", max_solves)
+    frame = pd.DataFrame({"id": [f"p{i}" for i in range(6)], "c": [f"v{i}" for i in range(6)]})
+    spec = {"board_size": 1, "quotas": {"c": {f"v{i}": {"min": 1} for i in range(6)}}}
+    result, brute = run(frame, spec)
+    diagnosis = result.report.diagnosis
+    assert diagnosis is not None
+    again, _ = run(frame, spec)
+    assert again.report.diagnosis == diagnosis
+    every = {frozenset(c) for c in brute.minimal_conflicts()}
+    listed = [frozenset(c.rules) for c in diagnosis.conflicts]
+    assert set(listed) <= every and len(set(listed)) == len(listed)
+    for conflict in diagnosis.conflicts:
+        assert brute.irreducible(conflict.rules), conflict
+    assert not diagnosis.conflicts_complete
+    assert len(listed) < 10
+    assert f"after {max_solves} solves" in diagnosis.conflicts_sentence or (
+        not listed and f"{max_solves} solves" in diagnosis.conflicts_sentence
+    )
