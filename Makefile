@@ -39,7 +39,7 @@ browser:
 lint: install-test
 	$(BIN)/ruff check balancer tests benchmarks
 	$(BIN)/ruff format --check balancer tests benchmarks
-	$(BIN)/mypy balancer tests
+	$(BIN)/mypy balancer tests benchmarks
 
 test: lint browser
 	$(BIN)/python -m pytest

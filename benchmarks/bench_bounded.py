@@ -196,8 +196,8 @@ def main() -> int:
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-                if got["ended"].startswith("killed"):
-                    print(got["stderr"][-2000:], file=sys.stderr)
+                if str(got["ended"]).startswith("killed"):
+                    print(str(got["stderr"])[-2000:], file=sys.stderr)
     return 0
 
 
