@@ -348,12 +348,28 @@ def check_rules(result: Result, brute: Brute) -> None:
             same_price(explanation.dropped, dropped, chosen)
         if binds:
             assert explanation.status == "binding", explanation
+            check_named_board(brute, result, explanation, relaxed_rules)
         elif not outcome.tight:
             assert explanation.status == "slack", explanation
         elif explanation.pool_limited:
             assert explanation.status == "pool-limited", explanation
         else:
             assert explanation.status == "tight, no cost", explanation
+
+
+def check_named_board(
+    brute: Brute, result: Result, explanation: RuleExplanation, relaxed_rules: Rules | None
+) -> None:
+    """The board a binding rule names (who comes in and goes out) meets the changed rules and
+    is as balanced as the brute-force best board under them."""
+    change = explanation.relaxed if relaxed_rules is not None else explanation.dropped
+    rules = relaxed_rules if relaxed_rules is not None else brute.dropped(explanation.id)
+    assert change is not None and change.possible, explanation
+    assert change.comes_in and change.goes_out, explanation  # a better board is another board
+    board = brute.rows(result.roster_ids)
+    named = sorted(set(board) - set(brute.rows(change.goes_out)) | set(brute.rows(change.comes_in)))
+    assert brute.meets(rules, named), explanation
+    assert brute.gaps(named) == brute.best(rules), explanation
 
 
 def check_members(result: Result, brute: Brute) -> None:

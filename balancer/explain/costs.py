@@ -119,6 +119,9 @@ def explain_rules(
     # binding rules among many cost a few solves, not one each.
     ordered = sorted(tested, key=_family)
     dropped_gaps: dict[str, Gaps | None] = {r.id: chosen for r in tested}
+    # The proven lean answers of the single-rule questions, kept so that naming a binding
+    # rule's board does not solve its balance again (see Question.balanced).
+    lean_answer: dict[tuple[str, str], Solution] = {}
     blocks = [ordered] if ordered else []
     settled = 0
     progress.step("explain", settled, len(tested), "rules")
@@ -159,6 +162,7 @@ def explain_rules(
                     budget.note(f"1 rule price: {cut_short}")
                     continue
                 dropped_gaps[block[0].id] = gaps_of(problem, answer)
+                lean_answer[(block[0].id, "dropped")] = answer
             else:
                 middle = len(block) // 2
                 next_blocks += [block[:middle], block[middle:]]
@@ -204,6 +208,7 @@ def explain_rules(
             undetermined[rule.id] = out_of_budget if got is None else cut_short
             continue
         relaxed_gaps[rule.id] = gaps_of(problem, got)
+        lean_answer[(rule.id, "relaxed")] = got
     prices: dict[str, tuple[Gaps | None, Gaps | None, bool]] = {}
     for rule in tested:
         has_relaxed = relaxed_by_one(rule) is not None
@@ -223,9 +228,11 @@ def explain_rules(
     for rule in binding:
         relaxed = relaxed_by_one(rule)
         if relaxed is not None:
-            boards.append(Question(rules=(*without(rule), relaxed), full=True))
+            known = lean_answer.get((rule.id, "relaxed"))
+            boards.append(Question(rules=(*without(rule), relaxed), full=True, balanced=known))
         else:
-            boards.append(Question(rules=without(rule), full=True))
+            known = lean_answer.get((rule.id, "dropped"))
+            boards.append(Question(rules=without(rule), full=True, balanced=known))
     named_count = 0
 
     def name(_: int, __: Solution) -> None:

@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TypeVar
 
@@ -57,6 +57,8 @@ class Question:
     rules: tuple[Rule, ...]
     patch: Patch | None = None
     full: bool = False  # also break ties, to name the board (who comes in and goes out)
+    # The lean answer to this same question, when it was asked already (see engine.solve)
+    balanced: Solution | None = field(default=None, compare=False)
 
 
 def gaps_of(problem: BalanceProblem, solution: Solution) -> Gaps | None:
@@ -133,6 +135,7 @@ def ask(
         prove_unique=False,
         work_limit=work_limit,
         memory_mb=WHATIF_MEMORY_MB,
+        balanced=question.balanced,
     )
 
 
