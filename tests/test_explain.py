@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 
 import balancer
 from balancer.cli import app
-from balancer.explain import Explanation, infeasible
+from balancer.explain import Explanation, costs, infeasible
 from balancer.explain.costs import Change, RuleExplanation
 from balancer.io.files import parse_scenario_text
 from balancer.selection.run import Result
@@ -1051,6 +1051,32 @@ def test_random_explanations_against_brute_force() -> None:
             check_rules(result, brute)
             check_members(result, brute)
             check_why_not(result, brute)
+        except AssertionError as error:
+            raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
+        checked += 1
+
+
+@pytest.mark.parametrize("singles_from", [0, 3])
+def test_prices_do_not_depend_on_how_blocks_are_split(
+    monkeypatch: pytest.MonkeyPatch, singles_from: int
+) -> None:
+    """Screening halves blocks down to single rules (0) or splits small ones into singles at
+    once (the default does that on these small cases): the prices are the brute-force ones."""
+    monkeypatch.setattr(costs, "SINGLES_FROM", singles_from)
+    rng = random.Random(977)
+    checked = 0
+    while checked < 12:
+        frame, spec = random_case(rng)
+        spec.pop("relax_limits", None)
+        spec["targets"] = {"gender": "equal", "region": "equal"}
+        try:
+            result, brute = run(frame, spec)
+        except InputError:
+            continue
+        if result.status != "optimal":
+            continue
+        try:
+            check_rules(result, brute)
         except AssertionError as error:
             raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
         checked += 1
