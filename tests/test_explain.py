@@ -20,7 +20,8 @@ import functools
 import itertools
 import json
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -263,6 +264,42 @@ def run(frame: pd.DataFrame, spec: Mapping[str, Any], **options: Any) -> tuple[R
     engine_ids = {r.id for r in result.problem.rules} - {"board-size"}
     assert set(brute.rules) == engine_ids, "the engine and brute force read different rules"
     return result, brute
+
+
+@contextmanager
+def showing(frame: pd.DataFrame, spec: Mapping[str, Any]) -> Iterator[None]:
+    """A failed check on a random case says the case itself, ready to paste into a fixture."""
+    try:
+        yield
+    except AssertionError as error:
+        raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
+
+
+def optimal_cases(
+    rng: random.Random,
+    count: int,
+    shape: Callable[[dict[str, Any]], None],
+    *,
+    why_not: bool = False,
+) -> Iterator[tuple[pd.DataFrame, dict[str, Any], Result, Brute]]:
+    """``count`` random feasible cases without relax_limits, each shaped by ``shape``, solved.
+
+    Cases the scenario check refuses (a min above a max after rounding) or that have no board
+    are skipped: the explanation of a board is what the callers check.
+    """
+    found = 0
+    while found < count:
+        frame, spec = random_case(rng)
+        spec.pop("relax_limits", None)
+        shape(spec)
+        options = {"why_not": frame["id"].tolist()} if why_not else {}
+        try:
+            result, brute = run(frame, spec, **options)
+        except InputError:
+            continue
+        if result.status == "optimal":
+            yield frame, spec, result, brute
+            found += 1
 
 
 def seats(largest: int, total: int) -> Gaps:
@@ -1014,10 +1051,8 @@ def test_random_infeasible_cases_against_brute_force() -> None:
             feasible += 1
             continue
         limits = limits_of(brute, spec.get("relax_limits", {}))
-        try:
+        with showing(frame, spec):
             check_diagnosis(result, brute, limits)
-        except AssertionError as error:
-            raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
         diagnosis = result.report.diagnosis
         assert diagnosis is not None
         rules = [r for c in diagnosis.conflicts for r in c.rules]
@@ -1031,29 +1066,20 @@ def test_random_infeasible_cases_against_brute_force() -> None:
 def test_random_explanations_against_brute_force() -> None:
     """Rule prices, member reasons and why-not answers on random feasible cases."""
     rng = random.Random(4242)
-    checked = 0
-    while checked < 50:
-        frame, spec = random_case(rng)
-        spec.pop("relax_limits", None)
+
+    def shape(spec: dict[str, Any]) -> None:
         spec["targets"] = {"gender": "equal", "region": rng.choice(["equal", "pool"])}
         if rng.random() < 0.5:
             spec["objective"] = {"weights": {"region": rng.choice([2, "1/2", "3/2"])}}
         if rng.random() < 0.5:
             where = {"gender": "woman", "region": rng.sample(["east", "west", "south"], 2)}
             spec["groups"] = [{"name": "women of two regions", "where": where, "min": 1}]
-        try:
-            result, brute = run(frame, spec, why_not=frame["id"].tolist())
-        except InputError:
-            continue
-        if result.status != "optimal":
-            continue
-        try:
+
+    for frame, spec, result, brute in optimal_cases(rng, 50, shape, why_not=True):
+        with showing(frame, spec):
             check_rules(result, brute)
             check_members(result, brute)
             check_why_not(result, brute)
-        except AssertionError as error:
-            raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
-        checked += 1
 
 
 @pytest.mark.parametrize("singles_from", [0, 3])
@@ -1064,22 +1090,13 @@ def test_prices_do_not_depend_on_how_blocks_are_split(
     once (the default does that on these small cases): the prices are the brute-force ones."""
     monkeypatch.setattr(costs, "SINGLES_FROM", singles_from)
     rng = random.Random(977)
-    checked = 0
-    while checked < 12:
-        frame, spec = random_case(rng)
-        spec.pop("relax_limits", None)
+
+    def shape(spec: dict[str, Any]) -> None:
         spec["targets"] = {"gender": "equal", "region": "equal"}
-        try:
-            result, brute = run(frame, spec)
-        except InputError:
-            continue
-        if result.status != "optimal":
-            continue
-        try:
+
+    for frame, spec, result, brute in optimal_cases(rng, 12, shape):
+        with showing(frame, spec):
             check_rules(result, brute)
-        except AssertionError as error:
-            raise AssertionError(f"{frame.to_csv(index=False)}\n{yaml.safe_dump(spec)}") from error
-        checked += 1
 
 
 def test_one_seat_of_relaxation_can_be_too_little() -> None:
