@@ -267,13 +267,7 @@ def _outsider_rows(
     table = prepared.pool.table
     id_column = prepared.pool.id_column
     target = problem.pool.id_column if problem else id_choices(spec, None)[0]
-    needed = sorted(
-        set(spec.quotas)
-        | set(spec.caps)
-        | set(spec.targets)
-        | {c for g in spec.groups for c in g.where}
-    )
-    for column in needed:
+    for column in spec.criteria_columns():
         if column not in table.columns:
             problems.append(
                 Problem(

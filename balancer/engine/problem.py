@@ -101,9 +101,7 @@ class BalanceProblem:
 
     def criteria_columns(self) -> list[str]:
         """Columns with quotas, groups or targets: the ones a composition table is about."""
-        s = self.scenario
-        used = set(s.quotas) | set(s.targets) | {c for g in s.groups for c in g.where}
-        return sorted(used)
+        return self.scenario.criteria_columns(caps=False)
 
     def profiles_matching(self, where: Mapping[str, frozenset[str]]) -> list[int]:
         """Indices of the profiles whose members count towards a rule with this ``where``."""
@@ -324,10 +322,7 @@ class _Checker:
         return refs
 
     def model_columns(self) -> list[str]:
-        s = self.scenario
-        used = set(s.quotas) | set(s.caps) | set(s.targets)
-        used |= {c for g in s.groups for c in g.where}
-        return sorted(used)
+        return self.scenario.criteria_columns()
 
     def check_columns(self) -> None:
         columns = list(self.pool.table.columns)
@@ -667,10 +662,8 @@ class _Checker:
 
     def check_missing(self) -> None:
         """Cells the model reads must not be empty (caps excepted: empty means 'none')."""
-        s = self.scenario
-        needed = set(s.quotas) | set(s.targets) | {c for g in s.groups for c in g.where}
         table = self.pool.table
-        for column in sorted(needed):
+        for column in self.scenario.criteria_columns(caps=False):
             if column not in table.columns:
                 continue
             empty = table.index[table[column] == ""]

@@ -418,3 +418,12 @@ class Scenario(BaseModel):
             sheet=self.pool.sheet,
             header_row=self.pool.header_row,
         )
+
+    def criteria_columns(self, *, caps: bool = True) -> list[str]:
+        """The columns the criteria read (quotas, targets, groups' ``where`` and caps), sorted.
+
+        ``caps=False`` leaves caps out where they do not belong: a composition table is about
+        the balanced columns, and an empty cap cell means "no such value", not a missing one.
+        """
+        used = set(self.quotas) | set(self.targets) | {c for g in self.groups for c in g.where}
+        return sorted(used | set(self.caps) if caps else used)
