@@ -519,15 +519,34 @@ def _solve(
     if gap_stages:
         value = fixed[len(own)]
         largest = divmod(value, combined)[0] if combined else value
+    full = _full_model(
+        problem, fixed, largest, before, rules=rules, patch=patch, elastic=elastic, first=first
+    )
+    stager.switch(full)
+    status, unique = tie_break(stager, prove_unique=prove_unique)
+    return finish(status, unique)
+
+
+def _full_model(
+    problem: BalanceProblem,
+    fixed: Sequence[int],
+    largest: int | None,
+    before: Extension | None,
+    *,
+    rules: Sequence[Rule] | None,
+    patch: Patch | None,
+    elastic: Mapping[str, int] | None,
+    first: Collection[int],
+) -> BalanceModel:
+    """The full model (one pick per member) for the tie-break, with the command's own
+    objectives and the balance held at the values ``fixed`` the lean stages found."""
     full = build_model(
         problem, rules=rules, patch=patch, largest_gap=largest, elastic=elastic, first=first
     )
     objectives = [*(before(full) if before is not None else []), *gap_objectives(full)[0]]
     for (_, objective), value in zip(objectives, fixed, strict=True):
         full.model.add(objective == value)
-    stager.switch(full)
-    status, unique = tie_break(stager, prove_unique=prove_unique)
-    return finish(status, unique)
+    return full
 
 
 def _tie_break_of(
@@ -553,20 +572,16 @@ def _tie_break_of(
     the work those stages took is still counted against ``work_limit``.
     """
     started = time.perf_counter()
-    full = build_model(
-        problem,
-        rules=rules,
-        patch=patch,
-        largest_gap=balanced.gap_values[0] if balanced.gap_values is not None else None,
-        elastic=elastic,
-        first=first,
+    # A balance_only answer's stages are its gap stages (or "feasibility" when there are none).
+    fixed: list[int] = []
+    for stage in balanced.stages:
+        if stage.name != "feasibility":
+            assert stage.value is not None, "an optimal answer has every stage's value"
+            fixed.append(stage.value)
+    largest = balanced.gap_values[0] if balanced.gap_values is not None else None
+    full = _full_model(
+        problem, fixed, largest, None, rules=rules, patch=patch, elastic=elastic, first=first
     )
-    objectives, _ = gap_objectives(full)
-    known = {stage.name: stage.value for stage in balanced.stages}
-    for name, objective in objectives:
-        value = known[name]
-        assert value is not None
-        full.model.add(objective == value)
     built = time.perf_counter()
     left = None if work_limit is None else work_limit - balanced.work
     stager = Stager(full, workers, time_limit, presolve, progress, left, memory_mb)
