@@ -360,6 +360,119 @@ def test_leximin_ends_and_is_exact_with_caps_and_includes(
         assert got[frame["id"].tolist().index(cid)] == pytest.approx(1.0, abs=1e-6)
 
 
+def _per_person(problem: Any, distribution: Any, people: int) -> list[float]:
+    got = [0.0] * people
+    for p, profile in enumerate(problem.profiles):
+        for member in profile.members:
+            got[int(member)] = distribution.probabilities[p]
+    return got
+
+
+def _relaxation_levels(problem: Any) -> tuple[columns.Pricer, dict[int, float], Any]:
+    """The relaxation's leximin levels, with the pricer and its covering boards."""
+    pricer = columns.Pricer(problem, workers=1)
+    cover, reachable = pricer.cover()
+    assert pricer.relaxation is not None
+    variables = pricer.variables()
+    found = relaxation.leximin_levels(
+        pricer.relaxation.polytope,
+        {p: v.index for p, v in variables if reachable[p]},
+        [v.index for p, v in variables if not reachable[p]],
+        pricer.sizes,
+        problem.board_size,
+    )
+    assert found is not None, "GLOP gave up on the relaxation's levels"
+    return pricer, found[0], cover
+
+
+@pytest.mark.parametrize("case", [("plain", s) for s in CASES] + [("capped", s) for s in CAPPED])
+def test_leximin_reaches_the_relaxation_levels_when_the_split_stops_early(
+    case: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The split's luck no longer decides the route: short of boards, pricing finds the rest.
+
+    The split is cut to its first board (as when its next face holds no whole point), so the
+    boards found fall short of the relaxation's levels. Where the brute-force leximin
+    reaches those levels (on every case here: the relaxation is exact on them), the lottery
+    must come from pricing towards them (``_reach``), never from leximin's round-by-round
+    column generation, which is the route that ran past 300 s at 1,000 candidates; and it
+    must be the brute-force optimum.
+    """
+    kind, seed = case
+    frame, spec = (random_case if kind == "plain" else capped_case)(seed)
+    expected = exhaustive_leximin(allowed_boards(Judge(frame, spec)), len(frame))
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    _, levels, _ = _relaxation_levels(problem)
+    for p, profile in enumerate(problem.profiles):  # the optimum meets every level
+        for member in profile.members:
+            assert expected[int(member)] >= levels.get(p, 0.0) - 1e-7
+    split = relaxation.Relaxation.decompose
+
+    def stops_early(self: relaxation.Relaxation, point: np.ndarray) -> Any:
+        vertices, _ = split(self, point)
+        return vertices[:1], False
+
+    def no_rounds(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("leximin's column generation ran; the levels were reachable")
+
+    monkeypatch.setattr(relaxation.Relaxation, "decompose", stops_early)
+    monkeypatch.setattr(columns, "leximin", no_rounds)
+    for rule in ("leximin", "maximin"):
+        distribution = fair_distribution(problem, rule, workers=1)
+        got = _per_person(problem, distribution, len(frame))
+        if rule == "leximin":
+            assert got == pytest.approx(expected, abs=1e-6)
+        else:
+            reachable = [e for e in expected if e > 1e-9]
+            assert min(g for g in got if g > 1e-9) == pytest.approx(min(reachable), abs=1e-6)
+        assert sum(got) == pytest.approx(spec["board_size"], abs=1e-6)
+        assert _in_hull(allowed_boards(Judge(frame, spec)), len(frame), got)
+
+
+def test_reach_gives_up_on_levels_that_no_lottery_reaches() -> None:
+    """``_reach`` proves with pricing that levels above the optimum are out of reach.
+
+    One profile's level is raised above its brute-force leximin share while the others keep
+    theirs: no lottery meets that (leximin's vector is the best for the lowest ones first,
+    and the levels sum to more than the seats). ``_reach`` must say None rather than publish
+    weights, and keep the boards it priced for the column generation that follows.
+    """
+    frame, spec = capped_case(CAPPED[3])
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    pricer, levels, cover = _relaxation_levels(problem)
+    master = columns._Master(pricer.sizes, [p in levels for p in range(len(pricer.sizes))])
+    for board in cover:
+        master.add(board)
+    known = len(master.columns)
+    highest = max(levels, key=lambda p: (levels[p] < 1.0 - 1e-6, levels[p]))
+    assert levels[highest] < 1.0 - 1e-6
+    too_high = {**levels, highest: min(1.0, levels[highest] + 0.05)}
+    assert columns._reach(pricer, master, too_high) is None
+    assert len(master.columns) > known, "the boards priced are kept"
+    reached = columns._reach(pricer, master, levels)
+    assert reached is not None
+    check, weights = reached
+    got = check.pi(weights)
+    assert {p: got[p] - level for p, level in levels.items() if got[p] < level - 1e-7} == {}
+
+
+def test_relaxation_levels_survive_a_false_infeasible_from_glop() -> None:
+    """GLOP with presolve called this kept LP infeasible once the certain profile was last free.
+
+    A 10-person pool, country cap 1, an ``include:`` and an ``exclude:``: the relaxation then
+    gave up and leximin went to its column generation. The levels must be the brute-force
+    leximin's (the relaxation is exact here), found without that detour.
+    """
+    frame, spec = capped_case(28)
+    assert spec.get("include") and spec["caps"] == {"country": 1}
+    expected = exhaustive_leximin(allowed_boards(Judge(frame, spec)), len(frame))
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    _, levels, _ = _relaxation_levels(problem)
+    for p, profile in enumerate(problem.profiles):
+        for member in profile.members:
+            assert levels.get(p, 0.0) == pytest.approx(expected[int(member)], abs=1e-6)
+
+
 def test_settled_fixes_someone_when_the_duals_are_flat() -> None:
     """Flat duals and a probability a hair above the level still fix the lowest profiles."""
     free = {3, 5, 8}

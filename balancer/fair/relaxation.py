@@ -13,8 +13,8 @@ The whole lottery. Every distribution over boards gives a seat vector inside ``P
 leximin (or maximin) vector over ``P``, a handful of small LPs, is an upper bound. When that
 point of ``P`` splits into whole-number vertices (:func:`decompose`, Caratheodory's steps),
 those boards achieve the bound, so they are an optimal lottery, with no search at all.
-When a vertex is fractional the caller falls back to column generation, seeded with the
-boards found so far.
+When the split stops short (a face with no whole point), the caller prices the missing
+boards towards the same levels, seeded with the boards found so far.
 
 Only models made of plain linear rows (no enforcement literals, no other constraint types,
 interval domains) get a relaxation: dropping a constraint could make a non-board look best.
@@ -369,6 +369,25 @@ def settled(
     return {p for p in free if probability[p] <= lowest + LEVEL}
 
 
+def _solve_kept(solver: pywraplp.Solver) -> bool:
+    """Solve a kept, modified GLOP model to optimality, retrying without presolve.
+
+    Once a few levels are fixed, GLOP with presolve has answered INFEASIBLE for an LP that
+    is feasible by construction (every fixed level sits a hair below a level just reached):
+    a 10-person pool with an ``include:``, whose certain profile was the last one free. The
+    relaxation then gave up and leximin ran its column generation, the slow route on large
+    pools. The same LP without presolve, or with the dual simplex, solves; a true failure
+    still returns False.
+    """
+    status = solver.Solve()
+    for remedy in ("use_preprocessing: false", "use_dual_simplex: true"):
+        if status == pywraplp.Solver.OPTIMAL:
+            break
+        solver.SetSolverSpecificParametersAsString(remedy)
+        status = solver.Solve()
+    return bool(status == pywraplp.Solver.OPTIMAL)
+
+
 def leximin_levels(
     polytope: Polytope,
     profile_variable: Mapping[int, int],
@@ -410,7 +429,7 @@ def leximin_levels(
     levels: dict[int, float] = {}
     point = np.zeros(len(variables))
     while free:
-        if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        if not _solve_kept(solver):
             return None
         level = z.solution_value()
         rounds = len(set(levels.values())) + 1
