@@ -39,6 +39,7 @@ from balancer.explain.costs import Change, RuleExplanation
 from balancer.io.files import parse_scenario_text
 from balancer.selection.run import Result
 from balancer.spec.errors import InputError
+from balancer.spec.rules import Rule
 from tests.brute import Judge
 
 DATA = Path(__file__).parent / "data" / "explain"
@@ -1093,6 +1094,38 @@ def test_prices_do_not_depend_on_how_blocks_are_split(
 
     def shape(spec: dict[str, Any]) -> None:
         spec["targets"] = {"gender": "equal", "region": "equal"}
+
+    for frame, spec, result, brute in optimal_cases(rng, 12, shape):
+        with showing(frame, spec):
+            check_rules(result, brute)
+
+
+@pytest.mark.parametrize("order", ["reversed", "shuffled"])
+def test_prices_do_not_depend_on_the_screening_order(
+    monkeypatch: pytest.MonkeyPatch, order: str
+) -> None:
+    """Screening orders each family likeliest-to-bind first; any other order of the rules
+    must give the same, brute-force, classes and prices (only the number of questions may
+    change). Also: the order is a permutation of the rules, families kept together."""
+    screening_order = costs._screening_order
+    shuffler = random.Random(31)
+
+    def other_order(*args: Any) -> list[Rule]:
+        ordered = screening_order(*args)
+        tested = args[2]
+        assert sorted(r.id for r in ordered) == sorted(r.id for r in tested)
+        families = [costs._family(r) for r in ordered]
+        assert all(families.index(f) == i or families[i - 1] == f for i, f in enumerate(families))
+        if order == "reversed":
+            return ordered[::-1]
+        shuffler.shuffle(ordered)
+        return ordered
+
+    monkeypatch.setattr(costs, "_screening_order", other_order)
+    rng = random.Random(6151)
+
+    def shape(spec: dict[str, Any]) -> None:
+        spec["targets"] = {"gender": "equal", "region": rng.choice(["equal", "pool"])}
 
     for frame, spec, result, brute in optimal_cases(rng, 12, shape):
         with showing(frame, spec):

@@ -117,6 +117,11 @@ def ask(
     ``work_limit`` (deterministic time) may end it before its proof: the answer is then
     "feasible" (a board, not proven best) or "unknown".
     """
+    # Only the member what-ifs (a patched pool) read the board their lean search found ("in
+    # the best such board"), so only they keep CP-SAT's search along the hint, which picks
+    # among equally balanced boards. The others read gaps alone, or a board the lottery
+    # decides, and take the hint as a first solution only (see engine.solve.new_solver).
+    hint_search = question.patch is not None
     # Large what-ifs keep presolve (without it CP-SAT's LP grew past 6 GB on 100,000
     # candidates with one per organisation) and stop, unfinished, above WHATIF_MEMORY_MB.
     large = len(problem.profiles) > LARGE_PROFILES
@@ -136,6 +141,7 @@ def ask(
         work_limit=work_limit,
         memory_mb=WHATIF_MEMORY_MB,
         balanced=question.balanced,
+        hint_search=hint_search,
     )
 
 
