@@ -435,7 +435,8 @@ def test_reach_gives_up_on_levels_that_no_lottery_reaches() -> None:
     One profile's level is raised above its brute-force leximin share while the others keep
     theirs: no lottery meets that (leximin's vector is the best for the lowest ones first,
     and the levels sum to more than the seats). ``_reach`` must say None rather than publish
-    weights, and keep the boards it priced for the column generation that follows.
+    weights, and keep the boards it priced for the column generation that follows; aimed at
+    the true levels next, the same master must reach them.
     """
     frame, spec = capped_case(CAPPED[3])
     problem = build_problem(scenario_of(spec), pool_from_frame(frame))
@@ -449,10 +450,9 @@ def test_reach_gives_up_on_levels_that_no_lottery_reaches() -> None:
     too_high = {**levels, highest: min(1.0, levels[highest] + 0.05)}
     assert columns._reach(pricer, master, too_high) is None
     assert len(master.columns) > known, "the boards priced are kept"
-    reached = columns._reach(pricer, master, levels)
-    assert reached is not None
-    check, weights = reached
-    got = check.pi(weights)
+    weights = columns._reach(pricer, master, levels)
+    assert weights is not None
+    got = master.pi(weights)
     assert {p: got[p] - level for p, level in levels.items() if got[p] < level - 1e-7} == {}
 
 
