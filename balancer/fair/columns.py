@@ -302,6 +302,7 @@ class _Master:
         self.solves = 0
         self._fixed: dict[int, float] = {}
         self._aim: dict[int, float] | None = None  # see ``aim``
+        self._dual_once = False  # the next solve by the dual simplex (see ``aim``)
         self._build()
 
     def _build(self) -> None:
@@ -406,10 +407,13 @@ class _Master:
 
         The phase one of column generation towards known levels (see :func:`_reach`), with
         ``z`` at most 1, where every level is met; :meth:`maximin` (with nothing fixed)
-        then solves it and its duals price columns as maximin's do. The rows are changed in
-        place, so GLOP goes on from the basis of the check that just failed: 0.03-0.17 s at
-        250-900 profiles, where this LP from scratch took 0.3-1.4 s with the primal simplex
-        and 0.05-1.2 s with the dual.
+        then solves it and its duals price columns as maximin's do.
+
+        The rows are changed in place, and the first solve is by the dual simplex; later
+        ones, after a new column, by the primal, which keeps its basis (8-35 ms each). The
+        primal simplex on this first solve is a trap on some pools: 12 s with 369 boards on
+        a 400-candidate pool, 10 s from scratch, where the dual took 0.11 s (0.005-0.14 s
+        on four other pools, from 114 to 439 boards).
         """
         self._aim = dict(levels)
         self._fixed = {}
@@ -417,6 +421,8 @@ class _Master:
             row.SetLb(0.0)
             row.SetCoefficient(self._z, -self._aim.get(p, 0.0))
         self._bound_z()
+        self._solver.SetSolverSpecificParametersAsString("use_dual_simplex: true")
+        self._dual_once = True
 
     def maximin(self, fixed: dict[int, float]) -> tuple[float, list[float], list[float], float]:
         """Maximise the smallest probability of the free reachable profiles.
@@ -429,6 +435,9 @@ class _Master:
         self._fix(fixed)
         if not self._solve(may_be_infeasible=False):
             raise SolverError("the master LP has no optimum")
+        if self._dual_once:
+            self._solver.SetSolverSpecificParametersAsString("")
+            self._dual_once = False
         prices = [0.0] * len(self.sizes)
         for p, row in self._rows.items():
             prices[p] = max(0.0, -row.dual_value()) / self.sizes[p]
