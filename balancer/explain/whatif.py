@@ -117,14 +117,15 @@ def ask(
     ``work_limit`` (deterministic time) may end it before its proof: the answer is then
     "feasible" (a board, not proven best) or "unknown".
     """
-    # Only the member what-ifs (a patched pool) read the board their lean search found ("in
-    # the best such board"), so only they keep CP-SAT's search along the hint, which picks
-    # among equally balanced boards. The others read gaps alone, or a board the lottery
-    # decides, and take the hint as a first solution only (see engine.solve.new_solver).
-    hint_search = question.patch is not None
     # Large what-ifs keep presolve (without it CP-SAT's LP grew past 6 GB on 100,000
     # candidates with one per organisation) and stop, unfinished, above WHATIF_MEMORY_MB.
     large = len(problem.profiles) > LARGE_PROFILES
+    # Only the member what-ifs (a patched pool) read the board their lean search found ("in
+    # the best such board"), so they keep CP-SAT's own search, which picks among equally
+    # balanced boards. The others read gaps alone, or a board the lottery decides, and small
+    # ones are solved the quick way (see engine.solve.new_solver); large ones keep the
+    # defaults, as they were measured with.
+    quick = question.patch is None and not large
     cap = None
     if at_most is not None and problem.targets:
         cap = int(at_most.largest * gap_scale(problem.targets))
@@ -141,7 +142,7 @@ def ask(
         work_limit=work_limit,
         memory_mb=WHATIF_MEMORY_MB,
         balanced=question.balanced,
-        hint_search=hint_search,
+        quick=quick,
     )
 
 
