@@ -34,12 +34,15 @@ from typer.testing import CliRunner
 
 import balancer
 from balancer.cli import app
+from balancer.engine.model import from_template, lean_template
+from balancer.engine.solve import solve
 from balancer.explain import Explanation, costs, infeasible
 from balancer.explain.costs import Change, RuleExplanation
+from balancer.explain.whatif import gaps_of
 from balancer.io.files import parse_scenario_text
 from balancer.selection.run import Result
 from balancer.spec.errors import InputError
-from balancer.spec.rules import Rule
+from balancer.spec.rules import Kind, Rule
 from tests.brute import Judge
 
 DATA = Path(__file__).parent / "data" / "explain"
@@ -1130,6 +1133,55 @@ def test_prices_do_not_depend_on_the_screening_order(
     for frame, spec, result, brute in optimal_cases(rng, 12, shape):
         with showing(frame, spec):
             check_rules(result, brute)
+
+
+@pytest.mark.slow
+def test_template_what_ifs_against_brute_force() -> None:
+    """A what-if solved on an edited copy of the lean template (rules dropped, one or two, or
+    relaxed by a seat) has the brute-force best gaps under the changed rules, and the copy
+    is the one solved (from_template accepts every such question)."""
+    rng = random.Random(8088)
+
+    def shape(spec: dict[str, Any]) -> None:
+        spec["targets"] = {"gender": "equal", "region": rng.choice(["equal", "pool"])}
+
+    asked = 0
+    for frame, spec, result, brute in optimal_cases(rng, 8, shape):
+        problem = result.problem
+        template = lean_template(problem)
+        by_id = {r.id: r for r in problem.rules}
+        tested = [r for r in problem.rules if r.kind is not Kind.BOARD_SIZE]
+        questions: list[tuple[tuple[Rule, ...], Rules]] = []
+        for rule in tested:
+            questions.append(
+                (tuple(r for r in problem.rules if r is not rule), brute.dropped(rule.id))
+            )
+            relaxed, loosened = costs.relaxed_by_one(rule), brute.relaxed(rule.id)
+            if relaxed is not None and loosened is not None:
+                kept = tuple(relaxed if r is rule else r for r in problem.rules)
+                questions.append((kept, loosened))
+        for first, second in itertools.combinations(tested[:6], 2):
+            kept = tuple(r for r in problem.rules if r not in (first, second))
+            questions.append((kept, brute.dropped(first.id, second.id)))
+        with showing(frame, spec):
+            for rules, judged in questions:
+                assert set(judged) <= set(by_id)
+                assert from_template(template, rules) is not None
+                answer = solve(
+                    problem,
+                    workers=1,
+                    rules=rules,
+                    balance_only=True,
+                    template=template,
+                    quick=True,
+                )
+                gaps = gaps_of(problem, answer)
+                best = brute.best(judged)
+                assert (gaps is None) == (best is None)
+                if gaps is not None:
+                    assert gaps.key() == best
+                asked += 1
+    assert asked > 50
 
 
 def test_one_seat_of_relaxation_can_be_too_little() -> None:

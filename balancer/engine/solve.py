@@ -27,7 +27,15 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from balancer.engine.model import BalanceModel, LinearExpr, Patch, build_model, forbid_board
+from balancer.engine.model import (
+    BalanceModel,
+    LeanTemplate,
+    LinearExpr,
+    Patch,
+    build_model,
+    forbid_board,
+    from_template,
+)
 from balancer.engine.problem import BalanceProblem
 from balancer.spec import tickets as lottery
 from balancer.spec.outcomes import SolveStatus
@@ -401,6 +409,7 @@ def solve(
     memory_mb: int | None = None,
     balanced: Solution | None = None,
     quick: bool = False,
+    template: LeanTemplate | None = None,
 ) -> Solution:
     """Find the lexicographically best board and prove it is the only one.
 
@@ -423,7 +432,10 @@ def solve(
     name who comes in and goes out; this saves the second lean solve.
 
     ``quick`` sets CP-SAT up for a small what-if whose board found is not read, or is decided
-    by the lottery (see :func:`new_solver`).
+    by the lottery (see :func:`new_solver`). With ``template`` (of this problem) its lean
+    model is an edited copy of the template instead of one built anew, when the question only
+    drops rules or moves their bounds: for such answers only (see
+    :class:`balancer.engine.model.LeanTemplate`).
     """
     reporter = progress or SILENT
     reporter.start("solve", None)
@@ -447,6 +459,7 @@ def solve(
             memory_mb=memory_mb,
             balanced=balanced,
             quick=quick,
+            template=template,
         )
     finally:
         reporter.end("solve")
@@ -472,6 +485,7 @@ def _solve(
     memory_mb: int | None,
     balanced: Solution | None,
     quick: bool,
+    template: LeanTemplate | None,
 ) -> Solution:
     workers = workers or default_workers()
     if (
@@ -497,7 +511,13 @@ def _solve(
             quick=quick,
         )
     started = time.perf_counter()
-    lean = build_model(problem, rules=rules, patch=patch, lean=True, elastic=elastic, first=first)
+    lean = None
+    if template is not None and patch is None and not elastic and not first and before is None:
+        lean = from_template(template, problem.rules if rules is None else rules)
+    if lean is None:
+        lean = build_model(
+            problem, rules=rules, patch=patch, lean=True, elastic=elastic, first=first
+        )
     own = list(before(lean)) if before is not None else []
     built = time.perf_counter()
     stager = Stager(lean, workers, time_limit, presolve, progress, work_limit, memory_mb, quick)

@@ -19,7 +19,7 @@ from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.recount import RuleOutcome
 from balancer.engine.solve import Solution
 from balancer.explain.budget import Budget
-from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of
+from balancer.explain.whatif import Gaps, Question, ask_all, fmt, gaps_of, template_for
 from balancer.spec.outcomes import RuleClass
 from balancer.spec.progress import SILENT, Progress
 from balancer.spec.rules import REGISTRY, Kind, Rule
@@ -169,6 +169,9 @@ def explain_rules(
     # Dropping a rule can only help, and relaxing it helps no more than dropping it. So rules
     # are screened in groups first: if dropping a whole family (all caps on one column, say)
     # does not help, no rule of it binds, and none of them needs a solve of its own.
+    # The questions below only drop rules or relax one: each copies one lean model.
+    template = template_for(problem) if tested else None
+
     def without(*dropped: Rule) -> tuple[Rule, ...]:
         names = {r.id for r in dropped}
         return tuple(r for r in problem.rules if r.id not in names)
@@ -204,7 +207,7 @@ def explain_rules(
 
         answers = ask_all(
             problem,
-            [Question(rules=without(*b)) for b in blocks],
+            [Question(rules=without(*b), template=template) for b in blocks],
             solution.counts,
             threads,
             chosen,
@@ -245,7 +248,7 @@ def explain_rules(
     for rule in helped:
         relaxed = relaxed_by_one(rule)
         assert relaxed is not None
-        relaxed_questions.append(Question(rules=(*without(rule), relaxed)))
+        relaxed_questions.append(Question(rules=(*without(rule), relaxed), template=template))
     priced = 0
 
     def price(_: int, __: Solution) -> None:

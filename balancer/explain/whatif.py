@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TypeVar
 
-from balancer.engine.model import Patch
+from balancer.engine.model import LeanTemplate, Patch, lean_template
 from balancer.engine.problem import BalanceProblem, gap_scale
 from balancer.engine.solve import Solution, solve
 from balancer.spec.rules import Rule
@@ -59,6 +59,14 @@ class Question:
     full: bool = False  # also break ties, to name the board (who comes in and goes out)
     # The lean answer to this same question, when it was asked already (see engine.solve)
     balanced: Solution | None = field(default=None, compare=False)
+    # The problem's lean model to copy instead of building one (see template_for)
+    template: LeanTemplate | None = field(default=None, compare=False)
+
+
+def template_for(problem: BalanceProblem) -> LeanTemplate | None:
+    """A lean template for the questions that only drop or move rules, where :func:`ask`
+    solves them the quick way (small problems); None where it would not be used."""
+    return None if len(problem.profiles) > LARGE_PROFILES else lean_template(problem)
 
 
 def gaps_of(problem: BalanceProblem, solution: Solution) -> Gaps | None:
@@ -143,6 +151,7 @@ def ask(
         memory_mb=WHATIF_MEMORY_MB,
         balanced=question.balanced,
         quick=quick,
+        template=question.template if quick else None,
     )
 
 
