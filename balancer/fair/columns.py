@@ -378,9 +378,9 @@ class _Master:
         variable = self._solver.NumVar(0.0, 1.0, f"l{len(self._lam)}")
         self._lam.append(variable)
         self._convexity.SetCoefficient(variable, 1.0)
-        for p, seats in enumerate(column):
-            if seats and p in self._rows:
-                self._rows[p].SetCoefficient(variable, seats / self.sizes[p])
+        for p in np.flatnonzero(column).tolist():  # a board seats few of many profiles
+            if p in self._rows:
+                self._rows[p].SetCoefficient(variable, column[p] / self.sizes[p])
 
     def pi(self, weights: Sequence[float]) -> list[float]:
         """Per-person probability of each profile under column weights."""
@@ -747,9 +747,13 @@ def _from_relaxation(
         return None
     bound, point = found
     vertices, _ = pricer.relaxation.decompose(point)
+    # Each vertex's seat counts, profile by profile (0 for a profile with no variable), in
+    # one array operation: a loop per profile was 0.2 s of 2.6 at 1,000 candidates.
     profile_variables = pricer.profile_variables()
+    seated = np.array([v is not None for v in profile_variables], dtype=bool)
+    index = np.array([0 if v is None else v.index for v in profile_variables], dtype=np.int64)
     for vertex in vertices:
-        master.add(tuple(0 if v is None else int(vertex[v.index]) for v in profile_variables))
+        master.add(tuple(np.where(seated, vertex[index], 0).astype(np.int64).tolist()))
     check = _Master(pricer.sizes, reachable)
     for board in master.columns:
         check.add(board)

@@ -362,8 +362,10 @@ def _longest_step(poly: Polytope, face: _Face, point: np.ndarray, direction: np.
     so the direction only carries rounding there.
     """
     limits = [np.inf]
-    rows = np.array([r not in face.rows for r in range(len(poly.matrix))], dtype=bool)
-    bounds = np.array([v not in face.variables for v in range(len(point))], dtype=bool)
+    rows = np.ones(len(poly.matrix), dtype=bool)
+    rows[list(face.rows)] = False
+    bounds = np.ones(len(point), dtype=bool)
+    bounds[list(face.variables)] = False
     for values, moves, lo, hi, open_ in (
         (poly.matrix @ point, poly.matrix @ direction, poly.lo, poly.hi, rows),
         (point, direction, poly.lower, poly.upper, bounds),
