@@ -1139,16 +1139,19 @@ def test_prices_do_not_depend_on_the_screening_order(
 def test_template_what_ifs_against_brute_force() -> None:
     """A what-if solved on an edited copy of the lean template (rules dropped, one or two, or
     relaxed by a seat) has the brute-force best gaps under the changed rules, and the copy
-    is the one solved (from_template accepts every such question)."""
+    is the one solved (from_template accepts every such question). A relaxed one's board,
+    named on a copy of the full template, is a best board under them and the one a model
+    built anew names."""
     rng = random.Random(8088)
 
     def shape(spec: dict[str, Any]) -> None:
         spec["targets"] = {"gender": "equal", "region": rng.choice(["equal", "pool"])}
 
-    asked = 0
+    asked = named_boards = 0
     for frame, spec, result, brute in optimal_cases(rng, 8, shape):
         problem = result.problem
         template = lean_template(problem)
+        full = lean_template(problem, full=True)
         by_id = {r.id: r for r in problem.rules}
         tested = [r for r in problem.rules if r.kind is not Kind.BOARD_SIZE]
         questions: list[tuple[tuple[Rule, ...], Rules]] = []
@@ -1181,7 +1184,27 @@ def test_template_what_ifs_against_brute_force() -> None:
                 if gaps is not None:
                     assert gaps.key() == best
                 asked += 1
-    assert asked > 50
+                if gaps is None or len(rules) < len(problem.rules):
+                    continue
+                # A board named from the full template: it meets the changed rules, is as
+                # balanced as any, and is the one the model built anew names (the lottery's).
+                assert answer.gap_values is not None
+                assert from_template(full, rules, answer.gap_values[0]) is not None
+                named = solve(
+                    problem,
+                    workers=1,
+                    rules=rules,
+                    prove_unique=False,
+                    full_template=full,
+                    balanced=answer,
+                    quick=True,
+                )
+                board = brute.rows([str(problem.ids.iat[r]) for r in named.rows])
+                assert brute.meets(judged, board) and brute.gaps(board) == best
+                built = solve(problem, workers=1, rules=rules, prove_unique=False)
+                assert named.rows == built.rows
+                named_boards += 1
+    assert asked > 50 and named_boards > 10
 
 
 def test_one_seat_of_relaxation_can_be_too_little() -> None:

@@ -410,6 +410,7 @@ def solve(
     balanced: Solution | None = None,
     quick: bool = False,
     template: LeanTemplate | None = None,
+    full_template: LeanTemplate | None = None,
 ) -> Solution:
     """Find the lexicographically best board and prove it is the only one.
 
@@ -435,7 +436,8 @@ def solve(
     by the lottery (see :func:`new_solver`). With ``template`` (of this problem) its lean
     model is an edited copy of the template instead of one built anew, when the question only
     drops rules or moves their bounds: for such answers only (see
-    :class:`balancer.engine.model.LeanTemplate`).
+    :class:`balancer.engine.model.LeanTemplate`); ``full_template`` likewise for the full model
+    of the tie-break.
     """
     reporter = progress or SILENT
     reporter.start("solve", None)
@@ -460,6 +462,7 @@ def solve(
             balanced=balanced,
             quick=quick,
             template=template,
+            full_template=full_template,
         )
     finally:
         reporter.end("solve")
@@ -486,6 +489,7 @@ def _solve(
     balanced: Solution | None,
     quick: bool,
     template: LeanTemplate | None,
+    full_template: LeanTemplate | None,
 ) -> Solution:
     workers = workers or default_workers()
     if (
@@ -509,6 +513,7 @@ def _solve(
             work_limit=work_limit,
             memory_mb=memory_mb,
             quick=quick,
+            template=full_template,
         )
     started = time.perf_counter()
     lean = None
@@ -569,7 +574,15 @@ def _solve(
         value = fixed[len(own)]
         largest = divmod(value, combined)[0] if combined else value
     full = _full_model(
-        problem, fixed, largest, before, rules=rules, patch=patch, elastic=elastic, first=first
+        problem,
+        fixed,
+        largest,
+        before,
+        rules=rules,
+        patch=patch,
+        elastic=elastic,
+        first=first,
+        template=full_template,
     )
     stager.switch(full)
     status, unique = tie_break(stager, prove_unique=prove_unique)
@@ -586,12 +599,18 @@ def _full_model(
     patch: Patch | None,
     elastic: Mapping[str, int] | None,
     first: Collection[int],
+    template: LeanTemplate | None = None,
 ) -> BalanceModel:
     """The full model (one pick per member) for the tie-break, with the command's own
-    objectives and the balance held at the values ``fixed`` the lean stages found."""
-    full = build_model(
-        problem, rules=rules, patch=patch, largest_gap=largest, elastic=elastic, first=first
-    )
+    objectives and the balance held at the values ``fixed`` the lean stages found; an edited
+    copy of a full ``template`` where the question allows it."""
+    full = None
+    if template is not None and patch is None and not elastic and not first and before is None:
+        full = from_template(template, problem.rules if rules is None else rules, largest)
+    if full is None:
+        full = build_model(
+            problem, rules=rules, patch=patch, largest_gap=largest, elastic=elastic, first=first
+        )
     objectives = [*(before(full) if before is not None else []), *gap_objectives(full)[0]]
     for (_, objective), value in zip(objectives, fixed, strict=True):
         full.model.add(objective == value)
@@ -614,6 +633,7 @@ def _tie_break_of(
     work_limit: float | None,
     memory_mb: int | None,
     quick: bool,
+    template: LeanTemplate | None,
 ) -> Solution:
     """The tie-break of :func:`_solve` after its balance stages, taken from ``balanced``.
 
@@ -630,7 +650,15 @@ def _tie_break_of(
             fixed.append(stage.value)
     largest = balanced.gap_values[0] if balanced.gap_values is not None else None
     full = _full_model(
-        problem, fixed, largest, None, rules=rules, patch=patch, elastic=elastic, first=first
+        problem,
+        fixed,
+        largest,
+        None,
+        rules=rules,
+        patch=patch,
+        elastic=elastic,
+        first=first,
+        template=template,
     )
     built = time.perf_counter()
     left = None if work_limit is None else work_limit - balanced.work

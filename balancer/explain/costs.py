@@ -294,14 +294,16 @@ def explain_rules(
     # One board is named per binding rule: with one seat more room when the rule has a side
     # to relax, else without it. It shows who would come in and go out.
     boards: list[Question] = []
+    full_template = template_for(problem, full=True) if binding else None
     for rule in binding:
         relaxed = relaxed_by_one(rule)
         if relaxed is not None:
             known = lean_answer.get((rule.id, "relaxed"))
-            boards.append(Question(rules=(*without(rule), relaxed), full=True, balanced=known))
+            rules = (*without(rule), relaxed)
         else:
             known = lean_answer.get((rule.id, "dropped"))
-            boards.append(Question(rules=without(rule), full=True, balanced=known))
+            rules = without(rule)
+        boards.append(Question(rules=rules, full=True, balanced=known, full_template=full_template))
     named_count = 0
 
     def name(_: int, __: Solution) -> None:

@@ -59,14 +59,17 @@ class Question:
     full: bool = False  # also break ties, to name the board (who comes in and goes out)
     # The lean answer to this same question, when it was asked already (see engine.solve)
     balanced: Solution | None = field(default=None, compare=False)
-    # The problem's lean model to copy instead of building one (see template_for)
+    # The problem's lean and full models to copy instead of building them (see template_for)
     template: LeanTemplate | None = field(default=None, compare=False)
+    full_template: LeanTemplate | None = field(default=None, compare=False)
 
 
-def template_for(problem: BalanceProblem) -> LeanTemplate | None:
-    """A lean template for the questions that only drop or move rules, where :func:`ask`
-    solves them the quick way (small problems); None where it would not be used."""
-    return None if len(problem.profiles) > LARGE_PROFILES else lean_template(problem)
+def template_for(problem: BalanceProblem, *, full: bool = False) -> LeanTemplate | None:
+    """A lean (or full) template for the questions that only drop or move rules, where
+    :func:`ask` solves them the quick way (small problems); None where it would not be used."""
+    if len(problem.profiles) > LARGE_PROFILES:
+        return None
+    return lean_template(problem, full=full)
 
 
 def gaps_of(problem: BalanceProblem, solution: Solution) -> Gaps | None:
@@ -152,6 +155,7 @@ def ask(
         balanced=question.balanced,
         quick=quick,
         template=question.template if quick else None,
+        full_template=question.full_template if quick else None,
     )
 
 
