@@ -353,12 +353,15 @@ def compare_shapes(
     fixture: str | None,
     their_timeout: float,
     our_timeout: float,
+    rules: tuple[str, ...] = ("maximin", "leximin", "nash"),
 ) -> None:
     """Whole processes side by side, one after the other, on each shape and rule.
 
     Their leximin needs Gurobi and falls back to maximin, so our leximin is set against
     their maximin. Our leximin is also run with one ``include:`` (a member of the first
-    published maximin board), for the leximin/maximin ratio.
+    published maximin board), for the leximin/maximin ratio; that table needs both rules.
+    ``rules`` restricts the run (``--rules nash`` measures nash alone, so a side-by-side of
+    one rule does not wait for the others' slow runs of sortition-algorithms).
     """
     lines += [
         "",
@@ -400,14 +403,17 @@ def compare_shapes(
         with tempfile.TemporaryDirectory() as folder:
             scenario, household = write_shape(folder, frame, quotas, seats, caps, id_column)
             ours: dict[str, tuple[float | None, float, str, float]] = {}
-            for rule in ("maximin", "leximin", "nash"):
+            for rule in rules:
                 ours[rule] = ours_cli(scenario, rule, our_timeout)
+            their_maximin: tuple[float | None, float, float] = (None, float("nan"), float("nan"))
             for rule, their_rule in (
                 ("maximin", "maximin"),
                 ("leximin", "maximin"),
                 ("nash", "nash"),
             ):
-                if rule != "leximin" or python is None:
+                if rule not in rules:
+                    continue
+                if rule != "leximin" or python is None or "maximin" not in rules:
                     their = (
                         theirs_cli(
                             python, folder, their_rule, seats, id_column, household, their_timeout
@@ -415,7 +421,7 @@ def compare_shapes(
                         if python
                         else (None, float("nan"), float("nan"))
                     )
-                    if rule == "maximin":
+                    if rule in ("maximin", "leximin"):
                         their_maximin = their
                 else:
                     their = their_maximin
@@ -440,6 +446,8 @@ def compare_shapes(
                 )
                 print(line, flush=True)
                 lines.append(line)
+            if not {"maximin", "leximin"} <= set(rules):
+                continue
             member = ours["maximin"][2] or str(frame[id_column].iloc[0])
             included, _ = write_shape(folder, frame, quotas, seats, caps, id_column, member)
             with_include = {r: ours_cli(included, r, our_timeout) for r in ("maximin", "leximin")}
@@ -564,7 +572,13 @@ def main() -> None:
             else ([n for n in (args.shapes or "").split(",") if n])
         )
         compare_shapes(
-            args.compare, lines, names, args.fixture, args.their_timeout, args.our_timeout
+            args.compare,
+            lines,
+            names,
+            args.fixture,
+            args.their_timeout,
+            args.our_timeout,
+            tuple(args.rules.split(",")),
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,7 @@ Composition = tuple[int, ...]
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
 NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
 MASTER_SHARE = 0.01  # nash's restricted master is solved to this share of NASH_GAP
+LOOSE = 0.5  # ... or, while pricing finds columns, to this share of the last column's gain
 MASTER_STEPS = 200  # interior-point steps per restricted master (about 5-10 are needed)
 START_MIX = 1e-3  # share of the uniform weights mixed in, to start strictly inside
 SIGMA_FLOOR = 1e-6  # the interior point never aims below this share of the current mu
@@ -524,13 +525,15 @@ def nash(
     else:
         weights = np.array(start, dtype=float)
     table = np.array(master.columns, dtype=float)[:, reach]
+    tight = MASTER_SHARE * tolerance
+    target = tight
     while True:
         if len(table) < len(master.columns):
             added = np.array(master.columns[len(table) :], dtype=float)[:, reach]
             table = np.vstack([table, added])
         if len(weights) < len(table):
             weights = np.r_[weights, np.zeros(len(table) - len(weights))]
-        weights = _restricted_nash(table, sizes[reach], weights, MASTER_SHARE * tolerance)
+        weights = _restricted_nash(table, sizes[reach], weights, target)
         # Weights the interior point left at a trace (1e-11 and below where measured) are
         # compositions outside the optimal face: dropped, so the support published is the
         # face's, and the certificate below is proven for exactly these weights.
@@ -541,8 +544,17 @@ def nash(
         gradient[reach] = sizes[reach] / x  # d/dx_p of |p| log(x_p/|p|), per seat
         here = float(x @ gradient[reach])
         column, bound = pricer.improving(gradient.tolist(), here + tolerance, quick=True)
-        if column is None or not master.add(column):
+        if column is not None and not master.add(column):
+            if target > tight:  # a loose master left a known column improving: tighten
+                target = tight
+                continue
+            column = None
+        if column is None:
             return weights.tolist(), max(bound - here, 0.0)
+        # The next master need only close a share of the gap this column opens (inexact
+        # simplicial decomposition): the pricing still proves the final gap at the very
+        # weights returned, so a loose master costs rounds, never correctness.
+        target = max(tight, LOOSE * (_value(column, gradient.tolist()) - here))
 
 
 def _restricted_nash(
