@@ -568,6 +568,35 @@ def test_nash_with_loose_masters_is_still_optimal(
     _check_nash(*case)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 8).flatmap(
+        lambda m: st.tuples(
+            st.lists(st.floats(0.01, 5.0), min_size=m, max_size=m),
+            st.lists(st.integers(0, 4), min_size=m, max_size=m),
+            st.lists(st.integers(1, 4), min_size=m, max_size=m),
+        )
+    )
+)
+def test_frank_wolfe_step_maximises_the_log_sum_on_its_segment(
+    data: tuple[list[float], list[int], list[int]],
+) -> None:
+    """``_towards`` (nash's extra pricing points) takes the best step, by a fine grid.
+
+    The log-sum along ``x + t (column - x)`` is checked at 4,001 points of [0, 1); the step
+    taken must be at least as good (to rounding) and keep every probability positive.
+    """
+    x, column, sizes = (np.array(v, dtype=float) for v in data)
+
+    def value(point: np.ndarray) -> float:
+        return float(sizes @ np.log(point)) if (point > 0).all() else -math.inf
+
+    moved = columns._towards(x, column, sizes)
+    assert (moved > 0).all()
+    grid = max(value(x + t * (column - x)) for t in np.linspace(0.0, 1.0, 4001)[:-1])
+    assert value(moved) >= grid - 1e-9 * max(1.0, abs(grid))
+
+
 def _em_nash(table: np.ndarray, sizes: np.ndarray, rounds: int = 20_000) -> float:
     """The restricted Nash optimum by EM (multiplicative updates), an independent method.
 

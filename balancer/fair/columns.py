@@ -39,6 +39,7 @@ Composition = tuple[int, ...]
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
 NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
 MASTER_SHARE = 0.01  # nash's restricted master is solved to this share of NASH_GAP
+EXTRA = 2  # nash: columns priced per master beyond the first (700/45: 22 s -> 11 s)
 LOOSE = 0.5  # ... or, while pricing finds columns, to this share of the last column's gain
 MASTER_STEPS = 200  # interior-point steps per restricted master (about 5-10 are needed)
 START_MIX = 1e-3  # share of the uniform weights mixed in, to start strictly inside
@@ -509,9 +510,13 @@ def nash(
     """Maximise the sum over candidates of log probability (Nash welfare).
 
     Simplicial decomposition: the Nash problem restricted to the known compositions is
-    solved to a gap far below the tolerance (:func:`_restricted_nash`, a primal-dual interior
-    point), then pricing (:meth:`Pricer.improving`) finds a new composition with the
-    gradient ``|p| / x_p = 1 / pi_p`` per seat. By concavity the Frank-Wolfe gap
+    solved (:func:`_restricted_nash`, a primal-dual interior point) to half the gain of the
+    last composition priced in, or to a gap far below the tolerance when that is smaller or
+    when pricing hands back a known composition. Solving every master to the small gap took
+    about five Newton steps each, 31 of 40 s of a nash on a 700-candidate pool with country
+    and organisation caps, where the optimum spreads over 650 boards. Then pricing
+    (:meth:`Pricer.improving`) finds a new composition with the gradient
+    ``|p| / x_p = 1 / pi_p`` per seat. By concavity the Frank-Wolfe gap
     ``max_c g.(c - x)`` over *all* allowed compositions bounds how far the log-sum is from the
     optimum; pricing proves a bound on it at the very weights returned, so the returned gap
     certifies the answer whatever the master did. ``start`` (column weights) is where it
@@ -555,6 +560,38 @@ def nash(
         # simplicial decomposition): the pricing still proves the final gap at the very
         # weights returned, so a loose master costs rounds, never correctness.
         target = max(tight, LOOSE * (_value(column, gradient.tolist()) - here))
+        # More columns before the next master: each master is a dense Newton solve in the
+        # number of columns, which runs to hundreds, while pricing from a Frank-Wolfe step
+        # towards the column just found is cheap, and its columns improve there too. Only
+        # the pricing at the master's own weights (above) may end the loop: a step's
+        # point is not the published lottery, so its pricing proves nothing.
+        for _ in range(EXTRA):
+            x = _towards(x, np.array(column, dtype=float)[reach], sizes[reach])
+            gradient[reach] = sizes[reach] / x
+            column, _ = pricer.improving(
+                gradient.tolist(), float(x @ gradient[reach]) + tolerance, quick=True
+            )
+            if column is None or not master.add(column):
+                break
+
+
+def _towards(x: np.ndarray, column: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``x`` moved towards ``column`` by the step maximising ``sum s log x`` (a Frank-Wolfe step).
+
+    The derivative ``sum s d / (x + t d)`` along ``d = column - x`` falls with ``t``, so its
+    root in [0, 1) is found by bisection; the step stops short of 1 so that profiles the
+    column leaves out keep a positive probability.
+    """
+    d = column - x
+    low, high = 0.0, 1.0
+    for _ in range(50):
+        middle = (low + high) / 2
+        if float(sizes @ (d / (x + middle * d))) > 0:
+            low = middle
+        else:
+            high = middle
+    moved: np.ndarray = x + low * d
+    return moved
 
 
 def _restricted_nash(
