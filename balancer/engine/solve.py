@@ -119,7 +119,8 @@ def new_solver(
     happened to find: small what-ifs (prices), a board the lottery decides (named boards), and
     the main solve's lottery and uniqueness stages, whose board is then proven the only one
     (:func:`tie_break`). The search path picks among equal boards, so answers that read the
-    board found must not use it. It sets:
+    board found use it only where any of the equally balanced boards will do and one worker
+    keeps the path repeatable (the member what-ifs, see ``explain.whatif.ask``). It sets:
 
     - ``hint_conflict_limit = 0``: a complete, feasible hint is only the first solution, with
       no search along it first. That search follows the hint one decision at a time with the
