@@ -40,7 +40,10 @@ TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
 NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
 MASTER_SHARE = 0.01  # nash's restricted master is solved to this share of NASH_GAP
 EXTRA = 2  # nash: columns priced per master beyond the first (700/45: 22 s -> 11 s)
-LOOSE = 0.5  # ... or, while pricing finds columns, to this share of the last column's gain
+LOOSE = 0.0  # nash masters solved to this share of the last column's gain (0: to the small gap)
+# Looser masters were measured: 0.5 halved a 700-candidate nash (22 s -> 11 s) but bloated the
+# support of a 1,000-candidate one with an organisation cap (412 -> 1,025 columns, 22 -> 34 s,
+# 52 s at 0.1 without the extra columns); tight masters with EXTRA are faster on both.
 MASTER_STEPS = 200  # interior-point steps per restricted master (about 5-10 are needed)
 START_MIX = 1e-3  # share of the uniform weights mixed in, to start strictly inside
 SIGMA_FLOOR = 1e-6  # the interior point never aims below this share of the current mu
@@ -510,11 +513,12 @@ def nash(
     """Maximise the sum over candidates of log probability (Nash welfare).
 
     Simplicial decomposition: the Nash problem restricted to the known compositions is
-    solved (:func:`_restricted_nash`, a primal-dual interior point) to half the gain of the
-    last composition priced in, or to a gap far below the tolerance when that is smaller or
-    when pricing hands back a known composition. Solving every master to the small gap took
-    about five Newton steps each, 31 of 40 s of a nash on a 700-candidate pool with country
-    and organisation caps, where the optimum spreads over 650 boards. Then pricing
+    solved (:func:`_restricted_nash`, a primal-dual interior point) to a gap far below the
+    tolerance (or, with ``LOOSE`` above 0, to that share of the last column's gain, tightened
+    when pricing hands back a known composition). Each master is a dense solve in the number
+    of compositions, and took 31 of 40 s of a nash on a 700-candidate pool with country and
+    organisation caps, where the optimum spreads over 650 boards; hence ``EXTRA`` columns per
+    master (below). Then pricing
     (:meth:`Pricer.improving`) finds a new composition with the gradient
     ``|p| / x_p = 1 / pi_p`` per seat. By concavity the Frank-Wolfe gap
     ``max_c g.(c - x)`` over *all* allowed compositions bounds how far the log-sum is from the
