@@ -39,7 +39,7 @@ Composition = tuple[int, ...]
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
 NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
 MASTER_SHARE = 0.01  # nash's restricted master is solved to this share of NASH_GAP
-EXTRA = 2  # nash: columns priced per master beyond the first (700/45: 22 s -> 11 s)
+EXTRA = 0  # nash: columns priced per master beyond the first (off: see the note below)
 LOOSE = 0.0  # nash masters solved to this share of the last column's gain (0: to the small gap)
 # Looser masters were measured: 0.5 halved a 700-candidate nash (22 s -> 11 s) but bloated the
 # support of a 1,000-candidate one with an organisation cap (412 -> 1,025 columns, 22 -> 34 s,
@@ -569,6 +569,9 @@ def nash(
         # towards the column just found is cheap, and its columns improve there too. Only
         # the pricing at the master's own weights (above) may end the loop: a step's
         # point is not the published lottery, so its pricing proves nothing.
+        # Off (EXTRA = 0): on a 500-candidate pool with an organisation cap, a pricing at
+        # a step's point fell to CP-SAT's full search, which ran past 100 s (main: 13 s);
+        # such pricings would need the short search only. Kept, tested, for that work.
         for _ in range(EXTRA):
             x = _towards(x, np.array(column, dtype=float)[reach], sizes[reach])
             gradient[reach] = sizes[reach] / x
