@@ -39,11 +39,6 @@ Composition = tuple[int, ...]
 TOLERANCE = 1e-9  # reduced costs and dual values below this count as zero
 NASH_GAP = 1e-7  # nash stops when its log-sum is certified within this per candidate
 MASTER_SHARE = 0.01  # nash's restricted master is solved to this share of NASH_GAP
-EXTRA = 0  # nash: columns priced per master beyond the first (off: see the note below)
-LOOSE = 0.0  # nash masters solved to this share of the last column's gain (0: to the small gap)
-# Looser masters were measured: 0.5 halved a 700-candidate nash (22 s -> 11 s) but bloated the
-# support of a 1,000-candidate one with an organisation cap (412 -> 1,025 columns, 22 -> 34 s,
-# 52 s at 0.1 without the extra columns); tight masters with EXTRA are faster on both.
 MASTER_STEPS = 200  # interior-point steps per restricted master (about 5-10 are needed)
 START_MIX = 1e-3  # share of the uniform weights mixed in, to start strictly inside
 SIGMA_FLOOR = 1e-6  # the interior point never aims below this share of the current mu
@@ -513,14 +508,9 @@ def nash(
     """Maximise the sum over candidates of log probability (Nash welfare).
 
     Simplicial decomposition: the Nash problem restricted to the known compositions is
-    solved (:func:`_restricted_nash`, a primal-dual interior point) to a gap far below the
-    tolerance (or, with ``LOOSE`` above 0, to that share of the last column's gain, tightened
-    when pricing hands back a known composition). Each master is a dense solve in the number
-    of compositions, and took 31 of 40 s of a nash on a 700-candidate pool with country and
-    organisation caps, where the optimum spreads over 650 boards; hence ``EXTRA`` columns per
-    master (below). Then pricing
-    (:meth:`Pricer.improving`) finds a new composition with the gradient
-    ``|p| / x_p = 1 / pi_p`` per seat. By concavity the Frank-Wolfe gap
+    solved to a gap far below the tolerance (:func:`_restricted_nash`, a primal-dual interior
+    point), then pricing (:meth:`Pricer.improving`) finds a new composition with the
+    gradient ``|p| / x_p = 1 / pi_p`` per seat. By concavity the Frank-Wolfe gap
     ``max_c g.(c - x)`` over *all* allowed compositions bounds how far the log-sum is from the
     optimum; pricing proves a bound on it at the very weights returned, so the returned gap
     certifies the answer whatever the master did. ``start`` (column weights) is where it
@@ -534,15 +524,13 @@ def nash(
     else:
         weights = np.array(start, dtype=float)
     table = np.array(master.columns, dtype=float)[:, reach]
-    tight = MASTER_SHARE * tolerance
-    target = tight
     while True:
         if len(table) < len(master.columns):
             added = np.array(master.columns[len(table) :], dtype=float)[:, reach]
             table = np.vstack([table, added])
         if len(weights) < len(table):
             weights = np.r_[weights, np.zeros(len(table) - len(weights))]
-        weights = _restricted_nash(table, sizes[reach], weights, target)
+        weights = _restricted_nash(table, sizes[reach], weights, MASTER_SHARE * tolerance)
         # Weights the interior point left at a trace (1e-11 and below where measured) are
         # compositions outside the optimal face: dropped, so the support published is the
         # face's, and the certificate below is proven for exactly these weights.
@@ -553,52 +541,8 @@ def nash(
         gradient[reach] = sizes[reach] / x  # d/dx_p of |p| log(x_p/|p|), per seat
         here = float(x @ gradient[reach])
         column, bound = pricer.improving(gradient.tolist(), here + tolerance, quick=True)
-        if column is not None and not master.add(column):
-            if target > tight:  # a loose master left a known column improving: tighten
-                target = tight
-                continue
-            column = None
-        if column is None:
+        if column is None or not master.add(column):
             return weights.tolist(), max(bound - here, 0.0)
-        # The next master need only close a share of the gap this column opens (inexact
-        # simplicial decomposition): the pricing still proves the final gap at the very
-        # weights returned, so a loose master costs rounds, never correctness.
-        target = max(tight, LOOSE * (_value(column, gradient.tolist()) - here))
-        # More columns before the next master: each master is a dense Newton solve in the
-        # number of columns, which runs to hundreds, while pricing from a Frank-Wolfe step
-        # towards the column just found is cheap, and its columns improve there too. Only
-        # the pricing at the master's own weights (above) may end the loop: a step's
-        # point is not the published lottery, so its pricing proves nothing.
-        # Off (EXTRA = 0): on a 500-candidate pool with an organisation cap, a pricing at
-        # a step's point fell to CP-SAT's full search, which ran past 100 s (main: 13 s);
-        # such pricings would need the short search only. Kept, tested, for that work.
-        for _ in range(EXTRA):
-            x = _towards(x, np.array(column, dtype=float)[reach], sizes[reach])
-            gradient[reach] = sizes[reach] / x
-            column, _ = pricer.improving(
-                gradient.tolist(), float(x @ gradient[reach]) + tolerance, quick=True
-            )
-            if column is None or not master.add(column):
-                break
-
-
-def _towards(x: np.ndarray, column: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """``x`` moved towards ``column`` by the step maximising ``sum s log x`` (a Frank-Wolfe step).
-
-    The derivative ``sum s d / (x + t d)`` along ``d = column - x`` falls with ``t``, so its
-    root in [0, 1) is found by bisection; the step stops short of 1 so that profiles the
-    column leaves out keep a positive probability.
-    """
-    d = column - x
-    low, high = 0.0, 1.0
-    for _ in range(50):
-        middle = (low + high) / 2
-        if float(sizes @ (d / (x + middle * d))) > 0:
-            low = middle
-        else:
-            high = middle
-    moved: np.ndarray = x + low * d
-    return moved
 
 
 def _restricted_nash(
