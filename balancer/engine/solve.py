@@ -528,13 +528,15 @@ def _solve(
             template=full_template,
         )
     started = time.perf_counter()
-    lean = None
-    if template is not None and patch is None and not elastic and not first and before is None:
-        lean = from_template(template, problem.rules if rules is None else rules)
-    if lean is None:
-        lean = build_model(
-            problem, rules=rules, patch=patch, lean=True, elastic=elastic, first=first
-        )
+    lean = _model(
+        problem,
+        template if before is None else None,
+        rules=rules,
+        patch=patch,
+        elastic=elastic,
+        first=first,
+        lean=True,
+    )
     own = list(before(lean)) if before is not None else []
     built = time.perf_counter()
     stager = Stager(lean, workers, time_limit, presolve, progress, work_limit, memory_mb, quick)
@@ -601,6 +603,35 @@ def _solve(
     return finish(status, unique)
 
 
+def _model(
+    problem: BalanceProblem,
+    template: LeanTemplate | None,
+    *,
+    rules: Sequence[Rule] | None,
+    patch: Patch | None,
+    elastic: Mapping[str, int] | None,
+    first: Collection[int],
+    lean: bool = False,
+    largest_gap: int | None = None,
+) -> BalanceModel:
+    """An edited copy of ``template`` where the question only drops or moves rules, else the
+    model :func:`build_model` writes; a template only holds the problem's own rules and pool,
+    so patches, elastic rules and rows to put first are always built."""
+    if template is not None and patch is None and not elastic and not first:
+        rules_now = problem.rules if rules is None else rules
+        if (copied := from_template(template, rules_now, largest_gap)) is not None:
+            return copied
+    return build_model(
+        problem,
+        rules=rules,
+        patch=patch,
+        elastic=elastic,
+        lean=lean,
+        largest_gap=largest_gap,
+        first=first,
+    )
+
+
 def _full_model(
     problem: BalanceProblem,
     fixed: Sequence[int],
@@ -616,13 +647,15 @@ def _full_model(
     """The full model (one pick per member) for the tie-break, with the command's own
     objectives and the balance held at the values ``fixed`` the lean stages found; an edited
     copy of a full ``template`` where the question allows it."""
-    full = None
-    if template is not None and patch is None and not elastic and not first and before is None:
-        full = from_template(template, problem.rules if rules is None else rules, largest)
-    if full is None:
-        full = build_model(
-            problem, rules=rules, patch=patch, largest_gap=largest, elastic=elastic, first=first
-        )
+    full = _model(
+        problem,
+        template if before is None else None,
+        rules=rules,
+        patch=patch,
+        elastic=elastic,
+        first=first,
+        largest_gap=largest,
+    )
     objectives = [*(before(full) if before is not None else []), *gap_objectives(full)[0]]
     for (_, objective), value in zip(objectives, fixed, strict=True):
         full.model.add(objective == value)
