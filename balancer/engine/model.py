@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from balancer.engine.problem import BalanceProblem, TargetTerm, gap_scale
+from balancer.engine.problem import BalanceProblem
 from balancer.spec import tickets as lottery
 from balancer.spec.rules import Rule
 
@@ -171,23 +171,17 @@ def build_model(
     if not any(rule.lo == rule.hi == n and not rule.where for rule in active):
         model.add(handles.seats(range(len(picks))) == n)  # the board size is never optional
 
-    _add_gaps(handles, problem.targets)
+    _add_gaps(handles)
     return handles
 
 
 def _within_gap(problem: BalanceProblem, largest_gap: int | None) -> list[tuple[list[int], int]]:
     """The most seats the profiles of each targeted value can take with the largest gap
     (scaled) at most ``largest_gap``: (profiles, seats) per target term; none without one."""
-    if largest_gap is None or not problem.targets:
+    if largest_gap is None:
         return []
-    scale = gap_scale(problem.targets)
-    bounds = []
-    for term in problem.targets:
-        coefficient = int(term.weight * scale)
-        offset = int(term.weight * term.seats * scale)
-        profiles = problem.profiles_matching({term.column: frozenset([term.value])})
-        bounds.append((profiles, (offset + largest_gap) // coefficient))
-    return bounds
+    _, targets = problem.scaled_targets()
+    return [(t.profiles, (t.offset + largest_gap) // t.coefficient) for t in targets]
 
 
 def _orders(problem: BalanceProblem, first: Collection[int]) -> list[np.ndarray]:
@@ -285,7 +279,7 @@ def lean_template(problem: BalanceProblem, *, full: bool = False) -> LeanTemplat
         constraint_of[rule.id] = model.add_linear_constraint(seats, rule.lo, rule.hi).index
     if not any(rule.lo == rule.hi == n and not rule.where for rule in problem.rules):
         model.add(handles.seats(range(len(picks))) == n)
-    _add_gaps(handles, problem.targets)
+    _add_gaps(handles)
     return LeanTemplate(handles, constraint_of, matching, base, upper)
 
 
@@ -358,19 +352,17 @@ class Patch:
     at_least: dict[int, int] = field(default_factory=dict)
 
 
-def _add_gaps(handles: BalanceModel, targets: Sequence[TargetTerm]) -> None:
+def _add_gaps(handles: BalanceModel) -> None:
+    scale, targets = handles.problem.scaled_targets()
     if not targets:
         return
     model = handles.model
-    problem = handles.problem
-    n = problem.board_size
-    scale = gap_scale(targets)
+    n = handles.problem.board_size
     handles.scale = scale
     largest = 0
-    for term in targets:
-        coefficient = int(term.weight * scale)
-        offset = int(term.weight * term.seats * scale)
-        seats = handles.seats(problem.profiles_matching({term.column: frozenset([term.value])}))
+    for target in targets:
+        term, coefficient, offset = target.term, target.coefficient, target.offset
+        seats = handles.seats(target.profiles)
         bound = max(offset, coefficient * n - offset)
         gap = model.new_int_var(0, bound, f"gap[{term.column}={term.value}]")
         model.add(gap >= coefficient * seats - offset)

@@ -63,6 +63,17 @@ class TargetTerm:
     pool_count: int
 
 
+@dataclass(frozen=True)
+class ScaledTarget:
+    """A target in the model's whole numbers: its gap is ``|coefficient * seats - offset|``,
+    ``seats`` being the board's members among ``profiles`` (see :func:`gap_scale`)."""
+
+    term: TargetTerm
+    profiles: list[int]
+    coefficient: int
+    offset: int
+
+
 @dataclass
 class BalanceProblem:
     """Everything the model needs, in plain data."""
@@ -98,6 +109,22 @@ class BalanceProblem:
         if column not in self._pool_counts:
             self._pool_counts[column] = value_counts(self.pool.table, column, self.scenario.multi)
         return self._pool_counts[column]
+
+    def scaled_targets(self) -> tuple[int, list[ScaledTarget]]:
+        """The targets in whole numbers, with their scale (1 without targets): the model's gap
+        rows, its bounds under a largest gap, and the explanation's estimates all read them."""
+        if not self.targets:
+            return 1, []
+        scale = gap_scale(self.targets)
+        return scale, [
+            ScaledTarget(
+                term,
+                self.profiles_matching({term.column: frozenset([term.value])}),
+                int(term.weight * scale),
+                int(term.weight * term.seats * scale),
+            )
+            for term in self.targets
+        ]
 
     def criteria_columns(self) -> list[str]:
         """Columns with quotas, groups or targets: the ones a composition table is about."""

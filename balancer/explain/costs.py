@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from balancer.engine.problem import BalanceProblem, gap_scale
+from balancer.engine.problem import BalanceProblem
 from balancer.engine.recount import RuleOutcome
 from balancer.engine.solve import Solution
 from balancer.explain.budget import Budget
@@ -104,17 +104,12 @@ def _screening_order(
     # or one fewer for each profile, the rest of the board unchanged.
     more = np.zeros(n, dtype=np.int64)
     fewer = np.zeros(n, dtype=np.int64)
-    if problem.targets:
-        scale = gap_scale(problem.targets)
-        for term in problem.targets:
-            profiles = np.asarray(
-                problem.profiles_matching({term.column: frozenset([term.value])}), np.int64
-            )
-            coefficient = int(term.weight * scale)
-            offset = int(term.weight * term.seats * scale)
-            now = coefficient * int(seated[profiles].sum())
-            more[profiles] += abs(now + coefficient - offset) - abs(now - offset)
-            fewer[profiles] += abs(now - coefficient - offset) - abs(now - offset)
+    for target in problem.scaled_targets()[1]:
+        profiles = np.asarray(target.profiles, np.int64)
+        coefficient, offset = target.coefficient, target.offset
+        now = coefficient * int(seated[profiles].sum())
+        more[profiles] += abs(now + coefficient - offset) - abs(now - offset)
+        fewer[profiles] += abs(now - coefficient - offset) - abs(now - offset)
 
     def promise(rule: Rule) -> tuple[str, bool, bool, int]:
         side = REGISTRY[rule.kind].side

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from balancer.engine.model import Patch
-from balancer.engine.problem import BalanceProblem, gap_scale
+from balancer.engine.problem import BalanceProblem
 from balancer.engine.solve import Solution
 from balancer.explain.budget import Budget
 from balancer.explain.infeasible import minimal_conflict
@@ -277,13 +277,12 @@ def _swaps(problem: BalanceProblem, solution: Solution, rows: Sequence[int]) -> 
     seats = counts @ in_rule
     lo = np.array([r.lo for r in limited], dtype=np.int64)
     hi = np.array([r.hi for r in limited], dtype=np.int64)
-    targets = problem.targets
-    scale = gap_scale(targets) if targets else 1
+    _, targets = problem.scaled_targets()
     in_term = np.zeros((len(profiles), len(targets)), dtype=np.int64)
-    for k, term in enumerate(targets):
-        in_term[problem.profiles_matching({term.column: frozenset([term.value])}), k] = 1
-    coefficient = np.array([int(t.weight * scale) for t in targets], dtype=np.int64)
-    offset = np.array([int(t.weight * t.seats * scale) for t in targets], dtype=np.int64)
+    for k, target in enumerate(targets):
+        in_term[target.profiles, k] = 1
+    coefficient = np.array([t.coefficient for t in targets], dtype=np.int64)
+    offset = np.array([t.offset for t in targets], dtype=np.int64)
     term_seats = counts @ in_term
     chosen = np.abs(coefficient * term_seats - offset)
     best = (chosen.max(initial=0), chosen.sum())
