@@ -408,8 +408,8 @@ def test_leximin_reaches_the_relaxation_levels_when_the_split_stops_early(
             assert expected[int(member)] >= levels.get(p, 0.0) - 1e-7
     split = relaxation.Relaxation.decompose
 
-    def stops_early(self: relaxation.Relaxation, point: np.ndarray) -> Any:
-        vertices, _ = split(self, point)
+    def stops_early(self: relaxation.Relaxation, point: np.ndarray, **kwargs: Any) -> Any:
+        vertices, _ = split(self, point, **kwargs)
         return vertices[:1], False
 
     def no_rounds(*args: Any, **kwargs: Any) -> Any:
@@ -603,3 +603,47 @@ def test_restricted_nash_master_reaches_its_gap(
     g = table @ (sizes / x)
     assert g.max() - g @ w <= 1e-9
     assert float(sizes @ np.log(x)) >= _em_nash(table, sizes) - 1e-9
+
+
+def test_split_by_moved_seats_publishes_allowed_boards_and_exact_leximin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The leximin split's one-seat moves (``relaxation._exchange``) give allowed boards.
+
+    Every board a move produces is turned back into people (each profile's first members)
+    and judged by :mod:`brute` from the scenario's written rules; the leximin published is
+    the brute-force one, and its probabilities come from allowed boards. Across these
+    cases the moves must be taken often enough for this to test them.
+    """
+    moved: list[np.ndarray] = []
+    exchange = relaxation._exchange
+
+    def spy(*args: Any) -> Any:
+        found = exchange(*args)
+        if found is not None:
+            moved.append(found)
+        return found
+
+    monkeypatch.setattr(relaxation, "_exchange", spy)
+    cases = [random_case(s) for s in CASES] + [capped_case(s) for s in CAPPED]
+    total = 0
+    for frame, spec in cases:
+        judge = Judge(frame, spec)
+        boards = allowed_boards(judge)
+        problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+        moved.clear()
+        distribution = fair_distribution(problem, "leximin", workers=1)
+        got = _per_person(problem, distribution, len(frame))
+        assert got == pytest.approx(exhaustive_leximin(boards, len(frame)), abs=1e-6)
+        assert _in_hull(boards, len(frame), got)
+        variables = columns.Pricer(problem, workers=1).profile_variables()
+        for vector in moved:
+            people = [
+                int(member)
+                for p, variable in enumerate(variables)
+                if variable is not None
+                for member in problem.profiles[p].members[: int(vector[variable.index])]
+            ]
+            assert not judge.violations(people), f"{spec['name']}: a move broke a rule"
+        total += len(moved)
+    assert total >= 10, "the moves were hardly taken: this test would not test them"

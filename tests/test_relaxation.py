@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from balancer.fair.relaxation import Polytope, Relaxation, leximin_levels
+from balancer.fair.relaxation import Polytope, Relaxation, _exchange, _Face, leximin_levels
 
 Row = tuple[str, list[int], int, int]  # kind, members, lowest and highest sum
 
@@ -94,10 +95,11 @@ def test_decomposition_vertices_are_boards_and_hold_the_point(seed: int) -> None
     mixed = rng.sample(points, min(len(points), rng.randint(2, 4)))
     shares = np.array([rng.random() + 0.1 for _ in mixed])
     point = (shares / shares.sum()) @ np.array(mixed, dtype=float)
-    vertices, complete = Relaxation(polytope).decompose(point)
-    assert all(tuple(int(x) for x in v) in points for v in vertices)
-    if complete:  # every one of these 40 seeds completes today
-        assert in_hull(point, vertices)
+    for exchange in (False, True):
+        vertices, complete = Relaxation(polytope).decompose(point, exchange=exchange)
+        assert all(tuple(int(x) for x in v) in points for v in vertices)
+        if complete:  # every one of these 40 seeds completes today
+            assert in_hull(point, vertices)
 
 
 def test_models_with_more_than_linear_rows_get_no_relaxation() -> None:
@@ -127,3 +129,68 @@ def test_leximin_levels_raise_the_rest_after_the_lowest() -> None:
     assert levels[0] == pytest.approx(0.0, abs=1e-9)
     assert levels[1] == pytest.approx(1.0) and levels[2] == pytest.approx(1.0)
     assert point.tolist() == pytest.approx([0.0, 1.0, 1.0])
+
+
+def _off_face(point: tuple[int, ...], face: Any, polytope: Polytope) -> int:
+    """How many of the face's rows and bounds a whole point misses (counted independently)."""
+    values = np.array(point, dtype=np.int64)
+    missed = sum(
+        int(values[v] != limit)
+        for v, limit in zip(face.variables.tolist(), face.variable_limits.tolist(), strict=True)
+    )
+    for r, limit in zip(face.rows.tolist(), face.row_limits.tolist(), strict=True):
+        missed += int(int(polytope.matrix[r] @ values) != limit)
+    return missed
+
+
+def _exchange_against_brute_force(seed: int) -> int:
+    """``_exchange`` against every whole point: sound, and complete for one moved seat.
+
+    A face is taken at a random mixture of boards (as a split step reaches it) and every
+    board is offered as the last one. The neighbours are listed by brute force: the boards
+    of the face that equal the offered board with one seat moved from one variable to
+    another. Whatever ``_exchange`` returns must be one of them; and when the offered board
+    misses one or two of the face's rows and bounds (the case it is for) and a neighbour
+    exists, it must find one, since any such move has to mend the first miss. Returns how
+    many moves it found.
+    """
+    rng = random.Random(5000 + seed)
+    model, bounds, rows = feasible_model(rng)
+    points = whole_points(bounds, rows)
+    polytope = Polytope.of(model)
+    assert polytope is not None
+    checked = found = 0
+    for _ in range(4):
+        mixed = rng.sample(points, min(len(points), rng.randint(1, 3)))
+        shares = np.array([rng.random() + 0.1 for _ in mixed])
+        face = _Face.at(polytope, (shares / shares.sum()) @ np.array(mixed, dtype=float))
+        on_face = {p for p in points if _off_face(p, face, polytope) == 0}
+        for board in points:
+            missed = _off_face(board, face, polytope)
+            neighbours = {
+                p
+                for p in on_face
+                if sum(abs(a - b) for a, b in zip(p, board, strict=True)) == 2
+                and sum(a - b for a, b in zip(p, board, strict=True)) == 0
+            }
+            got = _exchange(polytope, face, np.array(board, dtype=float))
+            if got is not None:
+                assert tuple(int(x) for x in got) in neighbours
+                found += 1
+            elif 0 < missed <= 2:
+                assert not neighbours, f"missed a move from {board} to {sorted(neighbours)}"
+            checked += 1
+    assert checked
+    return found
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_exchange_finds_a_board_of_the_face_one_seat_away_exactly_when_there_is_one(
+    seed: int,
+) -> None:
+    _exchange_against_brute_force(seed)
+
+
+def test_exchange_cases_have_moves_to_find() -> None:
+    """The cases above are not vacuous: across them, many moves are found."""
+    assert sum(_exchange_against_brute_force(seed) for seed in range(40)) >= 40

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from ortools.linear_solver import linear_solver_pb2, pywraplp
@@ -82,6 +83,20 @@ class Polytope:
             np.array(lower, dtype=float),
             np.array(upper, dtype=float),
         )
+
+    @cached_property
+    def real(self) -> np.ndarray:
+        """The matrix as floats, for the split's products (exact: the entries are small)."""
+        real: np.ndarray = self.matrix.astype(float)
+        return real
+
+    @cached_property
+    def span(self) -> np.ndarray:
+        """How far one seat moved from one variable to another can change each row, at most."""
+        top = np.maximum(self.matrix.max(axis=1, initial=0), 0)
+        bottom = np.minimum(self.matrix.min(axis=1, initial=0), 0)
+        spread: np.ndarray = (top - bottom).astype(float)
+        return spread
 
     def contains(self, point: np.ndarray) -> bool:
         """Whether a whole-number point meets every row and bound, in exact integers."""
@@ -188,7 +203,9 @@ class Relaxation:
         self._solver.FillSolutionResponseProto(self._response)
         return np.array(self._response.variable_value, dtype=float)
 
-    def decompose(self, point: np.ndarray) -> tuple[list[np.ndarray], bool]:
+    def decompose(
+        self, point: np.ndarray, *, exchange: bool = False
+    ) -> tuple[list[np.ndarray], bool]:
         """Whole-number vertices whose convex hull holds ``point``, found by Caratheodory steps.
 
         Each step takes a vertex ``v`` of the smallest face holding the current point ``r``
@@ -205,6 +222,16 @@ class Relaxation:
         :mod:`balancer.fair.columns`), so which faces the tries lead to no longer decides
         between seconds and minutes. Returns the vertices found and whether the split
         finished. The weights are left to the master LP.
+
+        Any whole point of the face serves a step, vertex or not (the step still ends on a
+        new tight row or bound). With ``exchange``, the previous board with one seat moved
+        (:func:`_exchange`) is tried before GLOP. Where profiles are people, a leximin split
+        takes about a step per profile (250-500 steps on the held-out 400- and 700-candidate
+        pools), and each new face differs from the last board's by the one or two bounds or
+        rows the step made tight, which one moved seat mends in about half of the steps, at a
+        fraction of a GLOP vertex's cost. The split took 0.6-1.3 s there instead of 1.9-4.7 s.
+        Maximin's split, a few dozen steps on low faces, keeps its GLOP vertices (and its
+        boards).
         """
         poly = self.polytope
         current = point.astype(float).copy()
@@ -218,13 +245,16 @@ class Relaxation:
                     return vertices, True
                 face = _Face.at(poly, current)
                 current = face.snap(poly, current)
-                self._restrict_to_face(face)
                 vertex = None
-                for attempt in range(VERTEX_TRIES):
-                    goal = current if attempt == 0 else noise.random(len(current))
-                    vertex = self._vertex(goal)
-                    if vertex is not None:
-                        break
+                if exchange and vertices:
+                    vertex = _exchange(poly, face, vertices[-1])
+                if vertex is None:
+                    self._restrict_to_face(face)
+                    for attempt in range(VERTEX_TRIES):
+                        goal = current if attempt == 0 else noise.random(len(current))
+                        vertex = self._vertex(goal)
+                        if vertex is not None:
+                            break
                 if vertex is None:
                     vertex = _face_point(poly, face, current)
                 if vertex is None:
@@ -246,11 +276,11 @@ class Relaxation:
         was a tenth of a split's time at 250 profiles).
         """
         rows, bounds = self._held
-        for r, value in face.rows.items():
+        for r, value in zip(face.rows.tolist(), face.row_limits.tolist(), strict=True):
             if r not in rows:
                 self._rows[r].SetBounds(value, value)
                 rows.add(r)
-        for v, value in face.variables.items():
+        for v, value in zip(face.variables.tolist(), face.variable_limits.tolist(), strict=True):
             if v not in bounds:
                 self._variables[v].SetBounds(value, value)
                 bounds.add(v)
@@ -271,17 +301,29 @@ class Relaxation:
 
 @dataclass(frozen=True)
 class _Face:
-    """The rows and bounds tight at a point, each with the limit it sits at."""
+    """The rows and bounds tight at a point (ascending indices), each with its limit."""
 
-    rows: dict[int, float]
-    variables: dict[int, float]
+    rows: np.ndarray
+    row_limits: np.ndarray
+    variables: np.ndarray
+    variable_limits: np.ndarray
 
     @classmethod
     def at(cls, poly: Polytope, point: np.ndarray) -> _Face:
-        return cls(
-            _tight(poly.matrix @ point, poly.lo, poly.hi),
-            _tight(point, poly.lower, poly.upper),
-        )
+        rows, row_limits = _tight(poly.real @ point, poly.lo, poly.hi)
+        variables, variable_limits = _tight(point, poly.lower, poly.upper)
+        return cls(rows, row_limits, variables, variable_limits)
+
+    def held(self, poly: Polytope) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Row limits with the face's rows pinned, and which variables it fixes and where."""
+        lo, hi = poly.lo.copy(), poly.hi.copy()
+        lo[self.rows] = self.row_limits
+        hi[self.rows] = self.row_limits
+        fixed = np.zeros(len(poly.lower), dtype=bool)
+        fixed[self.variables] = True
+        at = np.zeros(len(poly.lower))
+        at[self.variables] = self.variable_limits
+        return lo, hi, fixed, at
 
     def snap(self, poly: Polytope, point: np.ndarray) -> np.ndarray:
         """The point moved onto the face exactly, undoing the drift of earlier steps.
@@ -293,24 +335,85 @@ class _Face:
         ``TIGHT``, so it runs only when some row has drifted by more than ``DRIFT``.
         """
         snapped = point.copy()
-        for v, value in self.variables.items():
-            snapped[v] = value
-        rows = sorted(self.rows)
-        free = [v for v in range(len(point)) if v not in self.variables]
-        if rows and free:
-            error = np.array([self.rows[r] for r in rows]) - poly.matrix[rows] @ snapped
+        snapped[self.variables] = self.variable_limits
+        free = np.ones(len(point), dtype=bool)
+        free[self.variables] = False
+        if len(self.rows) and free.any():
+            error = self.row_limits - poly.real[self.rows] @ snapped
             if np.abs(error).max() > DRIFT:
-                block = poly.matrix[np.ix_(rows, free)].astype(float)
+                block = poly.real[np.ix_(self.rows, np.flatnonzero(free))]
                 snapped[free] += np.linalg.lstsq(block, error, rcond=None)[0]
         return snapped
 
 
-def _tight(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[int, float]:
-    """Each index at a limit, with that limit: within ``TIGHT``, or drifted past it."""
+def _tight(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The indices at a limit, with that limit: within ``TIGHT``, or drifted past it."""
     at_hi = values >= hi - TIGHT
     at_lo = ~at_hi & (values <= lo + TIGHT)
-    limit = np.where(at_hi, hi, lo)
-    return {int(i): float(limit[i]) for i in np.flatnonzero(at_hi | at_lo)}
+    index = np.flatnonzero(at_hi | at_lo)
+    return index, np.where(at_hi, hi, lo)[index]
+
+
+def _exchange(poly: Polytope, face: _Face, board: np.ndarray) -> np.ndarray | None:
+    """A whole point of the face one moved seat away from ``board``, or None.
+
+    ``board`` is the last step's board: it meets every row and bound of the polytope and of
+    the previous face, so only the one or two the last step made tight can be off. The
+    first of them names one end of the move (the variable to empty or to fill, or a member
+    of the row to mend); the moves from or to it are checked, one end at a time, against
+    the rows a single move can break (``Polytope.span``), the face's rows held at their
+    limits, and the first that fits (in index order) is checked again in exact integers.
+    None sends the step to GLOP, as do more than two rows and bounds off.
+
+    Why the first fit: the choice decides where the split goes, and on some pools whether
+    it reaches a face with no whole point early (the rest is then priced, ``_reach``). Of
+    four rules tried on the 14 benchmark pools (lean the way the current point leans, as
+    the GLOP vertex does; the opposite; the largest move; the first fit), the first fit
+    had the fewest pools with a long tail of pricing (2 against 3-4) and the simplest code.
+    """
+    lo, hi, fixed, at = face.held(poly)
+    seats = poly.real @ board
+    wrong = np.flatnonzero(fixed & (board != at))
+    off = np.flatnonzero((seats < lo) | (seats > hi))
+    if not 0 < len(wrong) + len(off) <= 2:
+        return None
+    loses = np.flatnonzero((board >= poly.lower + 1) & (~fixed | (board > at)))
+    gains = np.flatnonzero((board <= poly.upper - 1) & (~fixed | (board < at)))
+    if len(wrong) == 2:  # the move must be from the one above its bound to the one below
+        high, low = wrong if board[wrong[0]] > at[wrong[0]] else wrong[::-1]
+        if not board[high] > at[high] or not board[low] < at[low]:
+            return None
+        ends = [(np.array([high]), np.array([low]))]
+    elif len(wrong):
+        first = np.array([wrong[0]])
+        ends = [(first, gains)] if board[first[0]] > at[first[0]] else [(loses, first)]
+    else:
+        row = poly.matrix[off[0]]
+        ends = [(loses[row[loses] != 0], gains), (loses, gains[row[gains] != 0])]
+    critical = np.flatnonzero((seats - poly.span < lo) | (seats + poly.span > hi))
+    block = poly.real[critical]
+    low, high = lo[critical] - seats[critical], hi[critical] - seats[critical]
+    for out, into in ends:
+        targets = block[:, into]
+        for p in out.tolist():
+            change = targets - block[:, p, None]
+            fits = np.all((change >= low[:, None]) & (change <= high[:, None]), axis=0)
+            if fits.any():
+                moved = board.copy()
+                moved[p] -= 1
+                moved[into[int(np.argmax(fits))]] += 1
+                return moved if _on_face(poly, face, moved) else None
+    return None
+
+
+def _on_face(poly: Polytope, face: _Face, point: np.ndarray) -> bool:
+    """Whether a whole-number point is a board of the face, in exact integers."""
+    whole = point.astype(np.int64)
+    if np.any(whole[face.variables] != face.variable_limits):
+        return False
+    if np.any(poly.matrix[face.rows] @ whole != face.row_limits):
+        return False
+    return poly.contains(point)
 
 
 def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | None:
@@ -322,8 +425,12 @@ def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | N
     variables the face leaves free enter the model (late faces have few); the fixed ones
     are folded into the row limits.
     """
-    fixed = np.array([face.variables.get(v, 0.0) for v in range(len(near))])
-    free = [v for v in range(len(near)) if v not in face.variables]
+    fixed = np.zeros(len(near))
+    fixed[face.variables] = face.variable_limits
+    held = np.ones(len(near), dtype=bool)
+    held[face.variables] = False
+    free = np.flatnonzero(held).tolist()
+    limit = dict(zip(face.rows.tolist(), face.row_limits.tolist(), strict=True))
     model = cp_model.CpModel()
     lower, upper = poly.lower.astype(int).tolist(), poly.upper.astype(int).tolist()
     xs = [model.new_int_var(lower[v], upper[v], f"x{v}") for v in free]
@@ -334,8 +441,8 @@ def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | N
         total = cp_model.LinearExpr.weighted_sum(
             [xs[i] for i in columns], block[r, columns].tolist()
         )
-        if r in face.rows:
-            model.add(total == int(face.rows[r] - settled[r]))
+        if r in limit:
+            model.add(total == int(limit[r] - settled[r]))
             continue
         if np.isfinite(poly.lo[r]):
             model.add(total >= int(poly.lo[r] - settled[r]))
@@ -363,11 +470,11 @@ def _longest_step(poly: Polytope, face: _Face, point: np.ndarray, direction: np.
     """
     limits = [np.inf]
     rows = np.ones(len(poly.matrix), dtype=bool)
-    rows[list(face.rows)] = False
+    rows[face.rows] = False
     bounds = np.ones(len(point), dtype=bool)
-    bounds[list(face.variables)] = False
+    bounds[face.variables] = False
     for values, moves, lo, hi, open_ in (
-        (poly.matrix @ point, poly.matrix @ direction, poly.lo, poly.hi, rows),
+        (poly.real @ point, poly.real @ direction, poly.lo, poly.hi, rows),
         (point, direction, poly.lower, poly.upper, bounds),
     ):
         up = open_ & (moves > TIGHT)
