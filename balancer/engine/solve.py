@@ -25,7 +25,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model_helper as cmh
 
 from balancer.engine.model import (
     BalanceModel,
@@ -151,13 +153,6 @@ def new_solver(
     return solver
 
 
-def _upper(variable: cp_model.IntVar) -> int:
-    """The variable's largest value. (``proto.domain[-1]`` reads 0 in ortools 9.15, whose
-    repeated fields take no negative index: every lean what-if was hinted an empty board.)"""
-    domain = variable.proto.domain
-    return int(domain[len(domain) - 1])
-
-
 def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
@@ -186,7 +181,8 @@ class Stager:
         self.presolve = presolve
         self.deadline = None if time_limit is None else time.perf_counter() + time_limit
         self.stages: list[Stage] = []
-        self.values: dict[int, int] = {}
+        # The value of every pick in the last solution (in the model's layout order), or None
+        self.picked: np.ndarray | None = None
 
     def _solver(self) -> cp_model.CpSolver:
         remaining = None
@@ -204,12 +200,7 @@ class Stager:
     def run(self, name: str, objective: LinearExpr | None, sense: int = 1) -> SolveStatus:
         """Solve once; returns how it ended and remembers the solution as the next hint."""
         model = self.handles.model
-        model.clear_objective()  # type: ignore[no-untyped-call]
-        if objective is not None:
-            if sense > 0:
-                model.minimize(objective)
-            else:
-                model.maximize(objective)
+        _set_objective(model, objective, sense)
         solver = self._solver()
         self.progress.step("solve", len(self.stages), self._total(), name)
         started = time.perf_counter()
@@ -222,10 +213,10 @@ class Stager:
             value = int(solver.value(objective)) if objective is not None else None
             # Read and hint in bulk: one value() and one add_hint() per pick cost about 10%
             # of an explanation's what-ifs on a 200-seat board (the same values and hints).
-            indexes = [v.index for v in self.handles.all_picks()]
-            found = solver.response_proto.solution
-            self.values = {i: int(found[i]) for i in indexes}
-            _set_hint(model, indexes, [self.values[i] for i in indexes])
+            indexes, _ = self.handles.layout()
+            found = np.asarray(solver.response_proto.solution, np.int64)
+            self.picked = found[indexes]
+            _set_hint(model, indexes.tolist(), self.picked.tolist())
         work = float(solver.response_proto.deterministic_time)
         if self.work_left is not None:
             self.work_left -= work
@@ -246,13 +237,23 @@ class Stager:
         assert value is not None
         self.handles.model.add(objective == value)
 
+    @property
+    def has_board(self) -> bool:
+        """Has a solve found a board (with at least one pick) to read?"""
+        return self.picked is not None and len(self.picked) > 0
+
     def counts(self) -> list[int]:
-        return [sum(self.values[v.index] for v in row) for row in self.handles.picks]
+        assert self.picked is not None
+        seats: list[int] = self.handles.seats_per_profile(self.picked).tolist()
+        return seats
 
     def chosen(self) -> list[int]:
         rows: list[int] = []
-        for p, seats in enumerate(self.counts()):
-            rows.extend(int(r) for r in self.handles.order[p][:seats])
+        if self.picked is None:
+            return rows
+        seats = self.handles.seats_per_profile(self.picked)
+        for p in np.flatnonzero(seats).tolist():
+            rows.extend(self.handles.order[p][: seats[p]].tolist())
         return sorted(rows)
 
     def hint(self, counts: Sequence[int], *, gaps: bool = False) -> None:
@@ -263,42 +264,50 @@ class Stager:
         its own search: about 0.11 s of a 0.17 s what-if on a 200-seat board of 1,175
         profiles, spent again by every what-if of an explanation.
         """
-        hinted = []
-        indexes: list[int] = []
-        values: list[int] = []
-        for row, seats in zip(self.handles.picks, counts, strict=False):
-            if self.handles.lean and row:
-                hinted.append(min(seats, _upper(row[0])))
-                indexes.append(row[0].index)
-                values.append(hinted[-1])
-                continue
-            hinted.append(min(seats, len(row)))
-            indexes.extend(pick.index for pick in row)
-            values.extend(1 if j < seats else 0 for j in range(len(row)))
+        handles = self.handles
+        layout, starts = handles.layout()
+        rows = min(len(handles.picks), len(counts))  # profiles hinted (all, in practice)
+        given = np.asarray(counts[:rows], np.int64)
+        lengths = np.diff(starts[: rows + 1])
+        if handles.lean:  # one variable per profile with a row: its seats, within its domain
+            hinted = np.where(lengths > 0, np.minimum(given, handles.upper[:rows]), 0)
+            has_row = lengths > 0
+            indexes = layout[starts[:rows][has_row]]
+            values = hinted[has_row]
+        else:  # each profile's first ``seats`` picks are on, the rest off
+            hinted = np.minimum(given, lengths)
+            end = int(starts[rows])
+            indexes = layout[:end]
+            within = np.arange(end) - np.repeat(starts[:rows], lengths)
+            values = (within < np.repeat(given, lengths)).astype(np.int64)
+        hint_indexes: list[int] = indexes.tolist()
+        hint_values: list[int] = values.tolist()
         if gaps:
-            for variable, value in _gap_values(self.handles, hinted):
-                indexes.append(variable.index)
-                values.append(value)
-        _set_hint(self.handles.model, indexes, values)
+            for variable, value in _gap_values(handles, hinted):
+                hint_indexes.append(variable.index)
+                hint_values.append(value)
+        _set_hint(handles.model, hint_indexes, hint_values)
 
     def switch(self, handles: BalanceModel) -> None:
         """Go on with another model of the same question, starting from the board so far."""
-        counts = self.counts() if self.values else None
+        counts = self.counts() if self.has_board else None
         self.handles = handles
-        self.values = {}
+        self.picked = None
         if counts is not None:
             self.hint(counts)
 
     def is_unique(self) -> bool | None:
         """Does any other board reach every fixed optimum? Solved with a no-good cut."""
         model = self.handles.model
-        chosen = [v for v in self.handles.all_picks() if self.values[v.index]]
+        assert self.picked is not None
+        picks = self.handles.all_picks()
+        chosen = [picks[i] for i in np.flatnonzero(self.picked).tolist()]
         check = forbid_board(self.handles, chosen)
         model.clear_assumptions()
         model.add_assumptions([check])
-        saved = self.values
+        saved = self.picked
         status = self.run("uniqueness", None)
-        self.values = saved
+        self.picked = saved
         model.clear_assumptions()
         model.add(check == 0)
         if status is SolveStatus.INFEASIBLE:
@@ -317,18 +326,41 @@ def _set_hint(model: cp_model.CpModel, indexes: Sequence[int], values: Sequence[
     hint.values.extend(values)
 
 
-def _gap_values(handles: BalanceModel, counts: Sequence[int]) -> list[tuple[cp_model.IntVar, int]]:
+def _set_objective(model: cp_model.CpModel, objective: LinearExpr | None, sense: int) -> None:
+    """Minimise (``sense`` > 0) or maximise the objective, or clear it (None).
+
+    What ``model.minimize``/``maximize`` write, with the proto's fields filled in bulk: they
+    append one variable at a time, about 3% of a 200-seat explanation (a lottery objective has
+    about 3,000 terms). Objectives here are always whole-number expressions.
+    """
+    model.clear_objective()  # type: ignore[no-untyped-call]
+    if objective is None:
+        return
+    if not isinstance(objective, cp_model.LinearExpr):  # a constant: nothing to write in bulk
+        model.minimize(objective) if sense > 0 else model.maximize(objective)
+        return
+    flat = cmh.FlatIntExpr(objective)
+    written = model.proto.objective
+    written.vars.extend([v.index for v in flat.vars])
+    if sense > 0:
+        written.scaling_factor = 1.0
+        written.offset = flat.offset
+        written.coeffs.extend(flat.coeffs)
+    else:
+        written.scaling_factor = -1.0
+        written.offset = -flat.offset
+        written.coeffs.extend([-c for c in flat.coeffs])
+
+
+def _gap_values(handles: BalanceModel, counts: np.ndarray) -> list[tuple[cp_model.IntVar, int]]:
     """The value of every gap variable (and of the largest) for a board of these counts."""
-    problem = handles.problem
     if handles.max_gap is None:
         return []
     values = []
-    for term, gap in zip(problem.targets, handles.gaps, strict=True):
-        coefficient = int(term.weight * handles.scale)
-        offset = int(term.weight * term.seats * handles.scale)
-        matching = problem.profiles_matching({term.column: frozenset([term.value])})
-        seats = sum(counts[p] for p in matching if p < len(counts))
-        values.append((gap, abs(coefficient * seats - offset)))
+    for target, gap in zip(handles.problem.scaled_targets()[1], handles.gaps, strict=True):
+        profiles = np.asarray(target.profiles, np.int64)
+        seats = int(counts[profiles[profiles < len(counts)]].sum())
+        values.append((gap, abs(target.coefficient * seats - target.offset)))
     return [*values, (handles.max_gap, max(value for _, value in values))]
 
 
@@ -395,7 +427,7 @@ def stage(stager: Stager, name: str, objective: LinearExpr | None, sense: int) -
     if status is SolveStatus.INFEASIBLE:
         return SolveStatus.INFEASIBLE
     if status is not SolveStatus.OPTIMAL:
-        return SolveStatus.FEASIBLE if stager.values else SolveStatus.UNKNOWN
+        return SolveStatus.FEASIBLE if stager.has_board else SolveStatus.UNKNOWN
     if objective is not None:
         stager.fix(objective)
     return None
@@ -551,7 +583,7 @@ def _solve(
     stager.planned = max(1, len(own) + len(gap_stages) + breaks)
 
     def finish(status: Status, unique: bool | None = None) -> Solution:
-        rows = stager.chosen() if stager.values else []
+        rows = stager.chosen() if stager.has_board else []
         values = {stage.name: stage.value for stage in stager.stages}
         gaps = None
         if gap_stages and status in {"optimal", "feasible"}:
@@ -562,7 +594,7 @@ def _solve(
         return Solution(
             status=status,
             rows=rows,
-            counts=stager.counts() if stager.values else [],
+            counts=stager.counts() if stager.has_board else [],
             gap_values=gaps,
             stages=stager.stages,
             unique=unique,
@@ -716,8 +748,8 @@ def _tie_break_of(
     status, unique = tie_break(stager, prove_unique=prove_unique)
     return Solution(
         status=status,
-        rows=stager.chosen() if stager.values else [],
-        counts=stager.counts() if stager.values else [],
+        rows=stager.chosen() if stager.has_board else [],
+        counts=stager.counts() if stager.has_board else [],
         gap_values=balanced.gap_values,
         stages=stager.stages,
         unique=unique,
