@@ -618,8 +618,8 @@ def test_split_by_moved_seats_publishes_allowed_boards_and_exact_leximin(
     moved: list[np.ndarray] = []
     exchange = relaxation._exchange
 
-    def spy(*args: Any) -> Any:
-        found = exchange(*args)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        found = exchange(*args, **kwargs)
         if found is not None:
             moved.append(found)
         return found
@@ -647,3 +647,50 @@ def test_split_by_moved_seats_publishes_allowed_boards_and_exact_leximin(
             assert not judge.violations(people), f"{spec['name']}: a move broke a rule"
         total += len(moved)
     assert total >= 10, "the moves were hardly taken: this test would not test them"
+
+
+@pytest.mark.parametrize("case", [("plain", s) for s in CASES] + [("capped", s) for s in CAPPED])
+def test_a_second_split_stands_in_for_pricing_when_the_first_falls_short(
+    case: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_reach`` adds the boards of a second split (moves taken last-fit) before pricing on.
+
+    The first split is cut to its first board, and the second is asked for at once
+    (``SPARE_AFTER`` 0). When the second split is complete its boards hold the point, so no
+    column may be priced after it; either way the leximin must be the brute-force one and
+    leximin's own column generation must not run.
+    """
+    kind, seed = case
+    frame, spec = (random_case if kind == "plain" else capped_case)(seed)
+    expected = exhaustive_leximin(allowed_boards(Judge(frame, spec)), len(frame))
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    split = relaxation.Relaxation.decompose
+    seen: list[tuple[bool, bool]] = []  # (last, complete) of each split
+
+    def first_short(self: relaxation.Relaxation, point: np.ndarray, **kwargs: Any) -> Any:
+        vertices, complete = split(self, point, **kwargs)
+        seen.append((kwargs.get("last", False), complete))
+        return (vertices, complete) if kwargs.get("last") else (vertices[:1], False)
+
+    priced_after: list[bool] = []
+    improving = columns.Pricer.improving
+
+    def spy(self: columns.Pricer, *args: Any, **kwargs: Any) -> Any:
+        priced_after.append(any(last for last, _ in seen))
+        return improving(self, *args, **kwargs)
+
+    def no_rounds(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("leximin's column generation ran; the levels were reachable")
+
+    monkeypatch.setattr(relaxation.Relaxation, "decompose", first_short)
+    monkeypatch.setattr(columns.Pricer, "improving", spy)
+    monkeypatch.setattr(columns, "leximin", no_rounds)
+    monkeypatch.setattr(columns, "SPARE_AFTER", 0)
+    distribution = fair_distribution(problem, "leximin", workers=1)
+    got = _per_person(problem, distribution, len(frame))
+    assert got == pytest.approx(expected, abs=1e-6)
+    assert _in_hull(allowed_boards(Judge(frame, spec)), len(frame), got)
+    assert all(priced_after), "a column was priced before the second split was asked for"
+    seconds = [complete for last, complete in seen if last]
+    if seconds and seconds[0]:
+        assert not any(priced_after), "a column was priced after a complete second split"

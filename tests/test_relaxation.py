@@ -173,13 +173,14 @@ def _exchange_against_brute_force(seed: int) -> int:
                 if sum(abs(a - b) for a, b in zip(p, board, strict=True)) == 2
                 and sum(a - b for a, b in zip(p, board, strict=True)) == 0
             }
-            got = _exchange(polytope, face, np.array(board, dtype=float))
-            if got is not None:
-                assert tuple(int(x) for x in got) in neighbours
-                found += 1
-            elif 0 < missed <= 2:
-                assert not neighbours, f"missed a move from {board} to {sorted(neighbours)}"
-            checked += 1
+            for last in (False, True):
+                got = _exchange(polytope, face, np.array(board, dtype=float), last=last)
+                if got is not None:
+                    assert tuple(int(x) for x in got) in neighbours
+                    found += 1
+                elif 0 < missed <= 2:
+                    assert not neighbours, f"missed a move from {board} to {sorted(neighbours)}"
+                checked += 1
     assert checked
     return found
 

@@ -204,7 +204,7 @@ class Relaxation:
         return np.array(self._response.variable_value, dtype=float)
 
     def decompose(
-        self, point: np.ndarray, *, exchange: bool = False
+        self, point: np.ndarray, *, exchange: bool = False, last: bool = False
     ) -> tuple[list[np.ndarray], bool]:
         """Whole-number vertices whose convex hull holds ``point``, found by Caratheodory steps.
 
@@ -247,7 +247,7 @@ class Relaxation:
                 current = face.snap(poly, current)
                 vertex = None
                 if exchange and vertices:
-                    vertex = _exchange(poly, face, vertices[-1])
+                    vertex = _exchange(poly, face, vertices[-1], last=last)
                 if vertex is None:
                     self._restrict_to_face(face)
                     for attempt in range(VERTEX_TRIES):
@@ -354,7 +354,9 @@ def _tight(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarr
     return index, np.where(at_hi, hi, lo)[index]
 
 
-def _exchange(poly: Polytope, face: _Face, board: np.ndarray) -> np.ndarray | None:
+def _exchange(
+    poly: Polytope, face: _Face, board: np.ndarray, *, last: bool = False
+) -> np.ndarray | None:
     """A whole point of the face one moved seat away from ``board``, or None.
 
     ``board`` is the last step's board: it meets every row and bound of the polytope and of
@@ -363,7 +365,9 @@ def _exchange(poly: Polytope, face: _Face, board: np.ndarray) -> np.ndarray | No
     of the row to mend); the moves from or to it are checked, one end at a time, against
     the rows a single move can break (``Polytope.span``), the face's rows held at their
     limits, and the first that fits (in index order) is checked again in exact integers.
-    None sends the step to GLOP, as do more than two rows and bounds off.
+    None sends the step to GLOP, as do more than two rows and bounds off. With ``last`` the
+    order is reversed (the last end, the last member, the last fit): another split of the
+    same point, for when the first leaves the hull of the boards (see ``_reach``).
 
     Why the first fit: the choice decides where the split goes, and on some pools whether
     it reaches a face with no whole point early (the rest is then priced, ``_reach``). Of
@@ -393,15 +397,19 @@ def _exchange(poly: Polytope, face: _Face, board: np.ndarray) -> np.ndarray | No
     critical = np.flatnonzero((seats - poly.span < lo) | (seats + poly.span > hi))
     block = poly.real[critical]
     low, high = lo[critical] - seats[critical], hi[critical] - seats[critical]
-    for out, into in ends:
+    for out, into in ends[::-1] if last else ends:
         targets = block[:, into]
-        for p in out.tolist():
+        for p in out[::-1].tolist() if last else out.tolist():
             change = targets - block[:, p, None]
             fits = np.all((change >= low[:, None]) & (change <= high[:, None]), axis=0)
             if fits.any():
                 moved = board.copy()
                 moved[p] -= 1
-                moved[into[int(np.argmax(fits))]] += 1
+                moved[
+                    into[
+                        len(fits) - 1 - int(np.argmax(fits[::-1])) if last else int(np.argmax(fits))
+                    ]
+                ] += 1
                 return moved if _on_face(poly, face, moved) else None
     return None
 
