@@ -694,3 +694,37 @@ def test_a_second_split_stands_in_for_pricing_when_the_first_falls_short(
     seconds = [complete for last, complete in seen if last]
     if seconds and seconds[0]:
         assert not any(priced_after), "a column was priced after a complete second split"
+
+
+def test_a_check_short_of_a_level_by_more_than_the_tolerance_is_not_published(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GLOP's "feasible" is not taken on trust: the probabilities must meet every level.
+
+    With presolve, GLOP has called the check feasible for weights whose probabilities fell
+    1e-7 short of a level (held-out 500- and 700-candidate pools). Here the check's weights
+    are spoilt on purpose (a share of the lottery moved to its first board); the lottery
+    published must still meet every relaxation level to ``FEASIBLE`` and be the brute-force
+    leximin.
+    """
+    frame, spec = capped_case(CAPPED[3])
+    expected = exhaustive_leximin(allowed_boards(Judge(frame, spec)), len(frame))
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    _, levels, _ = _relaxation_levels(problem)
+    reach = columns._Master.reach
+    spoilt: list[bool] = []
+
+    def short(self: columns._Master, bound: Any) -> Any:
+        weights = reach(self, bound)
+        if weights is None or spoilt:
+            return weights
+        spoilt.append(True)
+        moved = 1e-4 * sum(weights[1:])
+        return [weights[0] + moved] + [w * (1 - 1e-4) for w in weights[1:]]
+
+    monkeypatch.setattr(columns._Master, "reach", short)
+    distribution = fair_distribution(problem, "leximin", workers=1)
+    assert spoilt, "the check never passed, so nothing was spoilt"
+    for p, level in levels.items():
+        assert distribution.probabilities[p] >= level - columns.FEASIBLE - 1e-12
+    assert _per_person(problem, distribution, len(frame)) == pytest.approx(expected, abs=1e-6)

@@ -771,6 +771,8 @@ def _from_relaxation(
     for board in master.columns:
         check.add(board)
     weights = check.reach(bound)
+    if weights is not None and not _meets(check.pi(weights), bound):
+        weights = None  # "feasible" to GLOP, but a probability is short of its level
     if weights is None:
         # The boards of a split by GLOP vertices alone, the second route into the hull
         # (see _reach), only for leximin, whose split moves seats.
@@ -840,8 +842,7 @@ def _reach(
     priced = 0
     while True:
         z, weights, prices, convexity = check.maximin({})
-        reached = check.pi(weights)
-        if z >= 1.0 - 1e-12 or all(reached[p] >= level - FEASIBLE for p, level in bound.items()):
+        if z >= 1.0 - 1e-12 or _meets(check.pi(weights), bound):
             return weights
         priced += 1
         if spare is not None and priced > SPARE_AFTER:
@@ -852,3 +853,8 @@ def _reach(
         column, _ = pricer.improving(prices, convexity + TOLERANCE)
         if column is None or not check.add(column):
             return None
+
+
+def _meets(reached: Sequence[float], bound: Mapping[int, float]) -> bool:
+    """Whether every profile's probability is within ``FEASIBLE`` of its level or above."""
+    return all(reached[p] >= level - FEASIBLE for p, level in bound.items())
