@@ -52,6 +52,8 @@ class BalanceModel:
     # Each profile's most seats as its variables were given them: a lean variable's domain
     # (read here, since a template copy's handles are the template's: see from_template).
     upper: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Each plain rule's row in the proto (rule id -> constraint index), for copies to edit
+    rows: dict[str, int] = field(default_factory=dict)
     _layout: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def all_picks(self) -> list[cp_model.IntVar]:
@@ -123,6 +125,7 @@ def build_model(
     lean: bool = False,
     largest_gap: int | None = None,
     first: Collection[int] = (),
+    room: bool = False,
 ) -> BalanceModel:
     """Build the model for ``rules`` (default: all of the problem's rules).
 
@@ -144,15 +147,21 @@ def build_model(
     profile, each part still best first: a profile then seats the given members before anyone
     else, which is what "the fewest changes to this board" needs (see :func:`add_changes`).
     Gaps and rules depend only on the seat counts, so this changes only who the seats go to.
+
+    With ``room`` every profile with a member keeps its variable (bounded by the rules,
+    possibly to 0), and a full model gets one pick more than the rules allow, as far as the
+    profile has members: a copy can then drop a rule, or relax it by a seat, by widening
+    bounds alone (see :func:`lean_template`).
     """
     active = list(problem.rules if rules is None else rules)
     patch = patch or Patch()
     model = cp_model.CpModel()
     n = problem.board_size
-    upper = [
+    base = [
         max(0, min(profile.size - patch.fewer.get(p, 0), n))
         for p, profile in enumerate(problem.profiles)
     ]
+    upper = list(base)
     for profiles, most in _within_gap(problem, largest_gap):
         for p in profiles:
             upper[p] = min(upper[p], most)
@@ -164,10 +173,13 @@ def build_model(
                 continue
             for p in profiles:
                 upper[p] = min(upper[p], rule.hi)
+    if room and not lean:
+        upper = [min(most, limit + 1) for most, limit in zip(base, upper, strict=True)]
     picks = []
     for p, limit in enumerate(upper):
         if lean:
-            row = [model.new_int_var(0, limit, f"seats_{p}")] if limit > 0 else []
+            kept = limit > 0 or (room and base[p] > 0)
+            row = [model.new_int_var(0, max(limit, 0), f"seats_{p}")] if kept else []
         else:
             row = [model.new_bool_var(f"pick_{p}_{j}") for j in range(max(limit, 0))]
             for earlier, later in itertools.pairwise(row):
@@ -191,9 +203,9 @@ def build_model(
     for rule, profiles in zip(active, matching, strict=True):
         seats = handles.seats(profiles)
         if rule.id in elastic:
-            room = elastic[rule.id]
-            down = model.new_int_var(0, min(room, rule.lo), f"down[{rule.id}]")
-            up = model.new_int_var(0, room, f"up[{rule.id}]")
+            allowed = elastic[rule.id]
+            down = model.new_int_var(0, min(allowed, rule.lo), f"down[{rule.id}]")
+            up = model.new_int_var(0, allowed, f"up[{rule.id}]")
             handles.moves[rule.id] = (down, up)
             model.add(seats >= rule.lo - down)
             model.add(seats <= rule.hi + up)
@@ -203,7 +215,7 @@ def build_model(
             model.add(seats >= rule.lo).only_enforce_if(switch)
             model.add(seats <= rule.hi).only_enforce_if(switch)
         else:
-            model.add_linear_constraint(seats, rule.lo, rule.hi)
+            handles.rows[rule.id] = model.add_linear_constraint(seats, rule.lo, rule.hi).index
     if not any(rule.lo == rule.hi == n and not rule.where for rule in active):
         model.add(handles.seats(range(len(picks))) == n)  # the board size is never optional
 
@@ -242,17 +254,16 @@ class LeanTemplate:
     Building a lean model in Python takes about 16 ms on a 200-seat board of 1,175 profiles
     and 99 rules, more than some of its what-ifs take to solve, and an explanation asks a
     hundred of them; a copy of the built proto with a few bounds edited takes about 2 ms. The
-    copy asks the same question (the same boards meet it) but is not the model
-    :func:`build_model` writes: every profile keeps its variable, and a dropped rule stays as
-    a row that every board meets. CP-SAT may search it another way, so only answers that do
-    not depend on the search path may use it (proven optima, not the board found). A full
-    template has one pick more per profile than every rule allows, so that each what-if
-    relaxing one rule by a seat fits; a copy fixes the picks its own rules leave out to 0
-    (about 10 ms against 45 ms for building it, on that board).
+    template is :func:`build_model` with ``room``, so a copy asks the same question (the same
+    boards meet it) but is not the model built for it: every profile keeps its variable, and
+    a dropped rule stays as a row that every board meets. CP-SAT may search it another way, so
+    only answers that do not depend on the search path may use it (proven optima, not the
+    board found). A full template has one pick more per profile than every rule allows, so
+    that each what-if relaxing one rule by a seat fits; a copy fixes the picks its own rules
+    leave out to 0 (about 10 ms against 45 ms for building it, on that board).
     """
 
     handles: BalanceModel
-    constraint_of: dict[str, int]  # rule id -> its row in the template's proto
     matching: dict[str, np.ndarray]  # rule id -> the profiles it counts
     base: np.ndarray  # each profile's most seats without any rule: its size, at most the board
     upper: np.ndarray  # ... and with every rule: the template's variable domains
@@ -270,54 +281,20 @@ def _upper_under(
 
 
 def lean_template(problem: BalanceProblem, *, full: bool = False) -> LeanTemplate:
-    """The lean (or ``full``) model of the problem's rules, for :func:`from_template` to copy.
-
-    Unlike :func:`build_model`, every profile with a member gets a variable (its domain
-    bounded by the rules, possibly to 0), so that dropping a rule only widens domains; a full
-    one gets one pick more than the rules allow, as far as it has members.
-    """
-    n = problem.board_size
-    model = cp_model.CpModel()
+    """The lean (or ``full``) model of the problem's rules, built with room to relax them,
+    for :func:`from_template` to copy."""
     base = np.fromiter(
-        (min(profile.size, n) for profile in problem.profiles), np.int64, len(problem.profiles)
+        (min(profile.size, problem.board_size) for profile in problem.profiles),
+        np.int64,
+        len(problem.profiles),
     )
     matching = {
         rule.id: np.asarray(problem.profiles_matching(rule.where), np.int64)
         for rule in problem.rules
     }
+    handles = build_model(problem, lean=not full, room=True)
     upper = _upper_under(base, problem.rules, matching)
-    if full:
-        picks = []
-        for p, most in enumerate(np.minimum(base, upper + 1).tolist()):
-            row = [model.new_bool_var(f"pick_{p}_{j}") for j in range(most)]
-            for earlier, later in itertools.pairwise(row):
-                model.add_implication(later, earlier)
-            picks.append(row)
-    else:
-        picks = [
-            [model.new_int_var(0, int(upper[p]), f"seats_{p}")] if base[p] > 0 else []
-            for p in range(len(base))
-        ]
-    handles = BalanceModel(
-        model,
-        problem,
-        list(problem.rules),
-        picks,
-        [],
-        None,
-        1,
-        lean=not full,
-        order=_orders(problem, ()),
-        upper=upper if not full else np.minimum(base, upper + 1),
-    )
-    constraint_of = {}
-    for rule in problem.rules:
-        seats = handles.seats(matching[rule.id].tolist())
-        constraint_of[rule.id] = model.add_linear_constraint(seats, rule.lo, rule.hi).index
-    if not any(rule.lo == rule.hi == n and not rule.where for rule in problem.rules):
-        model.add(handles.seats(range(len(picks))) == n)
-    _add_gaps(handles)
-    return LeanTemplate(handles, constraint_of, matching, base, upper)
+    return LeanTemplate(handles, matching, base, upper)
 
 
 def from_template(
@@ -332,7 +309,7 @@ def from_template(
     profile's seats are bounded by the rules given, as :func:`build_model` bounds them.
     """
     given = {rule.id: rule for rule in rules}
-    if len(given) != len(rules) or any(r not in template.constraint_of for r in given):
+    if len(given) != len(rules) or any(r not in template.handles.rows for r in given):
         return None
     source = template.handles
     n = source.problem.board_size
@@ -358,7 +335,7 @@ def from_template(
         lo, hi = (0, n) if now is None else (now.lo, now.hi)
         if (lo, hi) == (rule.lo, rule.hi):
             continue
-        row = proto.constraints[template.constraint_of[rule.id]]
+        row = proto.constraints[source.rows[rule.id]]
         assert row.has_linear() and len(row.linear.domain) == 2, "a rule is one linear row"
         row.linear.domain[0] = lo
         row.linear.domain[1] = hi
@@ -379,6 +356,7 @@ def from_template(
         lean=source.lean,
         order=source.order,
         upper=upper if source.lean else np.minimum(np.diff(source.layout()[1]), upper),
+        rows=source.rows,
         _layout=source.layout(),
     )
 
