@@ -696,6 +696,78 @@ def test_a_second_split_stands_in_for_pricing_when_the_first_falls_short(
         assert not any(priced_after), "a column was priced after a complete second split"
 
 
+STALL_AFTER = 1  # columns priced before a stall counts, in the test below
+
+
+def _stalls(kind: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """One case of the test below; whether pricing stalled (and the second split came)."""
+    frame, spec = (random_case if kind == "plain" else capped_case)(seed)
+    expected = exhaustive_leximin(allowed_boards(Judge(frame, spec)), len(frame))
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    split = relaxation.Relaxation.decompose
+    improving = columns.Pricer.improving
+    maximin = columns._Master.maximin
+    priced = [0]
+    spare: list[int] = []  # solves recorded when the second split was asked for
+    solves: list[tuple[int, float]] = []  # (columns priced before, 1 - z) of aimed solves
+
+    def first_short(self: relaxation.Relaxation, point: np.ndarray, **kwargs: Any) -> Any:
+        vertices, complete = split(self, point, **kwargs)
+        if kwargs.get("last"):
+            spare.append(len(solves))
+            return vertices, complete
+        return vertices[:1], False
+
+    def count(self: columns.Pricer, *args: Any, **kwargs: Any) -> Any:
+        priced[0] += 1
+        return improving(self, *args, **kwargs)
+
+    def record(self: columns._Master, fixed: Any) -> Any:
+        answer = maximin(self, fixed)
+        if self._aim is not None and not spare:
+            solves.append((priced[0], 1.0 - answer[0]))
+        return answer
+
+    with monkeypatch.context() as patch:
+        patch.setattr(relaxation.Relaxation, "decompose", first_short)
+        patch.setattr(columns.Pricer, "improving", count)
+        patch.setattr(columns._Master, "maximin", record)
+        patch.setattr(columns, "SPARE_AFTER", 10**6)
+        patch.setattr(columns, "STALL_AFTER", STALL_AFTER)
+        distribution = fair_distribution(problem, "leximin", workers=1)
+    got = _per_person(problem, distribution, len(frame))
+    assert got == pytest.approx(expected, abs=1e-6), f"{kind} {seed}"
+    stalled = [
+        i
+        for i, (before, deficit) in enumerate(solves)
+        if before >= STALL_AFTER and deficit > columns.STALL
+    ]
+    if not spare and stalled == [len(solves) - 1]:
+        stalled = []  # the last solve reached the levels (to FEASIBLE): nothing to ask
+    if stalled:
+        assert spare == [stalled[0] + 1], f"{kind} {seed}: not asked right after the stall"
+        return True
+    assert not spare, f"{kind} {seed}: the second split was asked for without a stall"
+    return False
+
+
+def test_pricing_that_stalls_asks_for_the_second_split_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``_reach`` stops pricing for the second split once ``1 - z`` stalls above ``STALL``.
+
+    The first split is cut to its first board, so the boards fall far short, and the
+    ``SPARE_AFTER`` fallback is put out of reach. Every aimed master solve is recorded with the
+    columns priced before it: the second split must be asked for right after the first solve
+    that has ``STALL_AFTER`` columns or more behind it and ``1 - z`` above ``STALL``, and never
+    before one. The leximin must be the brute-force one either way, and across the cases
+    the stall must happen often enough for this to test it.
+    """
+    cases = [("plain", s) for s in CASES] + [("capped", s) for s in CAPPED]
+    stalls = sum(_stalls(kind, seed, monkeypatch) for kind, seed in cases)
+    assert stalls >= 5, f"only {stalls} cases stalled: this test would not test the stall"
+
+
 def test_a_check_short_of_a_level_by_more_than_the_tolerance_is_not_published(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
