@@ -537,3 +537,19 @@ def test_subprocess_select_and_infeasible(tmp_path: Path) -> None:
     assert SHORTAGE in process.stderr
     report = json.loads((inputs.out / "report.json").read_text())
     assert report["status"] == "infeasible"
+
+
+@pytest.mark.slow
+def test_subprocess_lottery_infeasible_says_one_line(tmp_path: Path) -> None:
+    """No board: the lottery's exit 3 and its one line, with no solver log around it.
+
+    GLOP logs an error to the process's stderr (out of Python's reach) for each dual read
+    after a solve without an optimum; the relaxation's bound no longer asks for them."""
+    folder = tmp_path / "infeasible"
+    folder.mkdir()
+    inputs = make_inputs(folder, INFEASIBLE)
+    for rule in ("leximin", "maximin", "nash"):
+        process = run("lottery", inputs.scenario, "--rule", rule, "--out", inputs.out, "-q")
+        assert process.returncode == 3, process.stderr
+        lines = process.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("No board can meet every criterion"), lines

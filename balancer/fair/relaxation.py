@@ -143,6 +143,7 @@ class Relaxation:
         self._solver, self._variables, self._rows = polytope.glop()
         self._response = linear_solver_pb2.MPSolutionResponse()
         self._held: tuple[set[int], set[int]] = (set(), set())  # rows, bounds held by a face
+        self._optimal = False  # did the last solve end optimal?
 
     @classmethod
     def of(cls, model: cp_model.CpModel) -> Relaxation | None:
@@ -162,7 +163,13 @@ class Relaxation:
         for v, weight in objective.items():
             weights[v] = weight
         found = self._vertex(weights)
-        duals = np.array([row.dual_value() for row in self._rows])
+        # Without an optimum GLOP has no duals (it logs an error for each row asked and
+        # answers 0): zero prices, which still give a valid, if weak, bound.
+        duals = (
+            np.array([row.dual_value() for row in self._rows])
+            if self._optimal
+            else np.zeros(len(self._rows))
+        )
         bound = self._bound(weights, duals)
         return (None if found is None else [int(v) for v in found]), bound
 
@@ -191,7 +198,8 @@ class Relaxation:
         for v, weight in zip(nonzero.tolist(), weights[nonzero].tolist(), strict=True):
             goal.SetCoefficient(variables[v], weight)
         goal.SetMaximization()
-        if self._solver.Solve() != pywraplp.Solver.OPTIMAL:
+        self._optimal = self._solver.Solve() == pywraplp.Solver.OPTIMAL
+        if not self._optimal:
             return None
         found = _whole(self._values())
         if found is None or not self.polytope.contains(found):
