@@ -112,6 +112,19 @@ def test_bad_arguments_are_input_errors(folder: Path) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
+def test_a_roster_without_its_scenario_is_told_how_to_name_one(folder: Path) -> None:
+    small = str(folder / "small.yaml")
+    roster = folder / "Roster.CSV"
+    roster.write_text("id\nzz\n")
+    with pytest.raises(InputError) as caught:
+        compare.compare_arguments([small, str(roster)])
+    assert str(caught.value) == (
+        f"{roster}: a roster needs the scenario that judges it; write it as {roster}@SCENARIO.yaml"
+    )
+    result = CliRunner().invoke(app, ["compare", small, str(roster)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
 def test_a_scenario_without_a_board_is_compared_as_such(folder: Path) -> None:
     none = SMALL.replace("{min: 2}", "{min: 3}").replace("[a1]", "[a1]\nexclude: [a5]")
     (folder / "none.yaml").write_text(none)  # three women needed, two can sit

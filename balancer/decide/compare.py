@@ -77,6 +77,17 @@ def load_option(
 ) -> Option:
     """``S.yaml`` (solved now) or ``R.csv@S.yaml`` (a roster judged by a scenario)."""
     roster_path, at, scenario_path = argument.rpartition("@")
+    if not at and PurePath(argument).suffix.lower() in {".csv", ".xlsx", ".tsv", ".txt"}:
+        raise InputError(
+            [
+                Problem(
+                    argument,
+                    "",
+                    "a roster needs the scenario that judges it",
+                    f"write it as {argument}@SCENARIO.yaml",
+                )
+            ]
+        )
     if not at:
         result = select(argument, workers=workers, explain_board=False, progress=progress)
         report = result.report
