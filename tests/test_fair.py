@@ -768,6 +768,86 @@ def test_pricing_that_stalls_asks_for_the_second_split_at_once(
     assert stalls >= 5, f"only {stalls} cases stalled: this test would not test the stall"
 
 
+def _resumes(kind: str, seed: int, near: float, cut: bool, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """One case of the test below; whether the first split was resumed."""
+    frame, spec = (random_case if kind == "plain" else capped_case)(seed)
+    allowed = allowed_boards(Judge(frame, spec))
+    expected = exhaustive_leximin(allowed, len(frame))
+    problem = build_problem(scenario_of(spec), pool_from_frame(frame))
+    split = relaxation.Relaxation.decompose
+    improving = columns.Pricer.improving
+    firsts: list[tuple[int, list[np.ndarray]]] = []  # (boards kept, path) of the first split
+    seconds: list[tuple[np.ndarray, bool, int]] = []  # (start, complete, priced before)
+    priced = [0]
+
+    def half(self: relaxation.Relaxation, point: np.ndarray, **kwargs: Any) -> Any:
+        vertices, complete = split(self, point, **kwargs)
+        if kwargs.get("last"):
+            seconds.append((point.copy(), complete, priced[0]))
+            if cut and len(seconds) == 1:  # a resumed split that falls short
+                return vertices[:1], False
+            return vertices, complete
+        kept = max(1, len(vertices) // 2)
+        firsts.append((kept, [p.copy() for p in self.path]))
+        return vertices[:kept], False
+
+    def count(self: columns.Pricer, *args: Any, **kwargs: Any) -> Any:
+        priced[0] += 1
+        return improving(self, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(relaxation.Relaxation, "decompose", half)
+        patch.setattr(columns.Pricer, "improving", count)
+        patch.setattr(columns, "SPARE_AFTER", 0)
+        patch.setattr(columns, "NEAR", near)
+        distribution = fair_distribution(problem, "leximin", workers=1)
+    got = _per_person(problem, distribution, len(frame))
+    assert got == pytest.approx(expected, abs=1e-6), f"{kind} {seed}"
+    assert _in_hull(allowed, len(frame), got), f"{kind} {seed}"
+    if not seconds:
+        return False  # the first split's half reached the levels
+    (kept, path), start = firsts[0], firsts[0][1][0]
+    step = int(columns.RESUME * kept)
+    if near < 1.0 or step == 0:
+        assert len(seconds) == 1 and np.array_equal(seconds[0][0], start), f"{kind} {seed}"
+        return False
+    resumed, complete, _ = seconds[0]
+    assert np.array_equal(resumed, path[step]), f"{kind} {seed}: not resumed at step {step}"
+    if (
+        complete and not cut
+    ):  # the boards before the step and the new ones hold the point: nothing to price
+        assert len(seconds) == 1 and priced[0] == seconds[0][2], f"{kind} {seed}: priced on"
+    else:
+        assert len(seconds) <= 2, f"{kind} {seed}: a third split"
+        if priced[0] > seconds[0][2]:  # short of the levels after it: the split from the start
+            assert len(seconds) == 2, f"{kind} {seed}: priced on without the split from the start"
+            assert seconds[1][2] == seconds[0][2], f"{kind} {seed}: priced before it"
+        if len(seconds) == 2:
+            assert np.array_equal(seconds[1][0], start), f"{kind} {seed}: not from the start"
+    return True
+
+
+@pytest.mark.parametrize(("near", "cut"), [(0.0, False), (1.0, False), (1.0, True)])
+def test_a_second_split_near_the_levels_resumes_the_first(
+    near: float, cut: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``1 - z`` at most ``NEAR``, the second split starts where the first's step
+    ``RESUME`` x boards began, keeping the boards before it; otherwise from the start.
+
+    The first split is cut to half its boards and the second split is asked for at once
+    (``SPARE_AFTER`` 0); ``NEAR`` is 1 (always resume) or 0 (never). The resumed split must
+    start exactly at the first split's point of that step; when it is complete, the kept
+    boards and its own hold the point, so nothing may be priced after it; when it is not
+    (``cut``: kept to its first board), the split from the start must come before any
+    pricing if the levels are not met. Leximin must be the brute-force one, in the hull of
+    the boards, either way, and resuming must happen in enough cases to count.
+    """
+    cases = [("plain", s) for s in CASES] + [("capped", s) for s in CAPPED]
+    resumed = sum(_resumes(kind, seed, near, cut, monkeypatch) for kind, seed in cases)
+    if near == 1.0:
+        assert resumed >= 5, f"only {resumed} cases resumed: this test would not test it"
+
+
 def test_a_check_short_of_a_level_by_more_than_the_tolerance_is_not_published(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -144,6 +144,7 @@ class Relaxation:
         self._response = linear_solver_pb2.MPSolutionResponse()
         self._held: tuple[set[int], set[int]] = (set(), set())  # rows, bounds held by a face
         self._optimal = False  # did the last solve end optimal?
+        self.path: list[np.ndarray] = []  # the point at the start of each step of the last split
 
     @classmethod
     def of(cls, model: cp_model.CpModel) -> Relaxation | None:
@@ -240,13 +241,19 @@ class Relaxation:
         fraction of a GLOP vertex's cost. The split took 0.6-1.3 s there instead of 1.9-4.7 s.
         Maximin's split, a few dozen steps on low faces, keeps its GLOP vertices (and its
         boards).
+
+        The point at the start of each step is kept in ``path``: the point is a mix of the
+        vertices before step ``i`` and ``path[i]``, so another split of ``path[i]`` can take
+        over from there (``_reach`` in :mod:`balancer.fair.columns`).
         """
         poly = self.polytope
         current = point.astype(float).copy()
         vertices: list[np.ndarray] = []
         noise = np.random.default_rng(0)
+        self.path = []
         try:
             for _ in range(len(current) + 2):
+                self.path.append(current)
                 whole = _whole(current)
                 if whole is not None and poly.contains(whole):
                     vertices.append(whole)
