@@ -228,7 +228,7 @@ def _within_gap(problem: BalanceProblem, largest_gap: int | None) -> list[tuple[
     (scaled) at most ``largest_gap``: (profiles, seats) per target term; none without one."""
     if largest_gap is None:
         return []
-    _, targets = problem.scaled_targets()
+    _, targets = problem.scaled_targets
     return [(t.profiles, (t.offset + largest_gap) // t.coefficient) for t in targets]
 
 
@@ -374,7 +374,7 @@ class Patch:
 
 
 def _add_gaps(handles: BalanceModel) -> None:
-    scale, targets = handles.problem.scaled_targets()
+    scale, targets = handles.problem.scaled_targets
     if not targets:
         return
     model = handles.model

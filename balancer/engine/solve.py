@@ -357,7 +357,7 @@ def _gap_values(handles: BalanceModel, counts: np.ndarray) -> list[tuple[cp_mode
     if handles.max_gap is None:
         return []
     values = []
-    for target, gap in zip(handles.problem.scaled_targets()[1], handles.gaps, strict=True):
+    for target, gap in zip(handles.problem.scaled_targets[1], handles.gaps, strict=True):
         profiles = np.asarray(target.profiles, np.int64)
         seats = int(counts[profiles[profiles < len(counts)]].sum())
         values.append((gap, abs(target.coefficient * seats - target.offset)))

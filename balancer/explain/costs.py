@@ -104,7 +104,7 @@ def _screening_order(
     # or one fewer for each profile, the rest of the board unchanged.
     more = np.zeros(n, dtype=np.int64)
     fewer = np.zeros(n, dtype=np.int64)
-    for target in problem.scaled_targets()[1]:
+    for target in problem.scaled_targets[1]:
         profiles = np.asarray(target.profiles, np.int64)
         coefficient, offset = target.coefficient, target.offset
         now = coefficient * int(seated[profiles].sum())

@@ -277,7 +277,7 @@ def _swaps(problem: BalanceProblem, solution: Solution, rows: Sequence[int]) -> 
     seats = counts @ in_rule
     lo = np.array([r.lo for r in limited], dtype=np.int64)
     hi = np.array([r.hi for r in limited], dtype=np.int64)
-    _, targets = problem.scaled_targets()
+    _, targets = problem.scaled_targets
     in_term = np.zeros((len(profiles), len(targets)), dtype=np.int64)
     for k, target in enumerate(targets):
         in_term[target.profiles, k] = 1
