@@ -157,26 +157,30 @@ def build_model(
     patch = patch or Patch()
     model = cp_model.CpModel()
     n = problem.board_size
-    base = [
-        max(0, min(profile.size - patch.fewer.get(p, 0), n))
-        for p, profile in enumerate(problem.profiles)
-    ]
-    upper = list(base)
-    for profiles, most in _within_gap(problem, largest_gap):
-        for p in profiles:
-            upper[p] = min(upper[p], most)
+    base = np.fromiter(
+        (
+            max(0, min(profile.size - patch.fewer.get(p, 0), n))
+            for p, profile in enumerate(problem.profiles)
+        ),
+        np.int64,
+        len(problem.profiles),
+    )
     matching = [problem.profiles_matching(rule.where) for rule in active]
     elastic = elastic or {}
-    if not switchable:
-        for rule, profiles in zip(active, matching, strict=True):
-            if rule.id in elastic:
-                continue
-            for p in profiles:
-                upper[p] = min(upper[p], rule.hi)
+    bounding = (
+        []
+        if switchable
+        else [
+            (rule, profiles)
+            for rule, profiles in zip(active, matching, strict=True)
+            if rule.id not in elastic
+        ]
+    )
+    upper = _seat_limits(problem, base, bounding, largest_gap)
     if room and not lean:
-        upper = [min(most, limit + 1) for most, limit in zip(base, upper, strict=True)]
+        upper = np.minimum(base, upper + 1)
     picks = []
-    for p, limit in enumerate(upper):
+    for p, limit in enumerate(upper.tolist()):
         if lean:
             kept = limit > 0 or (room and base[p] > 0)
             row = [model.new_int_var(0, max(limit, 0), f"seats_{p}")] if kept else []
@@ -195,7 +199,7 @@ def build_model(
         1,
         lean=lean,
         order=_orders(problem, first),
-        upper=np.maximum(np.asarray(upper, np.int64), 0),
+        upper=upper,
     )
     for p, minimum in patch.at_least.items():
         model.add(handles.seats([p]) >= minimum)
@@ -223,13 +227,23 @@ def build_model(
     return handles
 
 
-def _within_gap(problem: BalanceProblem, largest_gap: int | None) -> list[tuple[list[int], int]]:
-    """The most seats the profiles of each targeted value can take with the largest gap
-    (scaled) at most ``largest_gap``: (profiles, seats) per target term; none without one."""
-    if largest_gap is None:
-        return []
-    _, targets = problem.scaled_targets
-    return [(t.profiles, (t.offset + largest_gap) // t.coefficient) for t in targets]
+def _seat_limits(
+    problem: BalanceProblem,
+    base: np.ndarray,
+    bounding: Iterable[tuple[Rule, Sequence[int] | np.ndarray]],
+    largest_gap: int | None,
+) -> np.ndarray:
+    """Each profile's most seats: ``base``, at most each bounding rule's ``hi`` for the
+    profiles it counts, and (with ``largest_gap``, scaled) at most what the profiles of each
+    targeted value can take within that gap. Built models and template copies alike."""
+    upper = base.copy()
+    for rule, profiles in bounding:
+        upper[profiles] = np.minimum(upper[profiles], rule.hi)
+    if largest_gap is not None:
+        for t in problem.scaled_targets[1]:
+            most = (t.offset + largest_gap) // t.coefficient
+            upper[t.profiles] = np.minimum(upper[t.profiles], most)
+    return upper
 
 
 def _orders(problem: BalanceProblem, first: Collection[int]) -> list[np.ndarray]:
@@ -269,17 +283,6 @@ class LeanTemplate:
     upper: np.ndarray  # ... and with every rule: the template's variable domains
 
 
-def _upper_under(
-    base: np.ndarray, rules: Sequence[Rule], matching: Mapping[str, np.ndarray]
-) -> np.ndarray:
-    """Each profile's most seats under these rules: as build_model bounds its variables."""
-    upper = base.copy()
-    for rule in rules:
-        profiles = matching[rule.id]
-        upper[profiles] = np.minimum(upper[profiles], rule.hi)
-    return upper
-
-
 def lean_template(problem: BalanceProblem, *, full: bool = False) -> LeanTemplate:
     """The lean (or ``full``) model of the problem's rules, built with room to relax them,
     for :func:`from_template` to copy."""
@@ -293,7 +296,7 @@ def lean_template(problem: BalanceProblem, *, full: bool = False) -> LeanTemplat
         for rule in problem.rules
     }
     handles = build_model(problem, lean=not full, room=True)
-    upper = _upper_under(base, problem.rules, matching)
+    upper = _seat_limits(problem, base, [(r, matching[r.id]) for r in problem.rules], None)
     return LeanTemplate(handles, matching, base, upper)
 
 
@@ -313,9 +316,8 @@ def from_template(
         return None
     source = template.handles
     n = source.problem.board_size
-    upper = _upper_under(template.base, rules, template.matching)
-    for profiles, most in _within_gap(source.problem, largest_gap):
-        upper[profiles] = np.minimum(upper[profiles], most)
+    bounding = [(rule, template.matching[rule.id]) for rule in rules]
+    upper = _seat_limits(source.problem, template.base, bounding, largest_gap)
     if not source.lean and any(
         len(row) < int(u) for row, u in zip(source.picks, upper, strict=True)
     ):
