@@ -334,11 +334,16 @@ class _Face:
         lo, hi = poly.lo.copy(), poly.hi.copy()
         lo[self.rows] = self.row_limits
         hi[self.rows] = self.row_limits
-        fixed = np.zeros(len(poly.lower), dtype=bool)
-        fixed[self.variables] = True
+        fixed = ~self.free(len(poly.lower))
         at = np.zeros(len(poly.lower))
         at[self.variables] = self.variable_limits
         return lo, hi, fixed, at
+
+    def free(self, size: int) -> np.ndarray:
+        """Which of ``size`` variables the face leaves free, as a mask."""
+        free = np.ones(size, dtype=bool)
+        free[self.variables] = False
+        return free
 
     def snap(self, poly: Polytope, point: np.ndarray) -> np.ndarray:
         """The point moved onto the face exactly, undoing the drift of earlier steps.
@@ -351,8 +356,7 @@ class _Face:
         """
         snapped = point.copy()
         snapped[self.variables] = self.variable_limits
-        free = np.ones(len(point), dtype=bool)
-        free[self.variables] = False
+        free = self.free(len(point))
         if len(self.rows) and free.any():
             error = self.row_limits - poly.real[self.rows] @ snapped
             if np.abs(error).max() > DRIFT:
@@ -420,11 +424,8 @@ def _exchange(
             if fits.any():
                 moved = board.copy()
                 moved[p] -= 1
-                moved[
-                    into[
-                        len(fits) - 1 - int(np.argmax(fits[::-1])) if last else int(np.argmax(fits))
-                    ]
-                ] += 1
+                hits = np.flatnonzero(fits)
+                moved[into[hits[-1] if last else hits[0]]] += 1
                 return moved if _on_face(poly, face, moved) else None
     return None
 
@@ -450,9 +451,7 @@ def _face_point(poly: Polytope, face: _Face, near: np.ndarray) -> np.ndarray | N
     """
     fixed = np.zeros(len(near))
     fixed[face.variables] = face.variable_limits
-    held = np.ones(len(near), dtype=bool)
-    held[face.variables] = False
-    free = np.flatnonzero(held).tolist()
+    free = np.flatnonzero(face.free(len(near))).tolist()
     limit = dict(zip(face.rows.tolist(), face.row_limits.tolist(), strict=True))
     model = cp_model.CpModel()
     lower, upper = poly.lower.astype(int).tolist(), poly.upper.astype(int).tolist()
@@ -494,8 +493,7 @@ def _longest_step(poly: Polytope, face: _Face, point: np.ndarray, direction: np.
     limits = [np.inf]
     rows = np.ones(len(poly.matrix), dtype=bool)
     rows[face.rows] = False
-    bounds = np.ones(len(point), dtype=bool)
-    bounds[face.variables] = False
+    bounds = face.free(len(point))
     for values, moves, lo, hi, open_ in (
         (poly.real @ point, poly.real @ direction, poly.lo, poly.hi, rows),
         (point, direction, poly.lower, poly.upper, bounds),
