@@ -562,7 +562,8 @@ def _solve(
     started = time.perf_counter()
     lean = _model(
         problem,
-        template if before is None else None,
+        template,
+        own=before is not None,
         rules=rules,
         patch=patch,
         elastic=elastic,
@@ -643,13 +644,15 @@ def _model(
     patch: Patch | None,
     elastic: Mapping[str, int] | None,
     first: Collection[int],
+    own: bool = False,
     lean: bool = False,
     largest_gap: int | None = None,
 ) -> BalanceModel:
     """An edited copy of ``template`` where the question only drops or moves rules, else the
     model :func:`build_model` writes; a template only holds the problem's own rules and pool,
-    so patches, elastic rules and rows to put first are always built."""
-    if template is not None and patch is None and not elastic and not first:
+    so patches, elastic rules, rows to put first and a command's ``own`` objectives are
+    always built."""
+    if template is not None and not own and patch is None and not elastic and not first:
         rules_now = problem.rules if rules is None else rules
         if (copied := from_template(template, rules_now, largest_gap)) is not None:
             return copied
@@ -681,7 +684,8 @@ def _full_model(
     copy of a full ``template`` where the question allows it."""
     full = _model(
         problem,
-        template if before is None else None,
+        template,
+        own=before is not None,
         rules=rules,
         patch=patch,
         elastic=elastic,
