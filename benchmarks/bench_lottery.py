@@ -194,6 +194,14 @@ CAPPED_SHAPES: dict[str, tuple[int, int, dict[str, int], int]] = {
     "x400s13": (400, 35, {"country": 1, "organisation": 1}, 13),  # slow, and with include:
     "x500s8": (500, 40, {"organisation": 1}, 8),
     "x700s6": (700, 45, {"country": 2, "organisation": 1}, 6),
+    # Held out (session 7): sizes, seats and seeds picked before any run, after the second
+    # split, the exchange and the resume were tuned; never used to tune them (issue 13).
+    "h300s47": (300, 25, {"country": 1, "organisation": 1}, 47),
+    "h350s31": (350, 30, {"country": 1, "organisation": 1}, 31),
+    "h450s37": (450, 40, {"country": 1, "organisation": 1}, 37),
+    "h500s59": (500, 40, {"country": 1, "organisation": 1}, 59),
+    "h550s53": (550, 35, {"country": 2, "organisation": 1}, 53),
+    "h600s43": (600, 45, {"country": 2, "organisation": 1}, 43),
 }
 
 
@@ -531,7 +539,9 @@ def main() -> None:
         "or 'all'); with --compare, side by side with sortition-algorithms. Keys: 250, "
         "org1000, country1000 (tuned on); org500, 400, 700 (held out); x250s2, x250s3, "
         "x300s21, x400s12, x400s13, x500s8, x700s6 (held out after the leximin split was "
-        "tuned; xSIZEsSEED, caps as the shape of that size)",
+        "tuned; xSIZEsSEED, caps as the shape of that size); h300s47, h350s31, h450s37, "
+        "h500s59, h550s53, h600s43 (held out (session 7): after the second split, exchange "
+        "and resume were tuned; hSIZEsSEED)",
     )
     parser.add_argument("--fixture", default=None, help="sortition-algorithms' tests/fixtures")
     parser.add_argument("--our-timeout", type=float, default=300.0)
