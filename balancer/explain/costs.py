@@ -237,14 +237,14 @@ def explain_rules(
                 middle = len(block) // 2
                 next_blocks += [block[:middle], block[middle:]]
         blocks = next_blocks
-    helped = [
+    helping = [
         r
         for r in tested
         if r.id not in undetermined
         and (g := dropped_gaps[r.id]) is not None
         and g.key() < chosen.key()
-        and relaxed_by_one(r) is not None
     ]
+    helped = [r for r in helping if relaxed_by_one(r) is not None]
     # A rule relaxed by one seat allows fewer boards than the rule dropped, so where the best
     # board without the rule already keeps within one seat of it, that board is also the
     # best one relaxed (the same gaps, proven): its question is not asked again. It answered
@@ -262,11 +262,24 @@ def explain_rules(
             reused.add(rule.id)
         else:
             asked.append(rule)
+    # On small problems each relaxed rule's price and its named board (who would come in and
+    # go out) come from one solve of the full model (see engine.solve._named_in_one); on
+    # large ones, where the full model has a pick per candidate, the price is asked lean
+    # first and the board named below.
+    full_template = template_for(problem, full=True) if helping else None  # see binding below
+    one_go = full_template is not None
     relaxed_questions = []
     for rule in asked:
         relaxed = relaxed_by_one(rule)
         assert relaxed is not None
-        relaxed_questions.append(Question(rules=(*without(rule), relaxed), template=template))
+        relaxed_questions.append(
+            Question(
+                rules=(*without(rule), relaxed),
+                template=template,
+                full=one_go,
+                full_template=full_template,
+            )
+        )
     priced = 0
 
     def price(_: int, __: Solution) -> None:
@@ -289,6 +302,7 @@ def explain_rules(
     else:
         budget.note(f"{len(asked)} binding rules relaxed by one seat: {out_of_budget}")
     relaxed_gaps: dict[str, Gaps | None] = {}
+    board_of: dict[tuple[str, str], Solution] = {}
     for rule in helped:
         if rule.id in reused:
             relaxed_gaps[rule.id] = dropped_gaps[rule.id]
@@ -299,6 +313,8 @@ def explain_rules(
             continue
         relaxed_gaps[rule.id] = gaps_of(problem, got)
         lean_answer[(rule.id, "relaxed")] = got
+        if one_go:
+            board_of[(rule.id, "relaxed")] = got
     prices: dict[str, tuple[Gaps | None, Gaps | None, bool]] = {}
     for rule in tested:
         has_relaxed = relaxed_by_one(rule) is not None
@@ -315,16 +331,16 @@ def explain_rules(
     # One board is named per binding rule: with one seat more room when the rule has a side
     # to relax, else without it. It shows who would come in and go out.
     boards: list[Question] = []
-    full_template = template_for(problem, full=True) if binding else None
+    unnamed: list[tuple[str, str]] = []
     for rule in binding:
         relaxed = relaxed_by_one(rule)
-        if relaxed is not None:
-            known = lean_answer.get((rule.id, "relaxed"))
-            rules = (*without(rule), relaxed)
-        else:
-            known = lean_answer.get((rule.id, "dropped"))
-            rules = without(rule)
+        how = "relaxed" if relaxed is not None else "dropped"
+        if (rule.id, how) in board_of:
+            continue
+        known = lean_answer.get((rule.id, how))
+        rules = (*without(rule), relaxed) if relaxed is not None else without(rule)
         boards.append(Question(rules=rules, full=True, balanced=known, full_template=full_template))
+        unnamed.append((rule.id, how))
     named_count = 0
 
     def name(_: int, __: Solution) -> None:
@@ -332,17 +348,15 @@ def explain_rules(
         named_count += 1
         progress.step("explain", named_count, len(boards), "boards named")
 
-    board_of: dict[tuple[str, str], Solution] = {}
     if budget.allows(len(boards), models=2):  # a lean model, then the full one of tie-breaks
         answers = ask_all(
             problem, boards, solution.counts, threads, chosen, name, budget.limit(len(boards), 2)
         )
         budget.spend(answers, models=2)
-        for rule, answer in zip(binding, answers, strict=True):
-            if answer.status == "optimal":  # a board cut short is not the one to name
-                board_of[(rule.id, "relaxed" if relaxed_by_one(rule) else "dropped")] = answer
-        if len(board_of) < len(boards):
-            budget.note(f"{len(boards) - len(board_of)} boards who'd come in/out: {cut_short}")
+        named = {key: a for key, a in zip(unnamed, answers, strict=True) if a.status == "optimal"}
+        board_of.update(named)  # a board cut short is not the one to name
+        if len(named) < len(boards):
+            budget.note(f"{len(boards) - len(named)} boards who'd come in/out: {cut_short}")
     else:
         budget.note(f"{len(boards)} boards who would come in and go out: {out_of_budget}")
 
