@@ -437,9 +437,9 @@ def _change(
         total_gap_change=float(gaps.total - chosen.total),
     )
     if board is not None and board.rows:
-        ids = problem.ids
-        before = {str(ids.iat[r]) for r in solution.rows}
-        after = {str(ids.iat[r]) for r in board.rows}
+        ids = problem.ids  # one lookup per board: .iat per member was 2% of a 200-seat explanation
+        before = set(map(str, ids.iloc[solution.rows]))
+        after = set(map(str, ids.iloc[board.rows]))
         change.comes_in = sorted(after - before)
         change.goes_out = sorted(before - after)
     return change
