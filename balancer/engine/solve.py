@@ -5,6 +5,9 @@ objective can never buy an improvement with an earlier one. The stages' optimal 
 depend on how the search went; the final roster does not either, because after each lottery
 level the driver proves that no other board has the same totals (if one had, the next lottery
 level decides). That is what makes the result identical for any worker count and machine.
+Where a what-if only names a board for illustration (no uniqueness proof), the balance and
+the first lottery level can be one objective instead of two stages, with the same order
+(:func:`balance_then_lottery`).
 
 Every command that chooses a board goes through :func:`solve`: ``select``, the what-ifs of
 the explanations, the alternatives (with no-good cuts), ``replace`` and its least-bad option
@@ -473,15 +476,17 @@ def solve(
     ``balanced`` is the answer of a ``balance_only`` solve of this very question (same rules,
     patch, hint and gap bound), proven optimal: its gap stages are taken as they are instead
     of solved again, and the tie-break starts from its board, as it would have. An
-    explanation asks each binding rule's relaxed question twice, lean to price it and full to
-    name who comes in and goes out; this saves the second lean solve.
+    explanation that already priced a binding rule lean (its answer without the rule) names
+    who would come in and go out this way, without solving its balance again.
 
     ``quick`` sets CP-SAT up for a small what-if whose board found is not read, or is decided
     by the lottery (see :func:`new_solver`). With ``template`` (of this problem) its lean
     model is an edited copy of the template instead of one built anew, when the question only
     drops rules or moves their bounds: for such answers only (see
     :class:`balancer.engine.model.LeanTemplate`); ``full_template`` likewise for the full model
-    of the tie-break.
+    of the tie-break. A quick what-if with a full template that names its board without a
+    uniqueness proof (and no score) is solved on the full model alone, balance and lottery in
+    one objective (:func:`_named_in_one`).
     """
     reporter = progress or SILENT
     reporter.start("solve", None)
@@ -696,8 +701,9 @@ def _named_in_one(
     in one solve of the full model, where :func:`_solve` takes two: the balance on the lean
     model, then the lottery with the balance fixed. None where the objective does not fit.
 
-    On a 200-seat board with 29 binding country caps, the 29 boards with a cap relaxed by one
-    seat took 1.4 s of CPU this way and 2.9 s in two solves, with the same boards.
+    On a 200-seat board with 29 binding country caps, the 29 prices and boards with a cap
+    relaxed by one seat took 2.0-2.2 s of CPU this way and 3.4-3.6 s in two solves (one
+    thread, the machine's load 1.7), with the same prices and boards.
     """
     started = time.perf_counter()
     full = _model(
