@@ -19,6 +19,11 @@ figure; the goal is under 4 GB), killed by a watchdog above ``--kill-gib`` GiB o
 ``--timeout`` seconds, so a regression cannot take the shared machine down. Alongside, the
 same case with ``--no-explain`` gives the solve the explanation is compared with. The load
 average is printed with every line: the machine is shared.
+
+With ``--cpu N`` each case is instead solved and explained N times in this process, and the
+CPU seconds of the solve and of the explanation (every thread's, from ``time.process_time``)
+are printed with their wall seconds: on a shared machine, where another process can take one
+of the two cores, the CPU ratio moves far less than the wall ratio.
 """
 
 from __future__ import annotations
@@ -145,12 +150,44 @@ def run(argv: list[str], timeout: float, kill_bytes: int) -> dict[str, object]:
     }
 
 
+def cpu_rows(key: str, scenario: Path, repeat: int) -> None:
+    """The solve and the explanation of one case in this process, CPU and wall seconds."""
+    from balancer.engine.solve import solve
+    from balancer.explain import explain
+    from balancer.selection.run import select
+
+    board = select(scenario, explain_board=False)  # the pool read and checked once
+    problem = board.problem
+    for _ in range(repeat):
+        load = os.getloadavg()[0]
+        cpu, wall = time.process_time(), time.perf_counter()
+        solution = solve(problem)
+        solve_cpu, solve_wall = time.process_time() - cpu, time.perf_counter() - wall
+        cpu, wall = time.process_time(), time.perf_counter()
+        explain(problem, solution, board.report.constraints)
+        explain_cpu, explain_wall = time.process_time() - cpu, time.perf_counter() - wall
+        row = {
+            "case": key,
+            "load": round(load, 2),
+            "solve": {"cpu": round(solve_cpu, 3), "wall": round(solve_wall, 3)},
+            "explain": {"cpu": round(explain_cpu, 3), "wall": round(explain_wall, 3)},
+            "ratio": {
+                "cpu": round(explain_cpu / solve_cpu, 1),
+                "wall": round(explain_wall / solve_wall, 1),
+            },
+        }
+        print(json.dumps(row), flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="A,B,C,D")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--kill-gib", type=float, default=8)
     parser.add_argument("--skip-bare", action="store_true", help="only the run with explanation")
+    parser.add_argument(
+        "--cpu", type=int, default=0, metavar="N", help="solve and explain N times in process"
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -169,6 +206,9 @@ def main() -> int:
                 ),
                 "utf-8",
             )
+            if args.cpu:
+                cpu_rows(key, scenario, args.cpu)
+                continue
             for extra in [[]] if args.skip_bare else [["--no-explain"], []]:
                 out_dir = Path(folder) / f"out-{key}{'-bare' if extra else ''}"
                 argv = [str(BIN / "balancer"), "select", str(scenario), "--out", str(out_dir)]
