@@ -245,12 +245,28 @@ class Relaxation:
         The point at the start of each step is kept in ``path``: the point is a mix of the
         vertices before step ``i`` and ``path[i]``, so another split of ``path[i]`` can take
         over from there (``_reach`` in :mod:`balancer.fair.columns`).
+
+        With ``exchange`` (leximin's splits), GLOP runs without presolve, and pricing, after
+        the split, with it again. Each step changes only the objective and a few bounds, so
+        without presolve GLOP starts from the last basis, and a step cost less (x400/35
+        seed 13, one run: 303 steps in 0.54 s against 314 in 0.67 s). Which vertices it
+        gives changes too, so where the split goes does, and that cuts both ways: over the
+        40 pools of ``benchmarks/bench_lottery.py`` (two rounds, with and without
+        ``include:``) leximin took 41.7-43.6 s in all instead of 45.3-50.1 s; 1.0 s instead
+        of 1.75 s on x400/35 seed 13 with an ``include:`` and 1.0-1.5 s instead of 2.4-3.3 s
+        on a held-out 450/40 pool with one, but 0.95-1.06 s instead of 0.50-0.65 s on the
+        250/30 pool and 1.45-1.56 s instead of 0.60-0.72 s on x300/25 seed 21 with an
+        ``include:``. Maximin's split and pricing keep presolve: for all of them at once,
+        maximin took 31 s instead of 0.3 s on a 500-candidate pool with an ``include:`` (its
+        split stopped short, and maximin has no second split).
         """
         poly = self.polytope
         current = point.astype(float).copy()
         vertices: list[np.ndarray] = []
         noise = np.random.default_rng(0)
         self.path = []
+        if exchange:
+            self._solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
         try:
             for _ in range(len(current) + 2):
                 self.path.append(current)
@@ -282,6 +298,8 @@ class Relaxation:
             return vertices, False
         finally:
             self._restore()
+            if exchange:
+                self._solver.SetSolverSpecificParametersAsString("")
 
     def _restrict_to_face(self, face: _Face) -> None:
         """Hold every row and bound of the face at its limit.
