@@ -85,16 +85,24 @@ def test_pricing_answer_and_bound_match_every_whole_point(seed: int) -> None:
             assert sum(w * x for w, x in zip(weights, values, strict=True)) == pytest.approx(best)
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_decomposition_vertices_are_boards_and_hold_the_point(seed: int) -> None:
-    rng = random.Random(1000 + seed)
+def mixed_point(
+    seed: int,
+) -> tuple[random.Random, list[tuple[int, int]], list[tuple[int, ...]], Polytope, np.ndarray]:
+    """A random model's bounds, boards and polytope, and a random mixture of two to four
+    boards (with the random source, to go on drawing from)."""
+    rng = random.Random(seed)
     model, bounds, rows = feasible_model(rng)
     points = whole_points(bounds, rows)
     polytope = Polytope.of(model)
     assert polytope is not None
     mixed = rng.sample(points, min(len(points), rng.randint(2, 4)))
     shares = np.array([rng.random() + 0.1 for _ in mixed])
-    point = (shares / shares.sum()) @ np.array(mixed, dtype=float)
+    return rng, bounds, points, polytope, (shares / shares.sum()) @ np.array(mixed, dtype=float)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_decomposition_vertices_are_boards_and_hold_the_point(seed: int) -> None:
+    _, _, points, polytope, point = mixed_point(1000 + seed)
     for exchange in (False, True):
         vertices, complete = Relaxation(polytope).decompose(point, exchange=exchange)
         assert all(tuple(int(x) for x in v) in points for v in vertices)
@@ -134,14 +142,7 @@ def test_a_leximin_split_solves_without_presolve_and_pricing_with_it() -> None:
     """
     splits = 0
     for seed in range(20):
-        rng = random.Random(2000 + seed)
-        model, bounds, rows = feasible_model(rng)
-        points = whole_points(bounds, rows)
-        polytope = Polytope.of(model)
-        assert polytope is not None
-        mixed = rng.sample(points, min(len(points), rng.randint(2, 4)))
-        shares = np.array([rng.random() + 0.1 for _ in mixed])
-        point = (shares / shares.sum()) @ np.array(mixed, dtype=float)
+        rng, bounds, points, polytope, point = mixed_point(2000 + seed)
         relaxation = Relaxation(polytope)
         seen: list[str] = []
         relaxation._solver = _Recorder(relaxation._solver, seen)
