@@ -244,7 +244,8 @@ def explain_rules(
         and (g := dropped_gaps[r.id]) is not None
         and g.key() < chosen.key()
     ]
-    helped = [r for r in helping if relaxed_by_one(r) is not None]
+    relaxed_of = {r.id: loose for r in tested if (loose := relaxed_by_one(r)) is not None}
+    helped = [r for r in helping if r.id in relaxed_of]
     # A rule relaxed by one seat allows fewer boards than the rule dropped, so where the best
     # board without the rule already keeps within one seat of it, that board is also the
     # best one relaxed (the same gaps, proven): its question is not asked again. It answered
@@ -254,10 +255,8 @@ def explain_rules(
     asked: list[Rule] = []
     reused: set[str] = set()
     for rule in helped:
-        relaxed = relaxed_by_one(rule)
-        assert relaxed is not None
         dropped = lean_answer[(rule.id, "dropped")]
-        if _meets(problem, relaxed, dropped.counts):
+        if _meets(problem, relaxed_of[rule.id], dropped.counts):
             lean_answer[(rule.id, "relaxed")] = dropped
             reused.add(rule.id)
         else:
@@ -268,18 +267,15 @@ def explain_rules(
     # first and the board named below.
     full_template = template_for(problem, full=True) if helping else None  # see binding below
     one_go = full_template is not None
-    relaxed_questions = []
-    for rule in asked:
-        relaxed = relaxed_by_one(rule)
-        assert relaxed is not None
-        relaxed_questions.append(
-            Question(
-                rules=(*without(rule), relaxed),
-                template=template,
-                full=one_go,
-                full_template=full_template,
-            )
+    relaxed_questions = [
+        Question(
+            rules=(*without(rule), relaxed_of[rule.id]),
+            template=template,
+            full=one_go,
+            full_template=full_template,
         )
+        for rule in asked
+    ]
     priced = 0
 
     def price(_: int, __: Solution) -> None:
@@ -312,12 +308,13 @@ def explain_rules(
             undetermined[rule.id] = out_of_budget if got is None else cut_short
             continue
         relaxed_gaps[rule.id] = gaps_of(problem, got)
-        lean_answer[(rule.id, "relaxed")] = got
-        if one_go:
+        if one_go:  # a full model's answer: its board is the one to name, not a lean balance
             board_of[(rule.id, "relaxed")] = got
+        else:
+            lean_answer[(rule.id, "relaxed")] = got
     prices: dict[str, tuple[Gaps | None, Gaps | None, bool]] = {}
     for rule in tested:
-        has_relaxed = relaxed_by_one(rule) is not None
+        has_relaxed = rule.id in relaxed_of
         relaxed_gap = relaxed_gaps.get(rule.id, chosen if has_relaxed else None)
         prices[rule.id] = (relaxed_gap, dropped_gaps[rule.id], has_relaxed)
 
@@ -333,7 +330,7 @@ def explain_rules(
     boards: list[Question] = []
     unnamed: list[tuple[str, str]] = []
     for rule in binding:
-        relaxed = relaxed_by_one(rule)
+        relaxed = relaxed_of.get(rule.id)
         how = "relaxed" if relaxed is not None else "dropped"
         if (rule.id, how) in board_of:
             continue
