@@ -275,6 +275,29 @@ class Stager:
             rows.extend(self.handles.order[p][: seats[p]].tolist())
         return sorted(rows)
 
+    def solution(
+        self,
+        status: Status,
+        gap_values: tuple[int, int] | None,
+        started: float,
+        built: float,
+        unique: bool | None = None,
+    ) -> Solution:
+        """The answer so far: the board found (if any), its stages, and the time since the
+        model was ``built`` (and building it took from ``started``)."""
+        board = self.has_board
+        return Solution(
+            status=status,
+            rows=self.chosen() if board else [],
+            counts=self.counts() if board else [],
+            gap_values=gap_values,
+            stages=self.stages,
+            unique=unique,
+            workers=self.workers,
+            seconds=time.perf_counter() - built,
+            build_seconds=built - started,
+        )
+
     def hint(self, counts: Sequence[int], *, gaps: bool = False) -> None:
         """Start from a known board (the main solution when asking a what-if).
 
@@ -628,7 +651,6 @@ def _solve(
     stager.planned = max(1, len(own) + len(gap_stages) + breaks)
 
     def finish(status: Status, unique: bool | None = None) -> Solution:
-        rows = stager.chosen() if stager.has_board else []
         values = {stage.name: stage.value for stage in stager.stages}
         gaps = None
         if gap_stages and status in {"optimal", "feasible"}:
@@ -636,17 +658,7 @@ def _solve(
                 gaps = divmod(values.get("gaps") or 0, combined)
             else:
                 gaps = (values.get("largest gap") or 0, values.get("total gap") or 0)
-        return Solution(
-            status=status,
-            rows=rows,
-            counts=stager.counts() if stager.has_board else [],
-            gap_values=gaps,
-            stages=stager.stages,
-            unique=unique,
-            workers=workers,
-            seconds=time.perf_counter() - built,
-            build_seconds=built - started,
-        )
+        return stager.solution(status, gaps, started, built, unique)
 
     # The command's own objectives and the balance, on the lean model (seats per profile).
     fixed: list[int] = []
@@ -680,9 +692,10 @@ def _solve(
     return finish(status, unique)
 
 
-def balance_then_lottery(handles: BalanceModel) -> tuple[LinearExpr, int] | None:
-    """The balance and the first lottery level as one objective, and the multiplier of the
-    balance in it; None when that does not fit in 64 bits (or there is no balance to keep).
+def balance_then_lottery(handles: BalanceModel) -> tuple[LinearExpr, int, int] | None:
+    """The balance and the first lottery level as one objective, the multiplier of the
+    balance in it, and the largest gap's multiplier within the balance (as in
+    :func:`gap_objectives`); None when that does not fit in 64 bits (or there is no balance).
 
     A board's lottery total lies between 0 and one number below ``2**31`` per seat, so the
     balance times a multiplier above that range, plus the lottery total, orders boards by
@@ -696,7 +709,7 @@ def balance_then_lottery(handles: BalanceModel) -> tuple[LinearExpr, int] | None
     largest_gaps = combined * (max(handles.gap_bounds) + 1)
     if largest_gaps * multiplier >= 2**62:
         return None
-    return gaps * multiplier + handles.lottery_total(0), multiplier
+    return gaps * multiplier + handles.lottery_total(0), multiplier, combined
 
 
 def _named_in_one(
@@ -734,7 +747,7 @@ def _named_in_one(
     both = balance_then_lottery(full)
     if both is None:
         return None
-    objective, multiplier = both
+    objective, multiplier, combined = both
     built = time.perf_counter()
     stager = Stager(full, workers, time_limit, False, progress, work_limit, memory_mb, quick=True)
     if hint is not None:
@@ -746,17 +759,8 @@ def _named_in_one(
     value = stager.stages[-1].value
     gaps = None
     if status.has_board and value is not None:  # the board's own gaps (proven best if optimal)
-        gaps = divmod(value // multiplier, gap_objectives(full)[1])
-    return Solution(
-        status=status,
-        rows=stager.chosen() if stager.has_board else [],
-        counts=stager.counts() if stager.has_board else [],
-        gap_values=gaps,
-        stages=stager.stages,
-        workers=workers,
-        seconds=time.perf_counter() - built,
-        build_seconds=built - started,
-    )
+        gaps = divmod(value // multiplier, combined)
+    return stager.solution(status, gaps, started, built)
 
 
 def _model(
@@ -873,14 +877,4 @@ def _tie_break_of(
     # With the gaps the hint is complete, so a quick solve takes it as its first solution.
     stager.hint(balanced.counts, gaps=quick)
     status, unique = tie_break(stager, prove_unique=prove_unique)
-    return Solution(
-        status=status,
-        rows=stager.chosen() if stager.has_board else [],
-        counts=stager.counts() if stager.has_board else [],
-        gap_values=balanced.gap_values,
-        stages=stager.stages,
-        unique=unique,
-        workers=workers,
-        seconds=time.perf_counter() - built,
-        build_seconds=built - started,
-    )
+    return stager.solution(status, balanced.gap_values, started, built, unique)
