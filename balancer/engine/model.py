@@ -157,14 +157,7 @@ def build_model(
     patch = patch or Patch()
     model = cp_model.CpModel()
     n = problem.board_size
-    base = np.fromiter(
-        (
-            max(0, min(profile.size - patch.fewer.get(p, 0), n))
-            for p, profile in enumerate(problem.profiles)
-        ),
-        np.int64,
-        len(problem.profiles),
-    )
+    base = _sizes(problem, patch.fewer)
     matching = [problem.profiles_matching(rule.where) for rule in active]
     elastic = elastic or {}
     bounding = (
@@ -227,6 +220,20 @@ def build_model(
     return handles
 
 
+def _sizes(problem: BalanceProblem, fewer: Mapping[int, int] | None = None) -> np.ndarray:
+    """Each profile's most seats before any rule: its members (less those ``fewer`` takes
+    out), at most the board."""
+    fewer = fewer or {}
+    return np.fromiter(
+        (
+            max(0, min(profile.size - fewer.get(p, 0), problem.board_size))
+            for p, profile in enumerate(problem.profiles)
+        ),
+        np.int64,
+        len(problem.profiles),
+    )
+
+
 def _seat_limits(
     problem: BalanceProblem,
     base: np.ndarray,
@@ -286,11 +293,7 @@ class LeanTemplate:
 def lean_template(problem: BalanceProblem, *, full: bool = False) -> LeanTemplate:
     """The lean (or ``full``) model of the problem's rules, built with room to relax them,
     for :func:`from_template` to copy."""
-    base = np.fromiter(
-        (min(profile.size, problem.board_size) for profile in problem.profiles),
-        np.int64,
-        len(problem.profiles),
-    )
+    base = _sizes(problem)
     matching = {
         rule.id: np.asarray(problem.profiles_matching(rule.where), np.int64)
         for rule in problem.rules
