@@ -376,28 +376,24 @@ class _Master:
         answers = {pywraplp.Solver.OPTIMAL}
         if may_be_infeasible:
             answers.add(pywraplp.Solver.INFEASIBLE)
-        aimed = self._aim is not None
-        remedies: tuple[str, ...] = (
-            "use_preprocessing: false",
-            "rebuild",
-            "use_dual_simplex: true",
-        )
-        if aimed and not self._dual_once:
-            self._solver.SetSolverSpecificParametersAsString(
-                f"max_number_of_iterations: {AIM_PIVOTS}"
-            )
-            remedies = ("use_dual_simplex: true", *remedies)
+        # Each remedy: whether the LP is rebuilt first, then the parameters it solves with.
+        dual = "use_dual_simplex: true"
+        remedies = [(False, "use_preprocessing: false"), (True, ""), (False, dual)]
+        if self._aim is not None:
+            remedies = [(False, f"use_preprocessing: false {dual}"), (True, dual), (False, dual)]
+            if not self._dual_once:  # the primal's pivots run out: the dual simplex goes on
+                self._solver.SetSolverSpecificParametersAsString(
+                    f"max_number_of_iterations: {AIM_PIVOTS}"
+                )
+                remedies.insert(0, (False, dual))
         status = self._solver.Solve()
-        for remedy in remedies:
+        for rebuild, parameters in remedies:
             if status in answers:
                 break
-            if remedy == "rebuild":
+            if rebuild:
                 self._build()
-                remedy = ""
-            if aimed and remedy != "use_dual_simplex: true":
-                remedy = f"{remedy} use_dual_simplex: true".strip()
-            if remedy:
-                self._solver.SetSolverSpecificParametersAsString(remedy)
+            if parameters:
+                self._solver.SetSolverSpecificParametersAsString(parameters)
             status = self._solver.Solve()
         return bool(status == pywraplp.Solver.OPTIMAL)
 
